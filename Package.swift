@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+// Loom: multimodal batch work (captions, questions, transcripts, search) on Linux CPUs.
+// Data flows one way: Media -> Features -> (Models) -> Tasks -> writers / index. See docs/ARCHITECTURE.md.
+import PackageDescription
+
+/// Release builds of the numeric modules drop bounds checks in inner loops; debug builds keep them.
+let numericSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Loom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loom", targets: ["LoomCLI"]),
+        .library(name: "Loom", targets: ["LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
+        .target(
+            name: "CLoomImage",
+            cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .systemLibrary(
+            name: "CLoomAudio", pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev", "libsoxr-dev"])]),
+        .systemLibrary(
+            name: "CLoomMath", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "libfftw3-dev"])]),
+
+        .target(name: "LoomTensor", dependencies: ["CLoomMath"], swiftSettings: numericSettings),
+        .target(name: "LoomWeights", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
+        .target(name: "LoomMedia", dependencies: ["CLoomImage", "CLoomAudio"], swiftSettings: numericSettings),
+        .target(
+            name: "LoomFeatures", dependencies: ["LoomMedia", "LoomTensor", "CLoomMath"],
+            swiftSettings: numericSettings),
+        .target(name: "LoomModelStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(
+            name: "LoomCLI",
+            dependencies: [
+                "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .target(name: "LoomTestSupport", path: "Tests/LoomTestSupport"),
+        .testTarget(name: "LoomTensorTests", dependencies: ["LoomTensor", "LoomTestSupport"]),
+        .testTarget(name: "LoomWeightsTests", dependencies: ["LoomWeights", "LoomTestSupport"]),
+        .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomTestSupport"]),
+        .testTarget(name: "LoomFeaturesTests", dependencies: ["LoomFeatures", "LoomMedia", "LoomTestSupport"]),
+        .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
+    ]
+)

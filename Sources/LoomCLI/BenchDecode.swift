@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct BenchDecode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "decode")
+}

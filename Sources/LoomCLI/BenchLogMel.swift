@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct BenchLogMel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logmel")
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Loom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "Multimodal batch work on the CPU: captions, questions, transcripts and search.",
+        subcommands: [Models.self, Inspect.self, Bench.self])
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List, fetch and locate models.")
+}

@@ -1,0 +1,1 @@
+/// Model inputs made from decoded media: log-mel spectrograms and per-family image preprocessing.

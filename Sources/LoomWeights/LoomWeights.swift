@@ -1,0 +1,1 @@
+/// Weight file readers: safetensors, GGUF and CTranslate2, memory-mapped and bounds-checked.
