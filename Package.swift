@@ -15,7 +15,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -36,7 +35,7 @@ let package = Package(
         .target(
             name: "LoomFeatures", dependencies: ["LoomMedia", "LoomTensor", "CLoomMath"],
             swiftSettings: numericSettings),
-        .target(name: "LoomModelStore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LoomModelStore"),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
