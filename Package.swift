@@ -35,7 +35,8 @@ let package = Package(
         .target(
             name: "LoomFeatures", dependencies: ["LoomMedia", "LoomTensor", "CLoomMath"],
             swiftSettings: numericSettings),
-        .target(name: "LoomModelStore"),
+        // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
+        .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [

