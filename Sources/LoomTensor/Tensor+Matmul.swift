@@ -8,7 +8,6 @@ public enum BLAS {
     ///
     /// op(A) is (M, K): A is stored (M, K), or (K, M) when `transposeA`. op(B) is (K, N): B is stored
     /// (K, N), or (N, K) when `transposeB` (PyTorch Linear weights, (out, in)).
-    @inlinable
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int,
@@ -17,6 +16,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        ComputeThreads.applyDefaultIfNeeded()
         if k == 0 {  // BLAS may skip scaling C when K = 0; do it here so the result is defined
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return

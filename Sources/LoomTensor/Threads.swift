@@ -10,17 +10,28 @@ import Foundation
 public enum ComputeThreads {
     private final class State: @unchecked Sendable {
         let lock = NSLock()
-        var count = 0  // 0 until the first read applies the default
+        var count = 1  // guarded by lock
     }
-    private static let state = State()
+
+    /// Created on first use (Swift runs a static initializer once, thread-safely), which also gives
+    /// OpenBLAS the default, so GEMM never runs with a count other than ours.
+    private static let state: State = {
+        let state = State()
+        state.count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(clamping: state.count))
+        return state
+    }()
 
     /// Threads in use (at least 1).
     public static var count: Int {
         state.lock.lock()
         defer { state.lock.unlock() }
-        if state.count == 0 { apply(ProcessInfo.processInfo.activeProcessorCount) }
         return state.count
     }
+
+    /// Applies the default count if nothing has yet; `BLAS.sgemm` calls it before each product.
+    @inline(__always)
+    static func applyDefaultIfNeeded() { _ = state }
 
     /// Uses `n` threads from now on (values below 1 mean 1), for OpenBLAS and for our loops.
     public static func set(_ n: Int) {
@@ -45,7 +56,8 @@ public enum ComputeThreads {
     ///
     /// `minimumPerChunk` is how many items make a chunk worth a thread (e.g. rows of a norm); below
     /// `2 * minimumPerChunk` items, or with one thread, `body` runs once on the caller's thread.
-    /// `body` must only write to the outputs of its own range.
+    /// `body` must only write to the outputs of its own range. Do not call OpenBLAS inside `body`:
+    /// its own threads would multiply with ours.
     public static func forEachChunk(
         _ total: Int, minimumPerChunk: Int, _ body: (Range<Int>) -> Void
     ) {

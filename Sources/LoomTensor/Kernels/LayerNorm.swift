@@ -27,11 +27,12 @@ extension Kernels {
                     squares += centered * centered
                 }
                 let rstd = 1 / (squares / Float(dim) + eps).squareRoot()
-                for i in 0..<dim {
-                    var y = (xRow[i] - mean) * rstd
-                    if let weight { y *= weight[i] }
-                    if let bias { y += bias[i] }
-                    outRow[i] = y
+                // One branch per row, so the element loops stay free of branches and vectorize.
+                switch (weight, bias) {
+                case let (w?, b?): for i in 0..<dim { outRow[i] = (xRow[i] - mean) * rstd * w[i] + b[i] }
+                case let (w?, nil): for i in 0..<dim { outRow[i] = (xRow[i] - mean) * rstd * w[i] }
+                case let (nil, b?): for i in 0..<dim { outRow[i] = (xRow[i] - mean) * rstd + b[i] }
+                case (nil, nil): for i in 0..<dim { outRow[i] = (xRow[i] - mean) * rstd }
                 }
             }
         }
