@@ -1,0 +1,61 @@
+import Foundation
+
+// Element-wise activations, as torch.nn.functional.gelu (approximate='none' | 'tanh') and silu
+// (https://pytorch.org/docs/stable/generated/torch.nn.functional.gelu.html).
+
+/// Which GELU formula a model was trained with.
+public enum GELUApproximation: Sendable {
+    /// 0.5 x (1 + erf(x / sqrt 2)): BERT, Whisper, CLIP/SigLIP vision towers ("gelu").
+    case none
+    /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): GPT-2, SigLIP ("gelu_pytorch_tanh").
+    case tanh
+}
+
+extension Kernels {
+    /// Element-wise work splits across threads from this many floats.
+    static let activationElementsPerChunk = 1 << 16
+
+    /// GELU on `count` floats, in place.
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, approximation: GELUApproximation = .none) {
+        ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            switch approximation {
+            case .none:
+                let invSqrt2: Float = 0.70710678118654752
+                for i in range { x[i] = 0.5 * x[i] * (1 + erff(x[i] * invSqrt2)) }
+            case .tanh:
+                let sqrt2OverPi: Float = 0.79788456080286536
+                for i in range {
+                    let v = x[i]
+                    x[i] = 0.5 * v * (1 + tanhf(sqrt2OverPi * (v + 0.044715 * v * v * v)))
+                }
+            }
+        }
+    }
+
+    /// SiLU (swish), x * sigmoid(x), on `count` floats, in place.
+    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            for i in range { x[i] = x[i] / (1 + expf(-x[i])) }
+        }
+    }
+}
+
+extension Tensor {
+    /// GELU, element-wise; `.none` is the exact (erf) form.
+    public func gelu(approximation: GELUApproximation = .none) -> Tensor {
+        var out = self
+        out.data.withUnsafeMutableBufferPointer { op in
+            if let base = op.baseAddress { Kernels.gelu(base, count: op.count, approximation: approximation) }
+        }
+        return out
+    }
+
+    /// SiLU (x * sigmoid(x)), element-wise.
+    public func silu() -> Tensor {
+        var out = self
+        out.data.withUnsafeMutableBufferPointer { op in
+            if let base = op.baseAddress { Kernels.silu(base, count: op.count) }
+        }
+        return out
+    }
+}

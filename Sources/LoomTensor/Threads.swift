@@ -1,0 +1,87 @@
+import CLoomMath
+import Dispatch
+import Foundation
+
+/// The number of threads Loom's numeric code uses: OpenBLAS GEMM and our own row-parallel loops.
+///
+/// The default is the number of active cores. The CLI's `--threads` calls `set(_:)` once at start-up;
+/// everything after reads `count`. Results never depend on the count: parallel loops split work by
+/// whole rows, and each row is computed by one thread in a fixed order.
+public enum ComputeThreads {
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var count = 1  // guarded by lock
+    }
+
+    /// Created on first use (Swift runs a static initializer once, thread-safely), which also gives
+    /// OpenBLAS the default, so GEMM never runs with a count other than ours.
+    private static let state: State = {
+        let state = State()
+        state.count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(clamping: state.count))
+        return state
+    }()
+
+    /// Threads in use (at least 1).
+    public static var count: Int {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        return state.count
+    }
+
+    /// Applies the default count if nothing has yet; `BLAS.sgemm` calls it before each product.
+    @inline(__always)
+    static func applyDefaultIfNeeded() { _ = state }
+
+    /// Uses `n` threads from now on (values below 1 mean 1), for OpenBLAS and for our loops.
+    public static func set(_ n: Int) {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        apply(n)
+    }
+
+    /// The thread count OpenBLAS itself reports, to check that `set(_:)` reached it.
+    public static var blasThreads: Int {
+        Int(openblas_get_num_threads())
+    }
+
+    /// Caller holds the lock.
+    private static func apply(_ n: Int) {
+        let n = max(1, n)
+        state.count = n
+        openblas_set_num_threads(Int32(clamping: n))
+    }
+
+    /// Runs `body` over `0..<total` split into contiguous chunks, in parallel when the work is big enough.
+    ///
+    /// `minimumPerChunk` is how many items make a chunk worth a thread (e.g. rows of a norm); below
+    /// `2 * minimumPerChunk` items, or with one thread, `body` runs once on the caller's thread.
+    /// `body` must only write to the outputs of its own range. Do not call OpenBLAS inside `body`:
+    /// its own threads would multiply with ours.
+    public static func forEachChunk(
+        _ total: Int, minimumPerChunk: Int, _ body: (Range<Int>) -> Void
+    ) {
+        guard total > 0 else { return }
+        let chunks = min(count, total / max(1, minimumPerChunk))
+        if chunks <= 1 {
+            body(0..<total)
+            return
+        }
+        // Kernels hand in closures over raw buffers, which are not Sendable. Each chunk writes a
+        // disjoint range and concurrentPerform returns only after every chunk, so sharing is safe.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = total * chunk / chunks
+                let end = total * (chunk + 1) / chunks
+                shared.value(start..<end)
+            }
+        }
+    }
+}
+
+/// A value shared across the threads of one `forEachChunk` call (see the comment there).
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
