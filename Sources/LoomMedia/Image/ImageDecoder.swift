@@ -27,7 +27,7 @@ public struct ImageDecoder: Sendable {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw ImageDecodingError.unreadableFile(name: url.path, reason: Self.reason(error))
+            throw ImageDecodingError.unreadableFile(name: url.path, reason: Self.reason(for: url, error))
         }
         return try decode(data: data, name: url.path)
     }
@@ -51,13 +51,14 @@ public struct ImageDecoder: Sendable {
         }
     }
 
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(posix.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        return nsError.localizedDescription
+    /// Foundation's read errors are vague on Linux ("error 256"), so say which common case it is.
+    private static func reason(for url: URL, _ error: Error) -> String {
+        var isDirectory: ObjCBool = false
+        let files = FileManager.default
+        if !files.fileExists(atPath: url.path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "it is a directory, not an image file" }
+        if !files.isReadableFile(atPath: url.path) { return "permission denied" }
+        return error.localizedDescription
     }
 }
 
