@@ -83,8 +83,8 @@ struct ImageRobustnessTests {
         #expect(ImageFormat.detect([UInt8]()) == nil)
     }
 
-    /// Orientation transforms on a 3x2 image with distinct pixels, written out by hand from
-    /// Pillow's Image.transpose definitions (PIL/Image.py, Transpose).
+    /// Orientation transforms on a 3x2 image with distinct pixels; the expected layouts are what
+    /// Pillow's Image.transpose gives for the method exif_transpose uses for each tag.
     @Test func orientationTransforms() {
         // Pixel values 1...6 laid out as   1 2 3
         //                                  4 5 6   (each pixel's R=G=B=value)
