@@ -131,7 +131,7 @@ public final class SafeTensorsFile: WeightSource {
         result.reserveCapacity(min(items.count, 64))
         for item in items {
             // Bridging refuses numbers that are not exactly an Int (fractions, 2^64 and beyond).
-            guard !(item is Bool), let value = item as? Int, value >= 0 else { return nil }
+            guard let value = item as? Int, value >= 0 else { return nil }
             result.append(value)
         }
         return result
