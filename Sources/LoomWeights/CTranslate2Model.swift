@@ -93,6 +93,13 @@ public final class CTranslate2Model: WeightSource {
 
     public func resolvedName(_ name: String) -> String { aliases[name] ?? name }
 
+    public func storedTensors(readBy name: String) -> [String] {
+        let resolved = resolvedName(name)
+        guard let dtype = entries[resolved]?.info.dtype, dtype == .int8 || dtype == .int16,
+              entries[resolved + "_scale"] != nil else { return [resolved] }
+        return [resolved, resolved + "_scale"]
+    }
+
     public func info(_ name: String) -> TensorInfo? {
         guard let info = entries[resolvedName(name)]?.info else { return nil }
         return TensorInfo(name: name, shape: info.shape, dtype: info.dtype, byteCount: info.byteCount)

@@ -52,7 +52,7 @@ public struct WeightScope: Sendable {
     public func tensor(_ name: String) throws -> Tensor {
         let full = fullName(name)
         let result = try source.tensor(full)
-        usage.mark(source.resolvedName(full))
+        usage.mark(source.storedTensors(readBy: full))
         return result
     }
 
@@ -67,7 +67,7 @@ public struct WeightScope: Sendable {
         if let expected { try checkShape(name, expected) }
         let full = fullName(name)
         let raw = try source.rawBytes(full)
-        usage.mark(source.resolvedName(full))
+        usage.mark([source.resolvedName(full)])
         return raw
     }
 
@@ -104,9 +104,9 @@ final class UsageRecord: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
     private var used: Set<String> = []
 
-    func mark(_ name: String) {
+    func mark(_ names: [String]) {
         lock.lock()
-        used.insert(name)
+        used.formUnion(names)
         lock.unlock()
     }
 

@@ -16,10 +16,14 @@ public protocol WeightSource: AnyObject, Sendable {
     func rawBytes(_ name: String) throws -> RawTensorBytes
     /// The stored tensor a name refers to: itself, or the target of an alias (CTranslate2).
     func resolvedName(_ name: String) -> String
+    /// The stored tensors that `tensor(name)` reads: the resolved name, plus companions such as a
+    /// CTranslate2 int8 weight's `_scale`. `WeightScope` marks them all as used.
+    func storedTensors(readBy name: String) -> [String]
 }
 
 extension WeightSource {
     public func resolvedName(_ name: String) -> String { name }
+    public func storedTensors(readBy name: String) -> [String] { [resolvedName(name)] }
 
     public func contains(_ name: String) -> Bool { info(name) != nil }
 
@@ -113,6 +117,8 @@ func checkedElementCount(_ shape: [Int]) -> Int? {
 func convertToFloat(_ dtype: WeightDType, _ source: UnsafeRawPointer, count: Int,
                     into out: UnsafeMutablePointer<Float>) -> Bool {
     switch dtype {
+    case .float32 where UInt32(1).littleEndian == 1:
+        UnsafeMutableRawPointer(out).copyMemory(from: source, byteCount: 4 * count)
     case .float32:
         for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
     case .float16:

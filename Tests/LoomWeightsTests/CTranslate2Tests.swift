@@ -38,5 +38,8 @@ import Testing
         let root = WeightScope(model, separator: "/")
         _ = try root.tensor("decoder/projection/weight")
         #expect(!root.unusedTensorNames.contains("encoder/w"))
+        // Reading an int8 weight uses its scale too.
+        _ = try root.scope("decoder").tensor("dense/weight", shape: [4, 8])
+        #expect(Set(root.unusedTensorNames) == ["encoder/h", "decoder/ids"])
     }
 }
