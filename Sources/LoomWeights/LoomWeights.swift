@@ -1,1 +1,0 @@
-/// Weight file readers: safetensors, GGUF and CTranslate2, memory-mapped and bounds-checked.
