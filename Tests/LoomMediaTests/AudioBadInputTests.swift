@@ -157,3 +157,38 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Headers that lie about the length in ways real writers do, or damage does.
+@Suite struct AudioHeaderLengthTests {
+    /// A FLAC header claiming 2^36 - 1 frames (the field's maximum) must not make the decoder reserve
+    /// 256 GB; it decodes the 11 s that are there and warns.
+    @Test func flacClaimingAnAbsurdLengthDecodesWhatIsThere() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-audio")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var bytes = [UInt8](try Data(contentsOf: Fixtures.sample("audio/jfk.flac")))
+        // "fLaC", a 4-byte block header, then STREAMINFO; its total-samples field is the low 36 bits
+        // of the big-endian 64-bit word at STREAMINFO offset 10 (file offset 18).
+        #expect(Array(bytes[0..<4]) == Array("fLaC".utf8))
+        bytes[21] |= 0x0F
+        for index in 22...25 { bytes[index] = 0xFF }
+        let url = folder.appendingPathComponent("absurd-length.flac")
+        try Data(bytes).write(to: url)
+        #expect(try AudioDecoder.probe(url).frames == (1 << 36) - 1)
+        let report = try AudioDecoder().decodeWithReport(contentsOf: url)
+        #expect(report.audio.samples.count == 176_000)
+        #expect(report.warnings == [.truncated(url, expectedFrames: (1 << 36) - 1, decodedFrames: 176_000)])
+    }
+
+    /// Written by sox to a pipe: a FLAC with no length and a WAV whose sizes are sox's 0x7FFFF000
+    /// placeholder. Both decode fully, with no truncation warning.
+    @Test(arguments: ["piped_no_length.flac", "piped_placeholder_size.wav"])
+    func streamedFilesWithoutALengthDecodeFully(name: String) throws {
+        let url = Fixtures.url("audio/\(name)")
+        let info = try AudioDecoder.probe(url)
+        let report = try AudioDecoder().decodeWithReport(contentsOf: url)
+        let truth = try AudioDecoder().decode(contentsOf: Fixtures.url("audio/arctic_head_pcm16.wav"))
+        print(name, "header frames", info.frames as Any, "decoded", report.audio.samples.count)
+        #expect(report.warnings.isEmpty)
+        #expect(report.audio.samples == truth.samples)
+    }
+}

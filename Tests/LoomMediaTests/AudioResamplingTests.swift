@@ -65,27 +65,63 @@ import Testing
         #expect(abs(measuredFrequency - frequency) < 2)
     }
 
-    /// Stereo at the target rate needs no resampler: the output is exactly the mean of the channels.
-    @Test func stereoDownmixIsTheMeanOfTheChannels() throws {
+    /// At the target rate there is no resampler: the output is exactly the mean of the channels.
+    @Test(arguments: [2, 6])
+    func downmixIsTheMeanOfTheChannels(channels: Int) throws {
         let folder = try Fixtures.temporaryDirectory("loom-audio")
         defer { try? FileManager.default.removeItem(at: folder) }
         let frames = 40_000  // more than one 32k read block
-        var interleaved = [Float](repeating: 0, count: frames * 2)
+        var interleaved = [Float](repeating: 0, count: frames * channels)
         var expected = [Float](repeating: 0, count: frames)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: UInt64(channels))
         for n in 0..<frames {
-            let left = Float(Int16.random(in: .min ... .max, using: &generator)) / 32768
-            let right = Float(Int16.random(in: .min ... .max, using: &generator)) / 32768
-            interleaved[2 * n] = left
-            interleaved[2 * n + 1] = right
-            expected[n] = (left + right) / 2
+            var sum: Float = 0
+            for channel in 0..<channels {
+                let value = Float(Int16(truncatingIfNeeded: generator.next())) / 32768
+                interleaved[n * channels + channel] = value
+                sum += value
+            }
+            expected[n] = sum * (1 / Float(channels))
         }
-        let url = folder.appendingPathComponent("stereo16k.wav")
-        try AudioTestSupport.writeWAV(interleaved, channels: 2, sampleRate: 16_000, encoding: .pcm16, to: url)
+        let url = folder.appendingPathComponent("multichannel16k.wav")
+        try AudioTestSupport.writeWAV(interleaved, channels: channels, sampleRate: 16_000, encoding: .pcm16, to: url)
         let audio = try decoder.decode(contentsOf: url)
         let diff = maxAbsDiff(audio.samples, expected)
-        print("stereo downmix maxdiff", diff)
+        print("\(channels)-channel downmix maxdiff", diff)
         #expect(diff == 0)
+    }
+
+    /// The same 16-bit values stored as 16-, 24- and 32-bit integer and 32-bit float WAVs decode to
+    /// identical floats (libsndfile scales each integer width by its own full scale).
+    @Test func integerAndFloatWAVDepthsDecodeIdentically() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-audio")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var generator = SplitMix64(seed: 11)
+        let values = (0..<20_000).map { _ in Float(Int16(truncatingIfNeeded: generator.next())) / 32768 }
+        for encoding in [AudioTestSupport.Encoding.pcm16, .pcm24, .pcm32, .float32] {
+            let url = folder.appendingPathComponent("depth-\(encoding).wav")
+            try AudioTestSupport.writeWAV(values, channels: 1, sampleRate: 16_000, encoding: encoding, to: url)
+            let diff = maxAbsDiff(try decoder.decode(contentsOf: url).samples, values)
+            print("\(encoding) WAV maxdiff", diff)
+            #expect(diff == 0)
+        }
+    }
+
+    /// Several decodes at once (a batch on many cores) give the same samples as one at a time.
+    @Test func concurrentDecodesAgree() async throws {
+        let names = ["jfk.flac", "jfk.ogg", "arctic_a0007_44k_stereo.flac", "arctic_a0007_8k.wav", "text.mp3"]
+        let urls = names.map { $0 == "text.mp3" ? Fixtures.url("audio/\($0)") : Fixtures.sample("audio/\($0)") }
+        let serial = urls.map { try? AudioDecoder().decode(contentsOf: $0) }
+        let parallel = await withTaskGroup(of: (Int, AudioBuffer?).self) { group in
+            for (index, url) in urls.enumerated() {
+                group.addTask { (index, try? AudioDecoder().decode(contentsOf: url)) }
+            }
+            var results = [AudioBuffer?](repeating: nil, count: urls.count)
+            for await (index, audio) in group { results[index] = audio }
+            return results
+        }
+        #expect(parallel == serial)
+        #expect(serial.last! == nil && serial.dropLast().allSatisfy { $0 != nil })
     }
 
     @Test func otherTargetRatesWork() throws {

@@ -4,7 +4,7 @@ import LoomTestSupport
 /// Helpers shared by the Audio*Tests files: a tiny WAV writer for inputs the tests make themselves,
 /// and the statistics the comparisons use.
 enum AudioTestSupport {
-    enum Encoding { case pcm16, pcm24, float32 }
+    enum Encoding { case pcm16, pcm24, pcm32, float32 }
 
     /// Writes interleaved `samples` (in [-1, 1]) as a WAV file; integers are rounded and clipped.
     static func writeWAV(_ samples: [Float], channels: Int, sampleRate: Int, encoding: Encoding, to url: URL) throws {
@@ -24,6 +24,7 @@ enum AudioTestSupport {
             case .pcm24:
                 let value = Int32(clamping: Int((sample * 8_388_608).rounded())).clamped(to: -8_388_608...8_388_607)
                 withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0.prefix(3)) }
+            case .pcm32: append(Int32(clamping: Int64((Double(sample) * 2_147_483_648).rounded())))
             case .float32: append(sample.bitPattern)
             }
         }

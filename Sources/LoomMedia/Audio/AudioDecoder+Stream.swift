@@ -14,7 +14,6 @@ extension AudioDecoder {
         let file = try SoundFile(url: url)
         let info = file.info
         try Self.validate(info, url: url)
-        if info.frames == 0 { throw AudioDecodingError.noAudio(url) }
         prepare(info)
 
         let resampler: Resampler?
@@ -77,8 +76,8 @@ extension AudioDecoder {
     /// 0.1 s of slack since encoder delay and MP3 size estimates shift their count a little.
     private func expectedFrames(file: SoundFile, info: AudioInfo) -> Int? {
         if let declared = file.declaredFramesBeforeTrimming() { return declared }
-        guard info.frames > 0 else { return nil }
-        return file.isLossy ? info.frames - info.sampleRate / 10 : info.frames
+        guard let frames = info.frames, frames > 0 else { return nil }
+        return file.isLossy ? frames - info.sampleRate / 10 : frames
     }
 
     /// Mean of the channels of each frame; NaN and infinities become 0 (a float file can hold them and

@@ -23,6 +23,10 @@ public struct AudioDecoder: Sendable {
         case fail
     }
 
+    /// The most output samples reserved up front: a damaged header can claim days of audio (FLAC
+    /// allows 2^36 frames), so beyond 10 minutes at 48 kHz the buffer grows as audio really arrives.
+    static let maximumReservation = 48_000 * 600
+
     public var truncation: TruncationPolicy
     /// Frames libsndfile reads per block; the peak memory of a decode beyond its output is about
     /// `framesPerRead * channels` floats.
@@ -50,7 +54,8 @@ public struct AudioDecoder: Sendable {
     public func decodeWithReport(contentsOf url: URL, targetSampleRate: Int = 16_000) throws -> DecodedAudio {
         var samples: [Float] = []
         let report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { info in
-            samples.reserveCapacity(Int(Double(info.frames) * Double(targetSampleRate) / Double(info.sampleRate)) + 16)
+            let expected = Double(info.frames ?? 0) * Double(targetSampleRate) / Double(info.sampleRate) + 16
+            samples.reserveCapacity(Int(min(expected, Double(Self.maximumReservation))))
         } emit: { block in
             samples.append(contentsOf: block)
         }
@@ -74,7 +79,7 @@ public struct AudioDecoder: Sendable {
         let chunkSamples = Int(chunkLength)
         var chunk: [Float] = []
         var report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { _ in
-            chunk.reserveCapacity(chunkSamples)
+            chunk.reserveCapacity(min(chunkSamples, Self.maximumReservation))
         } emit: { block in
             var start = 0
             while start < block.count {

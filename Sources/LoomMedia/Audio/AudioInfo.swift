@@ -6,11 +6,12 @@ public struct AudioInfo: Sendable, Equatable {
     public let encodingName: String
     public let channels: Int
     public let sampleRate: Int
-    /// Frames (samples per channel) the header declares. For WAV libsndfile already trims this to the
-    /// bytes present; for MP3 without a Xing/LAME tag it is an estimate from the file size.
-    public let frames: Int
+    /// Frames (samples per channel) the header declares; nil when it does not say (a FLAC encoded from
+    /// a pipe). For WAV libsndfile already trims this to the bytes present; for MP3 without a Xing/LAME
+    /// tag it is an estimate from the file size.
+    public let frames: Int?
 
-    public init(formatName: String, encodingName: String, channels: Int, sampleRate: Int, frames: Int) {
+    public init(formatName: String, encodingName: String, channels: Int, sampleRate: Int, frames: Int?) {
         self.formatName = formatName
         self.encodingName = encodingName
         self.channels = channels
@@ -18,5 +19,6 @@ public struct AudioInfo: Sendable, Equatable {
         self.frames = frames
     }
 
-    public var duration: Double { Double(frames) / Double(sampleRate) }
+    /// Seconds, from the header; nil when the header does not give the length.
+    public var duration: Double? { frames.map { Double($0) / Double(sampleRate) } }
 }

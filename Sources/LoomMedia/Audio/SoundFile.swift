@@ -52,7 +52,7 @@ final class SoundFile {
             formatName: Self.formatName(handle: opened, format: formatMajor, command: Int32(SFC_GET_FORMAT_INFO)),
             encodingName: Self.formatName(handle: opened, format: formatSubtype, command: Int32(SFC_GET_FORMAT_INFO)),
             channels: Int(sfInfo.channels), sampleRate: Int(sfInfo.samplerate),
-            frames: sfInfo.frames == sf_count_t.max ? 0 : Int(sfInfo.frames))
+            frames: sfInfo.frames == sf_count_t.max ? nil : Int(sfInfo.frames))
     }
 
     deinit { sf_close(handle) }
@@ -77,7 +77,8 @@ final class SoundFile {
 
     /// The frame count a WAV-family header declared before libsndfile trimmed it to the bytes present.
     /// libsndfile logs "data : 128000 (should be 16000)" for such a file; nil when it logged no such line
-    /// or the declared size is a streaming placeholder (0 or 0xFFFFFFFF, written by pipes).
+    /// or the declared size is a placeholder that a writer on a pipe puts there (sox: 0x7FFFF000,
+    /// ffmpeg: 0xFFFFFFFF); sizes from 0x7FFF0000 up count as placeholders.
     func declaredFramesBeforeTrimming() -> Int? {
         var log = [CChar](repeating: 0, count: 8192)
         let count = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
@@ -87,8 +88,9 @@ final class SoundFile {
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
             guard numbers.count == 2 else { continue }
             let (declared, present) = (numbers[0], numbers[1])
-            guard declared > present, present > 0, declared != 0xFFFF_FFFF, info.frames > 0 else { continue }
-            let bytesPerFrame = present / info.frames
+            guard declared > present, present > 0, declared < 0x7FFF_0000, let frames = info.frames, frames > 0
+            else { continue }
+            let bytesPerFrame = present / frames
             guard bytesPerFrame > 0 else { continue }
             return declared / bytesPerFrame
         }
