@@ -29,6 +29,17 @@ import Testing
         #expect(throws: AudioDecodingError.fileNotFound(missing)) { try AudioDecoder.probe(missing) }
     }
 
+    @Test func symlinksAreFollowedAndDanglingOnesAreMissing() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-audio")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let link = folder.appendingPathComponent("link.wav")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: Fixtures.sample("audio/jfk.wav"))
+        #expect(try decoder.decode(contentsOf: link).samples.count == 176_000)
+        let dangling = folder.appendingPathComponent("dangling.wav")
+        try FileManager.default.createSymbolicLink(at: dangling, withDestinationURL: folder.appendingPathComponent("gone.wav"))
+        #expect(decodeError(dangling) == .fileNotFound(dangling))
+    }
+
     @Test func emptyFile() {
         let url = Fixtures.url("audio/empty.wav")
         #expect(decodeError(url) == .emptyFile(url))

@@ -25,7 +25,8 @@ final class SoundFile {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw AudioDecodingError.unreadable(url, reason: "permission denied")
         }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        // attributesOfItem describes a symlink itself, so ask about what it points to.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
         if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
             throw AudioDecodingError.notARegularFile(url)
         }
@@ -49,8 +50,8 @@ final class SoundFile {
         formatMajor = sfInfo.format & Int32(SF_FORMAT_TYPEMASK)
         formatSubtype = sfInfo.format & Int32(SF_FORMAT_SUBMASK)
         info = AudioInfo(
-            formatName: Self.formatName(handle: opened, format: formatMajor, command: Int32(SFC_GET_FORMAT_INFO)),
-            encodingName: Self.formatName(handle: opened, format: formatSubtype, command: Int32(SFC_GET_FORMAT_INFO)),
+            formatName: Self.formatName(handle: opened, format: formatMajor),
+            encodingName: Self.formatName(handle: opened, format: formatSubtype),
             channels: Int(sfInfo.channels), sampleRate: Int(sfInfo.samplerate),
             frames: sfInfo.frames == sf_count_t.max ? nil : Int(sfInfo.frames))
     }
@@ -97,10 +98,11 @@ final class SoundFile {
         return nil
     }
 
-    private static func formatName(handle: OpaquePointer, format: Int32, command: Int32) -> String {
+    /// libsndfile's name for a major format or subtype code.
+    private static func formatName(handle: OpaquePointer, format: Int32) -> String {
         var formatInfo = SF_FORMAT_INFO()
         formatInfo.format = format
-        guard sf_command(handle, command, &formatInfo, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+        guard sf_command(handle, Int32(SFC_GET_FORMAT_INFO), &formatInfo, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
               let name = formatInfo.name
         else { return "unknown (0x\(String(format, radix: 16)))" }
         return String(cString: name)
