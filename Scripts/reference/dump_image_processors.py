@@ -125,7 +125,7 @@ def main() -> None:
     filters = {"nearest": Image.NEAREST, "lanczos": Image.LANCZOS, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
                "box": Image.BOX, "hamming": Image.HAMMING}
     resample_cases = [("coffee-portrait-90x151", 41, 67), ("rocket-tiny-37x20", 53, 29),
-                      ("astronaut-64x64", 64, 23), ("chelsea-wide-101x23", 17, 23), ("rocket-odd-77x131", 130, 9)]
+                      ("astronaut-64x64", 64, 23), ("chelsea-wide-101x23", 17, 23), ("rocket-odd-77x131", 130, 9), ("rocket-odd-77x131", 70, 20)]
     for src, w, h in resample_cases:
         for fname, f in filters.items():
             out = np.asarray(inputs[src].resize((w, h), f), dtype=np.uint8)

@@ -1,11 +1,11 @@
 import LoomMedia
 
-/// Resizes 8-bit RGB images bit-exactly as Pillow's `Image.resize` does (Pillow 13, no `box`, no
+/// Resizes 8-bit RGB images bit-exactly as Pillow's `Image.resize` does (Pillow 13.0.0, no `box`, no
 /// `reducing_gap`), which is what transformers' PIL-backend image processors call.
 ///
-/// Convolution filters follow src/libImaging/Resample.c: a separable pass, horizontal first, then vertical,
-/// each through a uint8 intermediate. Kernel weights are computed in double, normalized to sum 1, then
-/// rounded to fixed point with `precisionBits` fractional bits; sums start at one half and are clipped to
+/// Convolution filters follow src/libImaging/Resample.c: two separable passes, horizontal then vertical
+/// (vertical first when the height shrinks much more than the width), each through a uint8 intermediate.
+/// Kernel weights are computed in double, normalized to sum 1, then rounded to fixed point with `precisionBits` fractional bits; sums start at one half and are clipped to
 /// 0...255 after the shift. When downscaling, the kernel support grows by the scale factor (antialiasing).
 /// `.nearest` follows ImagingScaleAffine in src/libImaging/Geometry.c.
 public enum PillowResampler {
@@ -16,6 +16,7 @@ public enum PillowResampler {
     public static let maxOutputPixels = 1 << 26
 
     /// `image` resized to `width` x `height` with `filter`.
+    /// Reference: Pillow 13.0.0 src/libImaging/Resample.c, ImagingResampleInner.
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) throws -> RGBImage {
         guard image.width > 0, image.height > 0 else {
             throw ImageProcessorError.emptyImage(width: image.width, height: image.height)
@@ -37,15 +38,22 @@ public enum PillowResampler {
         let horizontal = ConvolutionTable(inSize: image.width, outSize: width, filter: filter)
         var vertical = ConvolutionTable(inSize: image.height, outSize: height, filter: filter)
 
+        // Pillow 13 runs the vertical pass first when the height shrinks by more than twice as many
+        // pixels as the width does; the uint8 intermediate makes the order visible in the output.
+        let shrinkY = image.height - height, shrinkX = image.width - width
+        let horizontalFirst = !(shrinkY > 0 && shrinkY > shrinkX * 2)
+        if !horizontalFirst {
+            var source = image
+            if needVertical { source = verticalPass(source, table: vertical) }
+            if needHorizontal { source = horizontalPass(source, firstRow: 0, rowCount: source.height, table: horizontal) }
+            return source
+        }
         var source = image
         if needHorizontal {
             // Only the source rows the vertical pass reads: Pillow's ybox_first ..< ybox_last.
-            var firstRow = 0, rowCount = image.height
-            if needVertical {
-                firstRow = vertical.bounds[0]
-                rowCount = vertical.bounds[2 * height - 2] + vertical.bounds[2 * height - 1] - firstRow
-                for i in 0 ..< height { vertical.bounds[2 * i] -= firstRow }
-            }
+            let firstRow = vertical.bounds[0]
+            let rowCount = vertical.bounds[2 * height - 2] + vertical.bounds[2 * height - 1] - firstRow
+            for i in 0 ..< height { vertical.bounds[2 * i] -= firstRow }
             source = horizontalPass(image, firstRow: firstRow, rowCount: rowCount, table: horizontal)
         }
         if needVertical {

@@ -47,7 +47,8 @@ public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible
             if x == 0.0 { return 1.0 }
             if x >= 1.0 { return 0.0 }
             let px = x * Double.pi
-            return sin(px) / px * (0.54 + 0.46 * cos(px))
+            // Pillow writes the window constants as C floats (0.54f, 0.46f), widened to double.
+            return sin(px) / px * (Double(Float(0.54)) + Double(Float(0.46)) * cos(px))
         case .bicubic:
             // Keys cubic with a = -0.5, written in Pillow's operation order so rounding matches.
             let a = -0.5
