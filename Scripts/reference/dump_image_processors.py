@@ -65,6 +65,24 @@ CONFIGS = {
         "max_image_size": {"longest_edge": 32}, "resample": 1, "do_image_splitting": True,
         "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
     },
+    # Less common paths: shortest edge capped by longest edge, no crop; crop larger than the image
+    # (zero padding before normalization); no rescale/normalize; Idefics3 without the first resize.
+    "clip-capped-nocrop": {
+        "image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 40, "longest_edge": 50},
+        "do_center_crop": False, "resample": 2,
+    },
+    "clip-pad-crop": {
+        "image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 20},
+        "crop_size": {"height": 27, "width": 50}, "resample": 3,
+    },
+    "siglip-raw-hamming": {
+        "image_processor_type": "SiglipImageProcessor", "size": {"height": 17, "width": 23}, "resample": 5,
+        "do_rescale": False, "do_normalize": False,
+    },
+    "idefics3-small-noresize": {
+        "image_processor_type": "Idefics3ImageProcessor", "do_resize": False,
+        "max_image_size": {"longest_edge": 32}, "resample": 3,
+    },
     "idefics3-small-nosplit": {
         "image_processor_type": "Idefics3ImageProcessor", "size": {"longest_edge": 60},
         "max_image_size": {"longest_edge": 32}, "resample": 1, "do_image_splitting": False,
@@ -145,6 +163,10 @@ def main() -> None:
         ("idefics3-small", "coffee-portrait-90x151", 1), ("idefics3-small", "rocket-tiny-37x20", 1),
         ("idefics3-small", "chelsea-wide-101x23", 1), ("idefics3-small", "astronaut-64x64", 1),
         ("idefics3-small-nosplit", "rocket-odd-77x131", 1),
+        ("clip-capped-nocrop", "coffee-portrait-90x151", 1), ("clip-capped-nocrop", "chelsea-wide-101x23", 1),
+        ("clip-pad-crop", "chelsea-wide-101x23", 1), ("clip-pad-crop", "rocket-tiny-37x20", 1),
+        ("siglip-raw-hamming", "astronaut-64x64", 1),
+        ("idefics3-small-noresize", "rocket-tiny-37x20", 1), ("idefics3-small-noresize", "chelsea-wide-101x23", 1),
     ]
     for config_name, src, stride in cases:
         p = processor(config_name)
