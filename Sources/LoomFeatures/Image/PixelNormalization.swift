@@ -12,8 +12,8 @@ public struct PixelNormalization: Sendable, Equatable {
     /// 3 x 256 values: the output for byte b in channel c at [c * 256 + b].
     let table: [Float]
 
-    public init(doRescale: Bool, rescaleFactor: Double, doNormalize: Bool, mean: [Double], std: [Double]) {
-        precondition(mean.count == 3 && std.count == 3, "validated by PixelNormalization.from")
+    /// `mean` and `std` hold 3 values each (checked by `from(_:defaultMean:defaultStd:file:)`).
+    init(doRescale: Bool, rescaleFactor: Double, doNormalize: Bool, mean: [Double], std: [Double]) {
         self.doRescale = doRescale
         self.rescaleFactor = rescaleFactor
         self.doNormalize = doNormalize

@@ -33,7 +33,10 @@ public struct ResizeCropProcessor: ImageProcessing {
     /// CLIP: shortest_edge 224, bicubic, center crop 224x224, CLIP mean/std.
     /// SigLIP: 224x224, bicubic, no crop, mean/std 0.5. Both rescale by 1/255.
     public init(kind: ImageProcessorKind, config: PreprocessorConfig, file: String) throws {
-        precondition(kind != .idefics3, "Idefics3 has its own processor")
+        guard kind != .idefics3 else {
+            throw ImageProcessorError.invalidConfig(
+                file: file, field: "image_processor_type", reason: "names Idefics3, which uses Idefics3ImageProcessor, not ResizeCropProcessor")
+        }
         let isCLIP = kind == .clip
         self.kind = kind
         filter = try ResampleFilter.from(config.resample, fallback: .bicubic, file: file)
