@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .target(name: "LoomTestSupport", path: "Tests/LoomTestSupport"),
+        .target(name: "LoomTestSupport", dependencies: ["LoomModelStore"], path: "Tests/LoomTestSupport"),
         .testTarget(name: "LoomTensorTests", dependencies: ["LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomWeightsTests", dependencies: ["LoomWeights", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomTestSupport"]),
