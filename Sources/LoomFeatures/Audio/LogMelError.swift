@@ -1,0 +1,18 @@
+/// Why a log-mel spectrogram could not be computed; each message says what to change.
+public enum LogMelError: Error, Equatable, CustomStringConvertible {
+    /// Whisper checkpoints use 80 (v1, v2, v3-turbo's predecessors) or 128 (large-v3) mel bins.
+    case unsupportedMelBins(Int)
+    case negativePadding(Int)
+    case wrongSampleRate(Int)
+
+    public var description: String {
+        switch self {
+        case .unsupportedMelBins(let bins):
+            return "log-mel spectrogram: \(bins) mel bins requested; Whisper models use 80 or 128 (see the model's config num_mel_bins)"
+        case .negativePadding(let padding):
+            return "log-mel spectrogram: padding of \(padding) samples is negative; pass 0 or more zero samples to append"
+        case .wrongSampleRate(let rate):
+            return "log-mel spectrogram: audio is at \(rate) Hz but Whisper's front end needs \(LogMelSpectrogram.sampleRate) Hz; resample it first"
+        }
+    }
+}
