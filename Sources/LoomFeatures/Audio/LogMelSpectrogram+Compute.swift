@@ -14,38 +14,40 @@ extension LogMelSpectrogram {
         let blockCount = (frames + Self.blockFrames - 1) / Self.blockFrames
         // At least 8 blocks (256 frames, 2.5 s) per thread, or threads cost more than they save.
         let workers = max(1, min(threads, blockCount / 8))
-        var blockMaxima = [Float](repeating: -.infinity, count: blockCount)
         let values = [Float](unsafeUninitializedCapacity: melBins * frames) { output, initialized in
-            blockMaxima.withUnsafeMutableBufferPointer { maxima in
-                let output = SharedPointer(output.baseAddress!), maxima = SharedPointer(maxima.baseAddress!)
-                let samples = SharedInput(samples)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let blocks = (worker * blockCount / workers)..<((worker + 1) * blockCount / workers)
-                    let scratch = BlockScratch(plan: plan)
-                    for block in blocks {
-                        maxima.base[block] = logMelBlock(
-                            block, samples: samples.buffer, totalSamples: totalSamples, frames: frames,
-                            scratch: scratch, output: output.base)
-                    }
+            let output = SharedPointer(output.baseAddress!)
+            let samples = SharedInput(samples)
+            let maxima = UnsafeMutablePointer<Float>.allocate(capacity: blockCount)
+            defer { maxima.deallocate() }
+            let blockMaxima = SharedPointer(maxima)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let blocks = (worker * blockCount / workers)..<((worker + 1) * blockCount / workers)
+                let scratch = BlockScratch(plan: plan)
+                for block in blocks {
+                    blockMaxima.base[block] = logMelBlock(
+                        block, samples: samples.buffer, totalSamples: totalSamples, frames: frames,
+                        scratch: scratch, output: output.base)
                 }
             }
+            let globalMax = UnsafeBufferPointer(start: maxima, count: blockCount).max()!
+            Self.floorAndScale(output, count: melBins * frames, floor: globalMax - 8, workers: workers)
             initialized = melBins * frames
         }
-        let floor = blockMaxima.max()! - 8
-        return Tensor(shape: [melBins, frames], data: Self.floorAndScale(values, floor: floor, workers: workers))
+        return Tensor(shape: [melBins, frames], data: values)
     }
 
     /// One worker's buffers, reused for all its blocks.
     final class BlockScratch {
         let fft: RealFFTPlan.Buffers
-        /// (bins, blockFrames): power spectrum, bin-major.
+        /// (outputStride, blockFrames): power spectrum, bin-major.
         let power: UnsafeMutablePointer<Float>
         /// (blockFrames): one mel row of the block.
         let melRow: UnsafeMutablePointer<Float>
 
         init(plan: RealFFTPlan) {
             fft = RealFFTPlan.Buffers(for: plan)
-            power = .allocate(capacity: plan.bins * plan.batch)
+            power = .allocate(capacity: plan.outputStride * plan.batch)
+            power.initialize(repeating: 0, count: plan.outputStride * plan.batch)
             melRow = .allocate(capacity: plan.batch)
         }
 
@@ -83,37 +85,54 @@ extension LogMelSpectrogram {
         // Frames past `count` in the last block hold earlier data; their spectra are computed and ignored.
         plan.execute(scratch.fft)
 
-        // |X|^2, bin-major: power[k * batch + b].
-        let spectrum = scratch.fft.output, rowStride = 2 * plan.outputStride
+        // |X|^2, bin-major: power[k * batch + b], in 4 x 4 tiles (4 frames by 4 bins) transposed in
+        // registers. All `batch` frames and the padded `outputStride` bins are covered; the extra ones
+        // are never read.
+        let spectrum = UnsafeRawPointer(scratch.fft.output), rowBytes = 8 * plan.outputStride
         let power = scratch.power
-        for b in 0..<count {
-            let row = spectrum + b * rowStride
-            for k in 0..<bins {
-                let re = row[2 * k], im = row[2 * k + 1]
-                power[k * batch + b] = re * re + im * im
+        for b in stride(from: 0, to: batch, by: 4) {
+            for k in stride(from: 0, to: plan.outputStride, by: 4) {
+                let offset = b * rowBytes + 8 * k
+                let p0 = Self.squaredMagnitudes(spectrum.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
+                let p1 = Self.squaredMagnitudes(spectrum.loadUnaligned(fromByteOffset: offset + rowBytes, as: SIMD8<Float>.self))
+                let p2 = Self.squaredMagnitudes(spectrum.loadUnaligned(fromByteOffset: offset + 2 * rowBytes, as: SIMD8<Float>.self))
+                let p3 = Self.squaredMagnitudes(spectrum.loadUnaligned(fromByteOffset: offset + 3 * rowBytes, as: SIMD8<Float>.self))
+                let destination = UnsafeMutableRawPointer(power + k * batch + b)
+                destination.storeBytes(of: SIMD4(p0[0], p1[0], p2[0], p3[0]), as: SIMD4<Float>.self)
+                destination.storeBytes(of: SIMD4(p0[1], p1[1], p2[1], p3[1]), toByteOffset: 4 * batch, as: SIMD4<Float>.self)
+                destination.storeBytes(of: SIMD4(p0[2], p1[2], p2[2], p3[2]), toByteOffset: 8 * batch, as: SIMD4<Float>.self)
+                destination.storeBytes(of: SIMD4(p0[3], p1[3], p2[3], p3[3]), toByteOffset: 12 * batch, as: SIMD4<Float>.self)
             }
         }
 
-        // Mel projection through each filter's nonzero band, then log10 of the clamped value.
-        var blockMax = -Float.infinity
-        let melRow = scratch.melRow
+        // Mel projection through each filter's nonzero band, all `batch` frames at once (loops of fixed
+        // length that vectorize), then log10 of the value clamped at 1e-10. The block's maximum is taken
+        // on the clamped linear values through their bit patterns (positive floats order like their
+        // bits, and an integer max reduction vectorizes where a float one does not).
+        var maxBits: UInt32 = 0
+        let row = scratch.melRow
         filterbank.weights.withUnsafeBufferPointer { weights in
             for m in 0..<melBins {
-                for b in 0..<count { melRow[b] = 0 }
+                for b in 0..<batch { row[b] = 0 }
                 for k in filterbank.bands[m] {
                     let w = weights[m * bins + k]
                     let powerRow = power + k * batch
-                    for b in 0..<count { melRow[b] += w * powerRow[b] }
+                    for b in 0..<batch { row[b] += w * powerRow[b] }
                 }
+                for b in 0..<batch { row[b] = max(row[b], 1e-10) }
+                for b in 0..<count { maxBits = max(maxBits, row[b].bitPattern) }
                 let destination = output + m * frames + firstFrame
-                for b in 0..<count {
-                    let value = fastLog10(max(melRow[b], 1e-10))
-                    destination[b] = value
-                    blockMax = max(blockMax, value)
-                }
+                for b in 0..<count { destination[b] = fastLog10(row[b]) }
             }
         }
-        return blockMax
+        return fastLog10(Float(bitPattern: maxBits))
+    }
+
+    /// re^2 + im^2 of four interleaved complex values.
+    @inline(__always)
+    private static func squaredMagnitudes(_ complex: SIMD8<Float>) -> SIMD4<Float> {
+        let squares = complex * complex
+        return squares.evenHalf + squares.oddHalf
     }
 
     /// Sample `index` of the input after `paddingSamples` zeros and `center=True` reflect padding:
@@ -132,19 +151,13 @@ extension LogMelSpectrogram {
     }
 
     /// whisper's `maximum(x, max - 8)` then `(x + 4) / 4`, in place across `workers` threads.
-    static func floorAndScale(_ values: [Float], floor: Float, workers: Int) -> [Float] {
-        var values = values
-        let count = values.count
-        values.withUnsafeMutableBufferPointer { buffer in
-            let values = SharedPointer(buffer.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let base = values.base
-                for i in (worker * count / workers)..<((worker + 1) * count / workers) {
-                    base[i] = (max(base[i], floor) + 4) / 4
-                }
+    private static func floorAndScale(_ values: SharedPointer<Float>, count: Int, floor: Float, workers: Int) {
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let base = values.base
+            for i in (worker * count / workers)..<((worker + 1) * count / workers) {
+                base[i] = (max(base[i], floor) + 4) / 4
             }
         }
-        return values
     }
 }
 

@@ -75,6 +75,8 @@ public final class RealFFTPlan: @unchecked Sendable {
             input = fftwf_alloc_real(size * batch)!
             output = fftwf_alloc_real(2 * outputStride * batch)!
             input.initialize(repeating: 0, count: size * batch)
+            // FFTW never writes the padding at the end of each output row; zero keeps it harmless to read.
+            output.initialize(repeating: 0, count: 2 * outputStride * batch)
         }
 
         public convenience init(for plan: RealFFTPlan) {
