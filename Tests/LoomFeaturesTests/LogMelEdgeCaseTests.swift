@@ -67,6 +67,13 @@ import Testing
         #expect(LogMelError.wrongSampleRate(44_100).description.contains("resample"))
     }
 
+    @Test(arguments: [Float.nan, .infinity, -.infinity, 1e30])
+    func nonFiniteSamplesAreRejected(bad: Float) throws {
+        var samples = [Float](repeating: 0.01, count: 40_000)
+        samples[23_456] = bad
+        #expect(throws: LogMelError.nonFiniteSamples) { try LogMelSpectrogram(threads: 2).compute(samples) }
+    }
+
     @Test func padOrTrimMatchesWhisper() {
         let samples: [Float] = [1, 2, 3, 4, 5]
         #expect(LogMelSpectrogram.padOrTrim(samples, length: 3) == [1, 2, 3])

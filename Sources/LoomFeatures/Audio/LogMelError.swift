@@ -4,6 +4,8 @@ public enum LogMelError: Error, Equatable, CustomStringConvertible {
     case unsupportedMelBins(Int)
     case negativePadding(Int)
     case wrongSampleRate(Int)
+    /// A NaN or infinite sample, or samples so large that the power spectrum overflows Float.
+    case nonFiniteSamples
 
     public var description: String {
         switch self {
@@ -13,6 +15,8 @@ public enum LogMelError: Error, Equatable, CustomStringConvertible {
             return "log-mel spectrogram: padding of \(padding) samples is negative; pass 0 or more zero samples to append"
         case .wrongSampleRate(let rate):
             return "log-mel spectrogram: audio is at \(rate) Hz but Whisper's front end needs \(LogMelSpectrogram.sampleRate) Hz; resample it first"
+        case .nonFiniteSamples:
+            return "log-mel spectrogram: the audio holds NaN or infinite samples (or values far outside [-1, 1]); check the decoder's output"
         }
     }
 }

@@ -5,7 +5,7 @@ import LoomTensor
 /// batched FFTW call, the power spectrum (stored bin-major so the mel projection runs along frames),
 /// the banded mel projection and log10; a last pass applies whisper's (max - 8) floor and scaling.
 extension LogMelSpectrogram {
-    func spectrogram(of samples: UnsafeBufferPointer<Float>, paddingSamples: Int) -> Tensor {
+    func spectrogram(of samples: UnsafeBufferPointer<Float>, paddingSamples: Int) throws -> Tensor {
         let totalSamples = samples.count + paddingSamples
         let frames = Self.frameCount(samples: samples.count, paddingSamples: paddingSamples)
         let melBins = self.melBins
@@ -14,10 +14,11 @@ extension LogMelSpectrogram {
         let blockCount = (frames + Self.blockFrames - 1) / Self.blockFrames
         // At least 8 blocks (256 frames, 2.5 s) per thread, or threads cost more than they save.
         let workers = max(1, min(threads, blockCount / 8))
+        var finite = true
         let values = [Float](unsafeUninitializedCapacity: melBins * frames) { output, initialized in
             let output = SharedPointer(output.baseAddress!)
             let samples = SharedInput(samples)
-            let maxima = UnsafeMutablePointer<Float>.allocate(capacity: blockCount)
+            let maxima = UnsafeMutablePointer<UInt32>.allocate(capacity: blockCount)
             defer { maxima.deallocate() }
             let blockMaxima = SharedPointer(maxima)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -29,10 +30,15 @@ extension LogMelSpectrogram {
                         scratch: scratch, output: output.base)
                 }
             }
-            let globalMax = UnsafeBufferPointer(start: maxima, count: blockCount).max()!
-            Self.floorAndScale(output, count: melBins * frames, floor: globalMax - 8, workers: workers)
+            // Inf and NaN have the largest bit patterns (NaN with either sign), so one check on the
+            // maximum catches a non-finite value anywhere in the spectrogram.
+            let globalMaxBits = UnsafeBufferPointer(start: maxima, count: blockCount).max()!
+            finite = globalMaxBits < Float.infinity.bitPattern
+            let floor = fastLog10(Float(bitPattern: globalMaxBits)) - 8
+            Self.floorAndScale(output, count: melBins * frames, floor: floor, workers: workers)
             initialized = melBins * frames
         }
+        guard finite else { throw LogMelError.nonFiniteSamples }
         return Tensor(shape: [melBins, frames], data: values)
     }
 
@@ -58,11 +64,11 @@ extension LogMelSpectrogram {
     }
 
     /// Writes log10(max(mel, 1e-10)) of frames [block * blockFrames, ...) into `output` (melBins, frames)
-    /// and returns their maximum.
+    /// and returns the bit pattern of their largest clamped linear mel value.
     private func logMelBlock(
         _ block: Int, samples: UnsafeBufferPointer<Float>, totalSamples: Int, frames: Int,
         scratch: BlockScratch, output: UnsafeMutablePointer<Float>
-    ) -> Float {
+    ) -> UInt32 {
         let batch = Self.blockFrames, nFFT = Self.nFFT, bins = plan.bins
         let firstFrame = block * batch
         let count = min(batch, frames - firstFrame)
@@ -108,7 +114,8 @@ extension LogMelSpectrogram {
         // Mel projection through each filter's nonzero band, all `batch` frames at once (loops of fixed
         // length that vectorize), then log10 of the value clamped at 1e-10. The block's maximum is taken
         // on the clamped linear values through their bit patterns (positive floats order like their
-        // bits, and an integer max reduction vectorizes where a float one does not).
+        // bits, and an integer max reduction vectorizes where a float one does not); log10 of it is
+        // the maximum of the log values because log10 is monotonic.
         var maxBits: UInt32 = 0
         let row = scratch.melRow
         filterbank.weights.withUnsafeBufferPointer { weights in
@@ -125,7 +132,7 @@ extension LogMelSpectrogram {
                 for b in 0..<count { destination[b] = fastLog10(row[b]) }
             }
         }
-        return fastLog10(Float(bitPattern: maxBits))
+        return maxBits
     }
 
     /// re^2 + im^2 of four interleaved complex values.

@@ -60,9 +60,11 @@ public final class LogMelSpectrogram: Sendable {
     /// The log-mel spectrogram of 16 kHz mono `samples`, shape (melBins, frames).
     /// - Parameter paddingSamples: zeros appended before the STFT, as whisper's `padding` argument
     ///   (transcription passes `samplesPerWindow` and then slices `framesPerWindow`-frame windows).
+    /// - Throws: `LogMelError.negativePadding`; `LogMelError.nonFiniteSamples` when a sample is NaN or
+    ///   infinite or the spectrum overflows (torch would return NaN everywhere).
     public func compute(_ samples: [Float], paddingSamples: Int = 0) throws -> Tensor {
         guard paddingSamples >= 0 else { throw LogMelError.negativePadding(paddingSamples) }
-        return samples.withUnsafeBufferPointer { spectrogram(of: $0, paddingSamples: paddingSamples) }
+        return try samples.withUnsafeBufferPointer { try spectrogram(of: $0, paddingSamples: paddingSamples) }
     }
 
     /// The log-mel spectrogram of `audio`, which must already be at 16 kHz.
