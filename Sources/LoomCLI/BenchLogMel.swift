@@ -27,6 +27,7 @@ struct BenchLogMel: ParsableCommand {
     var padding: Int = 0
 
     func validate() throws {
+        guard padding >= 0 else { throw ValidationError("--padding must be 0 or more samples") }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard seconds > 0, seconds <= 24 * 3600 else { throw ValidationError("--seconds must be in (0, 86400]") }
@@ -47,7 +48,7 @@ struct BenchLogMel: ParsableCommand {
         let result: [String: Any] = [
             "bench": "logmel", "samples": samples.count,
             "audio_seconds": Double(samples.count) / Double(LogMelSpectrogram.sampleRate),
-            "mel_bins": melBins, "frames": warmUp.shape[1], "threads": threads, "repeat": repetitions,
+            "mel_bins": melBins, "padding": padding, "frames": warmUp.shape[1], "threads": threads, "repeat": repetitions,
             "ms_min": sorted[0], "ms_median": sorted[sorted.count / 2], "ms": milliseconds,
             "checksum": warmUp.data.reduce(0.0) { $0 + Double($1) },
         ]

@@ -68,6 +68,15 @@ import Testing
         #expect(d == 0)
     }
 
+    /// Blocks wholly inside `paddingSamples` skip the FFT; zeros passed as samples go through it.
+    @Test func paddingEqualsExplicitZeros() throws {
+        let jfk = try Self.jfkSamples()
+        let extractor = try LogMelSpectrogram()
+        let padded = try extractor.compute(jfk, paddingSamples: 160_000)
+        let explicit = try extractor.compute(jfk + [Float](repeating: 0, count: 160_000))
+        #expect(padded == explicit)
+    }
+
     @Test func threadCountDoesNotChangeResults() throws {
         // 40 s of jfk (repeated) gives enough blocks for several threads.
         let jfk = try Self.jfkSamples()

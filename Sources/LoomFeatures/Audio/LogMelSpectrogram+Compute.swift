@@ -73,6 +73,19 @@ extension LogMelSpectrogram {
         let firstFrame = block * batch
         let count = min(batch, frames - firstFrame)
 
+        // A block wholly inside the appended zeros (whisper's transcribe pads 30 s, most of the frames
+        // for a short clip) has zero power: every value is log10(1e-10) with no FFT to run.
+        let firstSample = firstFrame * Self.hopLength - nFFT / 2
+        let lastSampleEnd = (firstFrame + count - 1) * Self.hopLength + nFFT / 2
+        if firstSample >= samples.count && lastSampleEnd <= totalSamples {
+            let silent = fastLog10(1e-10)
+            for m in 0..<melBins {
+                let destination = output + m * frames + firstFrame
+                for b in 0..<count { destination[b] = silent }
+            }
+            return Float(1e-10).bitPattern
+        }
+
         // Windowed frames. Frame t covers padded samples [t * hop - nFFT / 2, + nFFT).
         window.withUnsafeBufferPointer { window in
             for b in 0..<count {
