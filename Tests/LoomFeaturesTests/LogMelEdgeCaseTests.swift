@@ -61,7 +61,9 @@ import Testing
     @Test func badArgumentsGiveClearErrors() throws {
         #expect(throws: LogMelError.unsupportedMelBins(64)) { try LogMelSpectrogram(melBins: 64) }
         let extractor = try LogMelSpectrogram()
-        #expect(throws: LogMelError.negativePadding(-1)) { try extractor.compute([0, 0], paddingSamples: -1) }
+        #expect(throws: LogMelError.invalidPadding(-1)) { try extractor.compute([0, 0], paddingSamples: -1) }
+        #expect(throws: LogMelError.invalidPadding(Int.max)) { try extractor.compute([0, 0], paddingSamples: .max) }
+        #expect(LogMelError.invalidPadding(-1).description.contains("480000"))
         let wrongRate = AudioBuffer(sampleRate: 44_100, samples: [Float](repeating: 0, count: 44_100))
         #expect(throws: LogMelError.wrongSampleRate(44_100)) { try extractor.compute(wrongRate) }
         #expect(LogMelError.wrongSampleRate(44_100).description.contains("resample"))

@@ -2,7 +2,8 @@
 public enum LogMelError: Error, Equatable, CustomStringConvertible {
     /// Whisper checkpoints use 80 (v1, v2, v3-turbo's predecessors) or 128 (large-v3) mel bins.
     case unsupportedMelBins(Int)
-    case negativePadding(Int)
+    /// Padding below 0 or above `LogMelSpectrogram.maximumPaddingSamples`.
+    case invalidPadding(Int)
     case wrongSampleRate(Int)
     /// A NaN or infinite sample, or samples so large that the power spectrum overflows Float.
     case nonFiniteSamples
@@ -11,8 +12,8 @@ public enum LogMelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unsupportedMelBins(let bins):
             return "log-mel spectrogram: \(bins) mel bins requested; Whisper models use 80 or 128 (see the model's config num_mel_bins)"
-        case .negativePadding(let padding):
-            return "log-mel spectrogram: padding of \(padding) samples is negative; pass 0 or more zero samples to append"
+        case .invalidPadding(let padding):
+            return "log-mel spectrogram: padding of \(padding) samples is out of range; pass 0...\(LogMelSpectrogram.maximumPaddingSamples) zero samples to append (whisper's transcribe uses \(LogMelSpectrogram.samplesPerWindow))"
         case .wrongSampleRate(let rate):
             return "log-mel spectrogram: audio is at \(rate) Hz but Whisper's front end needs \(LogMelSpectrogram.sampleRate) Hz; resample it first"
         case .nonFiniteSamples:

@@ -27,6 +27,8 @@ public final class LogMelSpectrogram: Sendable {
     public static let samplesPerWindow = 480_000
     /// Mel frames in one encoder window (whisper's N_FRAMES).
     public static let framesPerWindow = 3000
+    /// The most zero samples `compute` appends: one hour, far beyond whisper's one 30 s window.
+    public static let maximumPaddingSamples = 3600 * sampleRate
 
     /// Frames per FFTW batch; fixed so that results never depend on how blocks land on threads.
     static let blockFrames = 32
@@ -60,10 +62,12 @@ public final class LogMelSpectrogram: Sendable {
     /// The log-mel spectrogram of 16 kHz mono `samples`, shape (melBins, frames).
     /// - Parameter paddingSamples: zeros appended before the STFT, as whisper's `padding` argument
     ///   (transcription passes `samplesPerWindow` and then slices `framesPerWindow`-frame windows).
-    /// - Throws: `LogMelError.negativePadding`; `LogMelError.nonFiniteSamples` when a sample is NaN or
+    /// - Throws: `LogMelError.invalidPadding`; `LogMelError.nonFiniteSamples` when a sample is NaN or
     ///   infinite or the spectrum overflows (torch would return NaN everywhere).
     public func compute(_ samples: [Float], paddingSamples: Int = 0) throws -> Tensor {
-        guard paddingSamples >= 0 else { throw LogMelError.negativePadding(paddingSamples) }
+        guard (0...Self.maximumPaddingSamples).contains(paddingSamples) else {
+            throw LogMelError.invalidPadding(paddingSamples)
+        }
         return try samples.withUnsafeBufferPointer { try spectrogram(of: $0, paddingSamples: paddingSamples) }
     }
 

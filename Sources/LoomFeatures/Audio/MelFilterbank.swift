@@ -18,7 +18,9 @@ public struct MelFilterbank: Sendable {
     /// feeds at most two filters, so projecting through these bands does ~1/40 of a dense product's work.
     public let bands: [Range<Int>]
 
+    /// Arguments must be positive (callers pass Whisper's fixed 16000, 400 and 80 or 128).
     public init(sampleRate: Int, nFFT: Int, melBins: Int) {
+        precondition(sampleRate > 0 && nFFT > 0 && melBins > 0, "mel filterbank needs positive sizes")
         let bins = nFFT / 2 + 1
         let fftFrequencies = (0..<bins).map { Double($0) * Double(sampleRate) / Double(nFFT) }
         // melBins + 2 points evenly spaced in mel between fmin = 0 and fmax = sr / 2.
