@@ -1,6 +1,7 @@
 import Foundation
 import LoomFeatures
 import LoomMedia
+import LoomTensor
 import LoomTestSupport
 import Testing
 
@@ -84,5 +85,35 @@ import Testing
         #expect(LogMelSpectrogram.padOrTrim(samples, length: -2) == [])
         #expect(LogMelSpectrogram.padOrTrim([]).count == LogMelSpectrogram.samplesPerWindow)
         #expect(LogMelSpectrogram.samplesPerWindow / LogMelSpectrogram.hopLength == LogMelSpectrogram.framesPerWindow)
+    }
+}
+
+/// Cutting 3000-frame encoder windows, as whisper's transcribe loop does.
+@Suite struct LogMelWindowTests {
+    /// A (2, 5) spectrogram whose values name their position: 10 m + t + 1.
+    static let mel = Tensor(shape: [2, 5], data: (0..<2).flatMap { m in (0..<5).map { Float(10 * m + $0 + 1) } })
+
+    @Test func cutsAndZeroPads() {
+        let window = LogMelSpectrogram.window(of: Self.mel, startFrame: 3, frameCount: 4, length: 4)
+        #expect(window.shape == [2, 4])
+        #expect(window.data == [4, 5, 0, 0, 14, 15, 0, 0])
+    }
+
+    @Test func trimsToLengthAndFrameCount() {
+        #expect(LogMelSpectrogram.window(of: Self.mel, startFrame: 1, frameCount: 10, length: 2).data == [2, 3, 12, 13])
+        #expect(LogMelSpectrogram.window(of: Self.mel, startFrame: 0, frameCount: 1, length: 3).data == [1, 0, 0, 11, 0, 0])
+    }
+
+    @Test func outOfRangeStartsGiveZeros() {
+        #expect(LogMelSpectrogram.window(of: Self.mel, startFrame: 9, length: 2).data == [0, 0, 0, 0])
+        #expect(LogMelSpectrogram.window(of: Self.mel, startFrame: -3, frameCount: 2, length: 2).data == [1, 2, 11, 12])
+    }
+
+    @Test func transcribeWindowOfJfk() throws {
+        let mel = try LogMelSpectrogram().compute(try LogMelReferenceTests.jfkSamples(), paddingSamples: LogMelSpectrogram.samplesPerWindow)
+        let window = LogMelSpectrogram.window(of: mel, startFrame: 0, frameCount: 500)
+        #expect(window.shape == [80, 3000])
+        #expect(window.data[0..<500] == mel.data[0..<500])
+        #expect(window.data[500..<3000].allSatisfy { $0 == 0 })
     }
 }
