@@ -22,6 +22,9 @@ Writes into Tests/Fixtures/logmel/ (all little-endian, numpy .tofile):
                             180 samples (jfk_5s[8000:8180]): torch.stft refuses reflect padding longer
                             than the input, so this reference pads the way numpy.pad(mode="reflect") does
                             (repeated mirroring), then runs the rest of whisper's pipeline: (80, 1)
+  onset.f32 / logmel80_onset.f32
+                            1 s of quiet noise (amplitude 1e-3) with a 0.9-amplitude 1 kHz tone from sample
+                            8080 on: quiet frames next to loud ones, near whisper's (max - 8) floor, (80, 100)
   summary.json              shape, sum, min, max of each full output (checks the frames not stored)
 """
 import json
@@ -86,6 +89,13 @@ def main():
     write("logmel80_short180.f32", short_reference(short, 80))
     # Sanity: on an input long enough for torch's reflect pad, the numpy-padding path agrees.
     assert torch.allclose(short_reference(x[:4000].copy(), 80), A.log_mel_spectrogram(x[:4000].copy()), atol=1e-5)
+
+    rng = np.random.default_rng(7)
+    onset = (1e-3 * rng.uniform(-1, 1, A.SAMPLE_RATE)).astype(np.float32)
+    t = np.arange(8080, A.SAMPLE_RATE) / A.SAMPLE_RATE
+    onset[8080:] += (0.9 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    write("onset.f32", onset)
+    write("logmel80_onset.f32", A.log_mel_spectrogram(onset))
 
     with open(os.path.join(OUT, "summary.json"), "w") as f:
         json.dump(stats, f, indent=1)
