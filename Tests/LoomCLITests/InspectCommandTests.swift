@@ -1,0 +1,56 @@
+import Foundation
+import LoomTestSupport
+import Testing
+
+@Suite struct InspectCommandTests {
+    /// The demo's command: every sample decodes, with the sizes and durations Samples/ README states.
+    @Test func samplesAllDecode() throws {
+        let result = try CLIRunner.run(["inspect", "--recursive", "Samples"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("image  Samples/images/chelsea.jpg  JPEG 451x300"))
+        // EXIF orientation 6 on a square photo keeps the size; the rotation itself is tested in LoomMediaTests.
+        #expect(result.stdout.contains("image  Samples/images/hopper_orientation_6.jpg  JPEG 128x128"))
+        #expect(result.stdout.contains("Samples/audio/jfk.mp3"))
+        #expect(result.stdout.contains("176000 samples at 16 kHz, 1100 log-mel frames"))
+        #expect(result.stdout.contains("arctic_a0007_44k_stereo.flac  FLAC"))
+        #expect(result.stderr.contains("7 images, 9 audio, 3 skipped, 0 failed"))
+    }
+
+    /// Broken files are reported by name, the rest still decode, and the exit status says something failed.
+    @Test func badFilesAreReportedAndTheRestGoOn() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-inspect")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copies = ["images/bad_truncated.png", "images/bad_text.jpg", "images/chelsea.png",
+                      "audio/random_bytes.wav", "audio/empty.wav", "audio/silence_2s.flac"]
+        for path in copies {
+            try FileManager.default.copyItem(at: Fixtures.url(path),
+                                             to: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent))
+        }
+        let result = try CLIRunner.run(["inspect", folder.path])
+        #expect(result.status == 1)
+        for name in ["bad_truncated.png", "bad_text.jpg", "random_bytes.wav", "empty.wav"] {
+            #expect(result.stderr.contains("error:") && result.stderr.contains(name), "\(name) not reported")
+        }
+        #expect(result.stdout.contains("chelsea.png  PNG"))
+        #expect(result.stdout.contains("silence_2s.flac  FLAC"))
+        #expect(result.stderr.contains("6 files: 1 images, 1 audio, 0 skipped, 4 failed"))
+    }
+
+    @Test func jsonLinesParse() throws {
+        let result = try CLIRunner.run(["inspect", "--json", "Samples/images/rocket.jpg", "Samples/audio/jfk.wav"])
+        #expect(result.status == 0)
+        let objects = try result.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+        }
+        #expect(objects.count == 2)
+        #expect(objects[0]["width"] as? Int == 640 && objects[0]["height"] as? Int == 427)
+        #expect(objects[1]["melFrames"] as? Int == 1100 && objects[1]["kind"] as? String == "audio")
+    }
+
+    @Test func missingPathAndBadThreads() throws {
+        let missing = try CLIRunner.run(["inspect", "no/such/folder"])
+        #expect(missing.status != 0 && missing.stderr.contains("no/such/folder: no such file or folder"))
+        let threads = try CLIRunner.run(["inspect", "--threads", "0", "Samples"])
+        #expect(threads.status != 0 && threads.stderr.contains("--threads must be at least 1"))
+    }
+}
