@@ -11,7 +11,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "loom", targets: ["LoomCLI"]),
-        .library(name: "Loom", targets: ["LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore"]),
+        .library(name: "Loom", targets: [
+            "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
+            "LoomTokenizers", "LoomModels", "LoomGeneration",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,12 +38,18 @@ let package = Package(
         .target(
             name: "LoomFeatures", dependencies: ["LoomMedia", "LoomTensor", "CLoomMath"],
             swiftSettings: numericSettings),
+        .target(name: "LoomTokenizers", dependencies: ["LoomWeights"], swiftSettings: numericSettings),
+        .target(
+            name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures"],
+            swiftSettings: numericSettings),
+        .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
                 "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
+                "LoomTokenizers", "LoomModels", "LoomGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -49,6 +58,11 @@ let package = Package(
         .testTarget(name: "LoomWeightsTests", dependencies: ["LoomWeights", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomTestSupport"]),
         .testTarget(name: "LoomFeaturesTests", dependencies: ["LoomFeatures", "LoomMedia", "LoomTestSupport"]),
+        .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers", "LoomWeights", "LoomTestSupport"]),
+        .testTarget(
+            name: "LoomModelsTests",
+            dependencies: ["LoomModels", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomMedia", "LoomTestSupport"]),
+        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
     ]
