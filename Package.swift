@@ -13,7 +13,7 @@ let package = Package(
         .executable(name: "loom", targets: ["LoomCLI"]),
         .library(name: "Loom", targets: [
             "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-            "LoomTokenizers", "LoomModels", "LoomGeneration",
+            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks",
         ]),
     ],
     dependencies: [
@@ -43,13 +43,14 @@ let package = Package(
             name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures"],
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
+        .target(name: "LoomTasks", dependencies: ["LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration"]),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
                 "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-                "LoomTokenizers", "LoomModels", "LoomGeneration",
+                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -63,6 +64,7 @@ let package = Package(
             name: "LoomModelsTests",
             dependencies: ["LoomModels", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomMedia", "LoomTestSupport"]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
+        .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
     ]

@@ -1,0 +1,52 @@
+/// A transcription result, shaped like openai-whisper's `transcribe()` dictionary so the JSON that
+/// Loom writes reads the same to tools built around whisper
+/// (https://github.com/openai/whisper/blob/main/whisper/transcribe.py).
+public struct Transcript: Codable, Sendable, Equatable {
+    /// The whole text: the segments' texts joined as the decoder produced them.
+    public var text: String
+    public var segments: [TranscriptSegment]
+    /// Language code, detected or given (e.g. "en").
+    public var language: String
+
+    public init(text: String, segments: [TranscriptSegment], language: String) {
+        self.text = text
+        self.segments = segments
+        self.language = language
+    }
+}
+
+/// One decoded stretch of speech with its timing and the decoder's confidence.
+public struct TranscriptSegment: Codable, Sendable, Equatable {
+    public var id: Int
+    /// Start of the 30-second window this segment was decoded in, in mel frames (whisper's `seek`).
+    public var seek: Int
+    public var start: Double
+    public var end: Double
+    public var text: String
+    public var tokens: [Int]
+    public var temperature: Double
+    public var avgLogprob: Double
+    public var compressionRatio: Double
+    public var noSpeechProb: Double
+
+    public init(id: Int, seek: Int, start: Double, end: Double, text: String, tokens: [Int],
+                temperature: Double, avgLogprob: Double, compressionRatio: Double, noSpeechProb: Double) {
+        self.id = id
+        self.seek = seek
+        self.start = start
+        self.end = end
+        self.text = text
+        self.tokens = tokens
+        self.temperature = temperature
+        self.avgLogprob = avgLogprob
+        self.compressionRatio = compressionRatio
+        self.noSpeechProb = noSpeechProb
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, seek, start, end, text, tokens, temperature
+        case avgLogprob = "avg_logprob"
+        case compressionRatio = "compression_ratio"
+        case noSpeechProb = "no_speech_prob"
+    }
+}
