@@ -1,5 +1,6 @@
 import Foundation
 import LoomModelStore
+import Testing
 
 /// Real model weights installed by `loom models pull NAME` (the Makefile's test-models target).
 ///
@@ -19,5 +20,21 @@ public enum InstalledModels {
         guard let model = Catalog.model(named: name) else { return nil }
         let store = ModelStore()
         return store.isInstalled(model) ? store.folder(for: model) : nil
+    }
+
+    /// A file of an installed model, or nil with a printed note when it is absent; when
+    /// LOOM_REQUIRE_MODELS=1 an absent model is a test failure instead.
+    public static func file(_ name: String, _ file: String, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
+        if let folder = folder(name) {
+            let url = folder.appendingPathComponent(file)
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        if required {
+            Issue.record("model \(name) (\(file)) is not installed under \(home.path); run `make test-models`",
+                         sourceLocation: sourceLocation)
+        } else {
+            print("skipping: model \(name) is not installed under \(home.path) (loom models pull \(name))")
+        }
+        return nil
     }
 }

@@ -4,21 +4,6 @@ import LoomTestSupport
 import LoomWeights
 import Testing
 
-/// The folder of an installed model, nil (with a printed note) when absent; a failure instead when
-/// LOOM_REQUIRE_MODELS=1.
-func installedModel(_ name: String, file: String, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
-    if let folder = InstalledModels.folder(name) {
-        let url = folder.appendingPathComponent(file)
-        if FileManager.default.fileExists(atPath: url.path) { return url }
-    }
-    if InstalledModels.required {
-        Issue.record("model \(name) (\(file)) is not installed under \(InstalledModels.home.path)", sourceLocation: sourceLocation)
-    } else {
-        print("skipping: model \(name) is not installed under \(InstalledModels.home.path) (loom models pull \(name))")
-    }
-    return nil
-}
-
 /// Tests/Fixtures/weights/whisper-tiny-en.json and smollm2.json (Scripts/reference/dump_weights.py).
 struct ModelSummary: Decodable {
     struct Variable: Decodable {
@@ -53,7 +38,7 @@ func sum(_ values: [Float]) -> Double {
     /// whisper-tiny.en, CTranslate2 v6 fp16. Values: tolerance 0 for the slice (f16 to f32 is exact);
     /// per-variable float64 sums within 1e-9 relative (summation order).
     @Test func whisperTinyEnCTranslate2() throws {
-        guard let url = installedModel("whisper-tiny.en", file: "model.bin") else { return }
+        guard let url = InstalledModels.file("whisper-tiny.en", "model.bin") else { return }
         let model = try CTranslate2Model(url: url)
         let summary = try ModelSummary.load("whisper-tiny-en.json")
         #expect(model.specName == "WhisperSpec")
@@ -90,7 +75,7 @@ func sum(_ values: [Float]) -> Double {
     /// SmolLM2-135M-Instruct Q4_1 GGUF. Slices of a Q8_0 and a Q4_1 tensor: tolerance 0 against
     /// gguf.quants.dequantize. Every tensor's float64 sum and abs-sum: within 1e-9 relative.
     @Test func smolLM2GGUF() throws {
-        guard let url = installedModel("smollm2-135m-instruct", file: "SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        guard let url = InstalledModels.file("smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
         let file = try GGUFFile(url: url)
         #expect(file.version == 3)
         #expect(file.metadata["general.architecture"]?.string == "llama")
