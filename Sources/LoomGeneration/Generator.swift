@@ -9,6 +9,11 @@ public protocol NextTokenLogits {
 public struct GenerationChunk: Sendable, Equatable {
     public let token: Int?
     public let text: String
+
+    public init(token: Int?, text: String) {
+        self.token = token
+        self.text = text
+    }
 }
 
 /// Throughput of one generation, as `loom generate --stats` prints it.

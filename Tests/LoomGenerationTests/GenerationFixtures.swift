@@ -96,3 +96,8 @@ func expectSameScores(
     #expect(worst <= tolerance, "\(label): max abs diff \(worst) > \(tolerance)", sourceLocation: sourceLocation)
     return worst
 }
+
+/// maxAbsDiff that reports a length mismatch as infinity instead of stopping the test run.
+func safeMaxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    a.count == b.count ? maxAbsDiff(a, b) : .infinity
+}
