@@ -88,4 +88,33 @@ import Testing
         try TopKProcessor(k: 2).process(&scores, history: [])
         #expect(scores == [-.infinity, 2, 2, -.infinity, 2])
     }
+
+    /// Top-k on a large vocabulary with many duplicate values (both the one-pass and the sort path)
+    /// keeps exactly the values >= the k-th largest.
+    @Test func topKOnALargeVocabularyWithDuplicates() throws {
+        var random = Xoshiro256StarStar(seed: 99)
+        let logits = (0..<6000).map { _ in Float(random.next() % 500) / 10 }
+        let descending = logits.sorted(by: >)
+        for k in [1, 40, 700, 5999] {
+            var scores = logits
+            try TopKProcessor(k: k).process(&scores, history: [])
+            let expected = logits.map { $0 >= descending[k - 1] ? $0 : -.infinity }
+            #expect(scores == expected, "k \(k)")
+        }
+    }
+
+    /// Tokens masked before top-p stay masked and do not change which others survive.
+    @Test func topPIgnoresAlreadyMaskedTokens() throws {
+        let fixture = try ProcessorFixture.load()
+        let logits = unmasked(fixture.logits[0])
+        var plain = logits
+        try TopPProcessor(p: 0.8).process(&plain, history: [])
+        var masked = logits
+        let lowest = logits.indices.sorted { logits[$0] < logits[$1] }.prefix(20)
+        for i in lowest { masked[i] = -.infinity }
+        try TopPProcessor(p: 0.8).process(&masked, history: [])
+        // The 20 lowest tokens carry little mass; top-p 0.8 removed them anyway, so results agree.
+        #expect(lowest.allSatisfy { plain[$0] == -.infinity })
+        #expect(masked == plain)
+    }
 }
