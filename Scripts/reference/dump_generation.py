@@ -27,7 +27,7 @@ from transformers.generation.logits_process import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
-from whisper.decoding import BeamSearchDecoder, Inference, MaximumLikelihoodRanker
+from whisper.decoding import BeamSearchDecoder, GreedyDecoder, Inference, MaximumLikelihoodRanker
 
 OUT = Path(__file__).resolve().parents[2] / "Tests" / "Fixtures" / "generation"
 VOCAB = 50
@@ -168,8 +168,32 @@ def beam_case(name, beam_size, patience, seed, eot, eot_boost_steps, max_steps, 
     }
 
 
+def greedy_case(seed=23, eot=30, rows=3, max_steps=8):
+    """GreedyDecoder at temperature 0: argmax, scores, EOT padding of finished rows."""
+    rng = np.random.default_rng(seed)
+    decoder = GreedyDecoder(0.0, eot)
+    tokens = torch.tensor([[1, 2, 3]]).repeat(rows, 1)
+    sum_logprobs = torch.zeros(rows)
+    steps = []
+    for step in range(max_steps):
+        logits = rng.normal(0.0, 2.0, (rows, VOCAB)).astype(np.float32)
+        logits[step % rows, eot] += 8.0  # one row at a time reaches EOT
+        before_tokens, before_sums = tokens.tolist(), sum_logprobs.tolist()
+        tokens, completed = decoder.update(tokens, torch.tensor(logits), sum_logprobs)
+        steps.append({
+            "tokens": before_tokens, "sum_logprobs": before_sums,
+            "logits": [[float(v) for v in row] for row in logits.tolist()],
+            "next_tokens": tokens.tolist(), "next_sum_logprobs": sum_logprobs.tolist(),
+            "completed": bool(completed),
+        })
+        if completed:
+            break
+    final_tokens, _ = decoder.finalize(tokens, sum_logprobs)
+    return {"eot": eot, "steps": steps, "final": final_tokens.tolist()}
+
+
 def beam_fixture():
-    return {"cases": [
+    return {"greedy": greedy_case(), "cases": [
         beam_case("beam5_finishes", 5, None, 7, 49, {2, 3, 4, 5}, 12, [None, 1.0, 0.6]),
         beam_case("beam3_patience2", 3, 2.0, 11, 0, {1, 3, 4, 5, 6}, 12, [None, 0.2]),
         # EOT never favoured: stops at max_steps and finalize() pads with unfinished beams.

@@ -59,7 +59,7 @@ public struct BeamSearchDecoder: Sendable {
         tokens: [[Int]], logits: [[Float]], sumLogProbs: [Float]
     ) throws(GenerationError) -> BeamSearchStep {
         guard tokens.count == beamSize, logits.count == beamSize, sumLogProbs.count == beamSize else {
-            throw .beamShapeMismatch(
+            throw .batchShapeMismatch(
                 "expected \(beamSize) beams, got \(tokens.count) token rows, \(logits.count) logits rows and \(sumLogProbs.count) scores")
         }
         // STEP 1: candidates keyed by sequence; a sequence proposed by two beams (identical prefixes,

@@ -24,8 +24,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
     /// Stop strings are checked on text, so the generator needs a detokenizer.
     case stopStringsNeedDetokenizer
     case emptyStopString
-    /// Beam search got a number of beams, logits rows or scores that do not match.
-    case beamShapeMismatch(String)
+    /// Beam or greedy decoding got numbers of sequences, logits rows or scores that do not match.
+    case batchShapeMismatch(String)
 
     public var description: String {
         switch self {
@@ -59,8 +59,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
             return "stop strings are checked on decoded text: pass a detokenizer to the generator, or drop the stop strings"
         case .emptyStopString:
             return "a stop string is empty: remove it (an empty string would stop before the first token)"
-        case .beamShapeMismatch(let what):
-            return "beam search inputs do not match: \(what)"
+        case .batchShapeMismatch(let what):
+            return "decoding inputs do not match: \(what)"
         }
     }
 

@@ -41,6 +41,32 @@ import Testing
         #expect(worst <= Self.tolerance)
     }
 
+    /// WhisperGreedyDecoder against whisper's GreedyDecoder at temperature 0.
+    @Test func greedyStepsMatchWhisper() throws {
+        let greedy = try BeamFixture.load().greedy
+        var decoder = try WhisperGreedyDecoder(temperature: 0, eot: greedy.eot)
+        var tokens = try #require(greedy.steps.first).tokens
+        var sums = try #require(greedy.steps.first).sum_logprobs
+        var worst: Float = 0
+        for (index, step) in greedy.steps.enumerated() {
+            #expect(tokens == step.tokens, "greedy step \(index): input")
+            let result = try decoder.update(tokens: tokens, logits: step.logits, sumLogProbs: &sums)
+            #expect(result.tokens == step.next_tokens, "greedy step \(index): tokens")
+            #expect(result.completed == step.completed, "greedy step \(index): completed")
+            worst = max(worst, safeMaxAbsDiff(sums, step.next_sum_logprobs))
+            tokens = result.tokens
+        }
+        #expect(decoder.finalize(tokens: tokens) == greedy.final)
+        print("whisper greedy sum log-prob maxdiff", worst, "tolerance", Self.tolerance)
+        #expect(worst <= Self.tolerance)
+        var sampling = try WhisperGreedyDecoder(temperature: 0.5, eot: greedy.eot, seed: 3)
+        var scores: [Float] = [0]
+        let sampled = try sampling.update(tokens: [[1]], logits: [greedy.steps[0].logits[0]], sumLogProbs: &scores)
+        #expect(sampled.tokens[0].count == 2 && scores[0] < 0)
+        #expect(throws: GenerationError.invalidTemperature(-1)) { try WhisperGreedyDecoder(temperature: -1, eot: 0) }
+        #expect(throws: GenerationError.self) { try decoder.update(tokens: [[1]], logits: [], sumLogProbs: &scores) }
+    }
+
     @Test func patienceRoundsHalfToEvenLikePython() throws {
         #expect(try BeamSearchDecoder(beamSize: 2, eot: 0, patience: 1.25).maxCandidates == 2)
         #expect(try BeamSearchDecoder(beamSize: 3, eot: 0, patience: 1.5).maxCandidates == 4)

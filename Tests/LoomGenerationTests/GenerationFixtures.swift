@@ -68,6 +68,20 @@ struct BeamFixture: Decodable {
         var final: [Finished]
         var rankings: [Ranking]
     }
+    struct GreedyStep: Decodable {
+        var tokens: [[Int]]
+        var sum_logprobs: [Float]
+        var logits: [[Float]]
+        var next_tokens: [[Int]]
+        var next_sum_logprobs: [Float]
+        var completed: Bool
+    }
+    struct Greedy: Decodable {
+        var eot: Int
+        var steps: [GreedyStep]
+        var final: [[Int]]
+    }
+    var greedy: Greedy
     var cases: [Case]
 
     static func load() throws -> BeamFixture {
