@@ -1,1 +1,0 @@
-/// Token selection: greedy, temperature, top-k, top-p, min-p, repetition penalty, stop rules.
