@@ -59,22 +59,26 @@ import Testing
         print("silero-vad concatenation segments (s)", segments.map { ($0.start, $0.end) })
     }
 
-    /// Streaming chunk by chunk through `Stream` gives the same numbers as the whole-buffer call, and
-    /// reset() starts over.
+    /// Streaming through `Stream` (a block of 40 chunks, then chunk by chunk) gives the whole-buffer
+    /// numbers within 1e-6 (GEMM widths differ, so the summation order may), and reset() starts over.
     @Test func streamMatchesWholeBufferAndResets() throws {
         guard let model = try SileroVADTestSupport.model() else { return }
         let audio = try SileroVADTestSupport.audio("arctic_a0007.wav")
         let whole = try model.speechProbabilities(audio)
         var stream = model.makeStream()
-        var streamed: [Float] = []
-        for start in stride(from: 0, to: audio.samples.count, by: SileroVAD.chunkLength) {
+        let blockEnd = 40 * SileroVAD.chunkLength
+        var streamed = try stream.probabilities(ofChunks: Array(audio.samples[0..<blockEnd]))
+        for start in stride(from: blockEnd, to: audio.samples.count, by: SileroVAD.chunkLength) {
             var chunk = Array(audio.samples[start..<min(start + SileroVAD.chunkLength, audio.samples.count)])
             chunk += [Float](repeating: 0, count: SileroVAD.chunkLength - chunk.count)
             streamed.append(try stream.probability(of: chunk))
         }
-        #expect(streamed == whole)
+        let diff = maxAbsDiff(streamed, whole)
+        print("silero-vad stream vs whole buffer maxdiff", diff)
+        #expect(diff < 1e-6)
         stream.reset()
-        let first = Array(audio.samples[0..<SileroVAD.chunkLength])
-        #expect(try stream.probability(of: first) == whole[0])
+        let first = try stream.probability(of: Array(audio.samples[0..<SileroVAD.chunkLength]))
+        #expect(abs(first - whole[0]) < 1e-6)
+        #expect(throws: SileroVADError.wrongChunkLength(700)) { try stream.probabilities(ofChunks: [Float](repeating: 0, count: 700)) }
     }
 }

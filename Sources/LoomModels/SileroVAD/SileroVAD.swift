@@ -35,8 +35,10 @@ public final class SileroVAD: Sendable {
     /// (258, 256): rows 0..<129 give the real parts, rows 129..<258 the imaginary parts.
     let stftBasis: [Float]
     let encoder: [SileroVADConv]
-    /// (512, 256): weight_ih and weight_hh side by side, so one GEMM over [x; h] gives the gates.
-    let lstmWeight: [Float]
+    /// (512, 128), torch's weight_ih.
+    let lstmInputWeight: [Float]
+    /// (128, 512): weight_hh transposed, so W_hh h is a sum of contiguous rows.
+    let lstmHiddenWeightTransposed: [Float]
     /// (512): bias_ih + bias_hh. Gate order i, f, g, o, as torch.nn.LSTMCell.
     let lstmBias: [Float]
     let finalWeight: [Float]  // (128)
@@ -71,16 +73,13 @@ public final class SileroVAD: Sendable {
                 bias: try root.tensor("\(name).bias", shape: [cout]).data,
                 inChannels: cin, outChannels: cout, kernel: 3, stride: stride, padding: 1)
         }
-        let inputWeight = try root.tensor("lstm_cell.weight_ih", shape: [4 * hidden, hidden]).data
+        lstmInputWeight = try root.tensor("lstm_cell.weight_ih", shape: [4 * hidden, hidden]).data
         let hiddenWeight = try root.tensor("lstm_cell.weight_hh", shape: [4 * hidden, hidden]).data
-        var combined = [Float](repeating: 0, count: 4 * hidden * 2 * hidden)
+        var transposed = [Float](repeating: 0, count: hiddenWeight.count)
         for row in 0..<(4 * hidden) {
-            for j in 0..<hidden {
-                combined[row * 2 * hidden + j] = inputWeight[row * hidden + j]
-                combined[row * 2 * hidden + hidden + j] = hiddenWeight[row * hidden + j]
-            }
+            for j in 0..<hidden { transposed[j * 4 * hidden + row] = hiddenWeight[row * hidden + j] }
         }
-        lstmWeight = combined
+        lstmHiddenWeightTransposed = transposed
         let inputBias = try root.tensor("lstm_cell.bias_ih", shape: [4 * hidden]).data
         let hiddenBias = try root.tensor("lstm_cell.bias_hh", shape: [4 * hidden]).data
         lstmBias = zip(inputBias, hiddenBias).map { $0 + $1 }
@@ -98,20 +97,16 @@ public final class SileroVAD: Sendable {
         guard audio.sampleRate == Self.sampleRate else { throw SileroVADError.unsupportedSampleRate(audio.sampleRate) }
         var stream = makeStream()
         let count = audio.samples.count
-        var probabilities: [Float] = []
-        probabilities.reserveCapacity((count + Self.chunkLength - 1) / Self.chunkLength)
-        var lastChunk = [Float](repeating: 0, count: Self.chunkLength)
-        audio.samples.withUnsafeBufferPointer { samples in
-            var start = 0
-            while start < count {
-                let end = min(start + Self.chunkLength, count)
-                if end - start == Self.chunkLength {
-                    probabilities.append(stream.step(UnsafeBufferPointer(rebasing: samples[start..<end])))
-                } else {
-                    for i in 0..<Self.chunkLength { lastChunk[i] = start + i < end ? samples[start + i] : 0 }
-                    probabilities.append(lastChunk.withUnsafeBufferPointer { stream.step($0) })
+        let whole = count / Self.chunkLength
+        var probabilities = [Float](repeating: 0, count: (count + Self.chunkLength - 1) / Self.chunkLength)
+        probabilities.withUnsafeMutableBufferPointer { output in
+            audio.samples.withUnsafeBufferPointer { samples in
+                if whole > 0 { stream.process(samples.baseAddress!, chunkCount: whole, into: output.baseAddress!) }
+                if whole < output.count {  // the last, short chunk, zero-padded
+                    var last = [Float](repeating: 0, count: Self.chunkLength)
+                    for i in (whole * Self.chunkLength)..<count { last[i - whole * Self.chunkLength] = samples[i] }
+                    last.withUnsafeBufferPointer { stream.process($0.baseAddress!, chunkCount: 1, into: output.baseAddress! + whole) }
                 }
-                start = end
             }
         }
         return probabilities
