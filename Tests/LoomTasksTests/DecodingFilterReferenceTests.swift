@@ -31,7 +31,7 @@ import Testing
             ($0["name"] as! String, $0["options"] as! [String: Any])
         })
         let cases = try #require(DecodingFixtures.json("filters.json")["cases"] as? [[String: Any]])
-        #expect(cases.count == 18)
+        #expect(cases.count == 21)
         for c in cases {
             let name = c["name"] as! String
             let (specials, nVocab) = try DecodingFixtures.specials(multilingual: c["multilingual"] as! Bool)
