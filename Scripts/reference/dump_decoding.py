@@ -13,6 +13,7 @@ https://github.com/openai/whisper/blob/main/whisper/) without model weights:
   scripted `DecodingResult`s: records each decode call's temperature / prompt / language / task
   and the returned transcript (segments, seek, fallback, silence skipping, prompt resets).
 - compression.json: `whisper.utils.compression_ratio` (zlib level 6) of sample strings.
+- xoshiro.json: first outputs of the sampler's xoshiro256** generator, from the published algorithm.
 
 Usage: .venv-ref/bin/python Scripts/reference/dump_decoding.py Tests/Fixtures/decoding
 """
@@ -65,7 +66,7 @@ def specials(tok) -> dict:
         "sot": tok.sot, "eot": tok.eot, "transcribe": tok.transcribe, "translate": tok.translate,
         "no_timestamps": tok.no_timestamps, "no_speech": tok.no_speech, "sot_prev": tok.sot_prev,
         "sot_lm": tok.sot_lm, "timestamp_begin": tok.timestamp_begin,
-        "language_tokens": {c: t for c, t in zip(tok.all_language_codes, tok.all_language_tokens)},
+        "language_tokens": dict(sorted(zip(tok.all_language_codes, tok.all_language_tokens), key=lambda p: p[1])),
         "non_speech_tokens": list(tok.non_speech_tokens), "blank_tokens": tok.encode(" "),
         "n_vocab": tok.encoding.n_vocab,
     }
@@ -285,6 +286,34 @@ COMPRESSION_SAMPLES = [
 ]
 
 
+def xoshiro256starstar(seed: int, count: int) -> list:
+    """xoshiro256** (https://prng.di.unimi.it/xoshiro256starstar.c) seeded by SplitMix64
+    (https://prng.di.unimi.it/splitmix64.c): Loom's sampler generator, checked output for output."""
+    mask = (1 << 64) - 1
+    x = seed
+    state = []
+    for _ in range(4):
+        x = (x + 0x9E3779B97F4A7C15) & mask
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        state.append(z ^ (z >> 31))
+    rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & mask  # noqa: E731
+    out = []
+    for _ in range(count):
+        s0, s1, s2, s3 = state
+        out.append(str((rotl((s1 * 5) & mask, 7) * 9) & mask))
+        t = (s1 << 17) & mask
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        state = [s0, s1, s2, s3]
+    return out
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -292,6 +321,7 @@ def main():
         "specials.json": dump_specials(out),
         "filters.json": {"cases": dump_filters()},
         "transcribe.json": dump_transcribe(),
+        "xoshiro.json": {"seeds": {str(seed): xoshiro256starstar(seed, 5) for seed in (0, 1, 42, 2**64 - 1)}},
         "compression.json": {"samples": [{"text": s, "ratio": compression_ratio(s)} for s in COMPRESSION_SAMPLES]},
     }
     for name, value in files.items():
