@@ -1,5 +1,6 @@
 import Foundation
 import LoomFeatures
+import LoomMedia
 @testable import LoomTasks
 import LoomTensor
 import Testing
@@ -63,6 +64,37 @@ import Testing
         #expect(second.temperature == 1.0)
         #expect(second.compressionRatio > 2.4)
         print("fake model loop: segments", transcript.segments.count, "no_speech", first.noSpeechProb)
+    }
+
+    @Test func audioPathComputesThePaddedSpectrogram() throws {
+        let (specials, nVocab) = try Self.english()
+        // No script for this window: the decoder wants eot at once, which the timestamp rules forbid
+        // before a first timestamp, so it emits <|0.00|> (first of 51 equal choices) and then eot: one
+        // empty 1-second segment. Greedy only: the low log-prob would otherwise fall back to sampling.
+        let model = FakeWhisperModel(specials: specials, nVocab: nVocab, windows: [:])
+        let decoding = WhisperDecoding(model: model, specials: specials, text: WordPerTokenText(), compressionRatio: { _ in 1 })
+        let transcriber = WhisperTranscriber(decoding: decoding)
+        let mel = try LogMelSpectrogram(melBins: 80, threads: 1)
+        let audio = AudioBuffer(sampleRate: 16_000, samples: [Float](repeating: 0, count: 16_000))
+        var options = WhisperTranscribeOptions()
+        options.temperatures = [0]
+        let transcript = try transcriber.transcribe(audio: audio, melSpectrogram: mel, options: options)
+        // Second step: eot at 10 against every unmasked non-timestamp token at -5.
+        let plan = try WhisperDecodingPlan(specials: specials, options: WhisperDecodingOptions(), nTextCtx: 448)
+        let others = (0..<specials.timestampBegin).filter {
+            $0 != specials.eot && $0 != specials.noTimestamps && !plan.suppressTokens.contains($0)
+        }.count
+        let expectedAvg = (log(1 / 51.0) + log(exp(10) / (exp(10) + Double(others) * exp(-5)))) / 2
+        let measured = transcript.segments.first!.avgLogprob
+        print("avg_logprob", measured, "expected", expectedAvg, "(tolerance 1e-5, float32 sums)")
+        #expect(abs(measured - expectedAvg) < 1e-5)
+        #expect(transcript.segments.count == 1)
+        #expect(transcript.segments.first?.start == 0 && transcript.segments.first?.end == 1.0)
+        #expect(transcript.segments.first?.text == "" && transcript.segments.first?.tokens == [])
+        #expect(transcript.text == "")
+        #expect(throws: LogMelError.self) {
+            try transcriber.transcribe(audio: AudioBuffer(sampleRate: 44_100, samples: [0, 0]), melSpectrogram: mel)
+        }
     }
 
     @Test func unsureWindowIsSilentByTheNumbers() throws {

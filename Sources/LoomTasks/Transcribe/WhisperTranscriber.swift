@@ -1,4 +1,5 @@
 import LoomFeatures
+import LoomMedia
 import LoomTensor
 
 /// Audio samples to a `Transcript` with one Whisper model: the log-mel spectrogram of the whole file
@@ -18,6 +19,15 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> Transcript {
         let mel = try melSpectrogram.compute(samples, paddingSamples: LogMelSpectrogram.samplesPerWindow)
+        return try transcribe(mel: mel, options: options, progress: progress)
+    }
+
+    /// Transcribes decoded audio, which must be 16 kHz mono (`LogMelError.wrongSampleRate` otherwise).
+    public func transcribe(
+        audio: AudioBuffer, melSpectrogram: LogMelSpectrogram, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Transcript {
+        let mel = try melSpectrogram.compute(audio, paddingSamples: LogMelSpectrogram.samplesPerWindow)
         return try transcribe(mel: mel, options: options, progress: progress)
     }
 
