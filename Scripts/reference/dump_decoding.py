@@ -13,6 +13,9 @@ https://github.com/openai/whisper/blob/main/whisper/) without model weights:
   scripted `DecodingResult`s: records each decode call's temperature / prompt / language / task
   and the returned transcript (segments, seek, fallback, silence skipping, prompt resets).
 - compression.json: `whisper.utils.compression_ratio` (zlib level 6) of sample strings.
+- decode.json: the real `whisper.decoding.decode()` (DecodingTask.run, detect_language) over a fake
+  decoder whose logits are `base_logits` noise plus a boost on each window's scripted next token, so
+  tokens, avg_logprob, no_speech_prob, text, compression ratio and detected language can be compared.
 - xoshiro.json: first outputs of the sampler's xoshiro256** generator, from the published algorithm.
 
 Usage: .venv-ref/bin/python Scripts/reference/dump_decoding.py Tests/Fixtures/decoding
@@ -275,6 +278,116 @@ def dump_transcribe():
     return {"scenarios": out, "english_token_bytes": vocabulary, "multilingual_token_bytes": ml_vocab}
 
 
+class HashNoiseDecoder:
+    """Logits for a context: base_logits(seed = 7 * window + len(context)), `<|nospeech|>` set to the
+    window's value, and `boost` added to the scripted next token (`eot` after the script)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.blocks = []
+        self.sequences = None
+
+    def row(self, context):
+        m = self.model
+        row = base_logits(m.n_vocab, 7 * m.window["seed"] + len(context)).copy()
+        if m.tokenizer.no_speech is not None:
+            row[m.tokenizer.no_speech] = np.float32(m.window["no_speech_logit"])
+        sampled = len(context) - self.sample_begin
+        if sampled >= 0:
+            script = m.window["tokens"]
+            target = script[sampled] if sampled < len(script) else m.tokenizer.eot
+            row[target] += np.float32(m.window["boost"])
+        return row
+
+    def __call__(self, tokens, audio_features, kv_cache=None):
+        if self.sequences is None:
+            self.sequences = [[] for _ in range(tokens.shape[0])]
+            self.sample_begin = tokens.shape[1]
+        out = []
+        for k in range(tokens.shape[0]):
+            before = len(self.sequences[k])
+            self.sequences[k] += tokens[k].tolist()
+            out.append(np.stack([self.row(self.sequences[k][: before + p + 1]) for p in range(tokens.shape[1])]))
+        return torch.from_numpy(np.stack(out))
+
+
+class HashNoiseModel:
+    """Enough of whisper.model.Whisper for DecodingTask.run and detect_language."""
+
+    def __init__(self, multilingual, window, language_boost=None):
+        self.dims = SimpleNamespace(n_mels=80, n_audio_ctx=1500, n_text_ctx=448, n_audio_state=8)
+        self.is_multilingual = multilingual
+        self.num_languages = 99
+        self.tokenizer = get_tokenizer(multilingual=multilingual, num_languages=99)
+        self.n_vocab = self.tokenizer.encoding.n_vocab
+        self.window = window
+        self.language_boost = language_boost
+        self.decoder = HashNoiseDecoder(self)
+
+    def encoder(self, mel):
+        self.decoder.sequences = None  # a new DecodingTask.run
+        return torch.zeros(mel.shape[0], 1500, 8)
+
+    def install_kv_cache_hooks(self):
+        return {}, []
+
+    def logits(self, tokens, audio_features):  # detect_language's single step on [sot]
+        row = base_logits(self.n_vocab, 7 * self.window["seed"] + 1).copy()
+        code, boost = self.language_boost
+        row[self.tokenizer.to_language_token(code)] += np.float32(boost)
+        return torch.from_numpy(np.stack([row[None, :]] * tokens.shape[0]))
+
+    def detect_language(self, mel, tokenizer=None):
+        return whisper.decoding.detect_language(self, mel, tokenizer)
+
+
+def dump_decode():
+    en = get_tokenizer(multilingual=False)
+    ml = get_tokenizer(multilingual=True, num_languages=99)
+    cases = [
+        # name, multilingual, window, options, language boost
+        ("greedy_timestamps", False,
+         {"seed": 1, "tokens": [en.timestamp_begin] + en.encode(" Hello there.") + [en.timestamp_begin + 60],
+          "boost": 12.0, "no_speech_logit": 1.5}, {}, None),
+        ("greedy_prompted", False,
+         {"seed": 2, "tokens": [en.timestamp_begin + 3] + en.encode(" And so on") + [en.timestamp_begin + 70],
+          "boost": 11.0, "no_speech_logit": 6.0}, {"prompt": en.encode(" Earlier words.")}, None),
+        ("noise_decides", False,
+         {"seed": 3, "tokens": [en.timestamp_begin + 10] + en.encode(" maybe"), "boost": 3.0, "no_speech_logit": 0.0},
+         {"sample_len": 24}, None),
+        ("without_timestamps", False,
+         {"seed": 4, "tokens": en.encode(" Plain text only."), "boost": 12.0, "no_speech_logit": 2.0},
+         {"without_timestamps": True}, None),
+        ("multilingual_detect_translate", True,
+         {"seed": 5, "tokens": [ml.timestamp_begin] + ml.encode(" Good morning") + [ml.timestamp_begin + 40],
+          "boost": 12.0, "no_speech_logit": 4.0}, {"task": "translate", "prompt": ml.encode(" Vorher.")}, ("de", 12.0)),
+        ("multilingual_given_language", True,
+         {"seed": 6, "tokens": [ml.timestamp_begin + 2] + ml.encode(" Bonjour") + [ml.timestamp_begin + 30],
+          "boost": 2.5, "no_speech_logit": 3.0}, {"language": "fr", "sample_len": 30}, None),
+    ]
+    out = []
+    for name, multilingual, window, kwargs, language_boost in cases:
+        if not multilingual:
+            kwargs = {"language": "en", **kwargs}  # as transcribe() sets it for English-only models
+        model = HashNoiseModel(multilingual, window, language_boost)
+        result = whisper.decoding.decode(model, torch.zeros(80, 3000), DecodingOptions(fp16=False, **kwargs))
+        tok = model.tokenizer
+        probs = None
+        if language_boost:
+            _, all_probs = whisper.decoding.detect_language(model, torch.zeros(1500, 8), tok)
+            probs = {k: all_probs[k] for k in ("en", "de", "fr", "kk")}
+        out.append({
+            "name": name, "multilingual": multilingual, "window": window, "options": kwargs,
+            "language_boost": list(language_boost) if language_boost else None,
+            "tokens": result.tokens, "text": result.text, "avg_logprob": result.avg_logprob,
+            "no_speech_prob": result.no_speech_prob, "compression_ratio": result.compression_ratio,
+            "language": result.language,
+            "language_probs": probs,
+            "token_bytes": {str(t): tok.encoding.decode_single_token_bytes(t).hex() for t in sorted(set(result.tokens)) if t < tok.timestamp_begin},
+        })
+    return {"cases": out}
+
+
 COMPRESSION_SAMPLES = [
     "",
     "a",
@@ -321,6 +434,7 @@ def main():
         "specials.json": dump_specials(out),
         "filters.json": {"cases": dump_filters()},
         "transcribe.json": dump_transcribe(),
+        "decode.json": dump_decode(),
         "xoshiro.json": {"seeds": {str(seed): xoshiro256starstar(seed, 5) for seed in (0, 1, 42, 2**64 - 1)}},
         "compression.json": {"samples": [{"text": s, "ratio": compression_ratio(s)} for s in COMPRESSION_SAMPLES]},
     }
