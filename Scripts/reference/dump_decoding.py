@@ -72,7 +72,18 @@ def specials(tok) -> dict:
         "language_tokens": dict(sorted(zip(tok.all_language_codes, tok.all_language_tokens), key=lambda p: p[1])),
         "non_speech_tokens": list(tok.non_speech_tokens), "blank_tokens": tok.encode(" "),
         "n_vocab": tok.encoding.n_vocab,
+        "non_speech_encodings": non_speech_encodings(tok),
     }
+
+
+def non_speech_encodings(tok) -> dict:
+    """`encoding.encode` of every string `Tokenizer.non_speech_tokens` looks at (the symbols, with and
+    without a leading space, and " -", " '"), so the selection logic can be checked apart from BPE."""
+    symbols = list('"#()*+/:;<=>@[\\]^_`{|}~「」『』')
+    symbols += "<< >> <<< >>> -- --- -( -[ (' (\" (( )) ((( ))) [[ ]] {{ }} ♪♪ ♪♪♪".split()
+    symbols += list("♩♪♫♬♭♮♯")
+    strings = [" -", " '"] + symbols + [" " + s for s in symbols]
+    return {s: tok.encoding.encode(s) for s in strings}
 
 
 OPTION_SETS = [

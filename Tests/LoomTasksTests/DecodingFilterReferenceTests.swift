@@ -105,3 +105,22 @@ import Testing
         return ranges
     }
 }
+
+/// `WhisperSpecialTokens.nonSpeechTokens(encode:)` against `Tokenizer.non_speech_tokens`, with the
+/// tokenizers' own encodings of the strings it looks at (specials.json).
+@Suite struct DecodingNonSpeechTokenTests {
+    @Test(arguments: [false, true])
+    func matchesWhisperTokenizer(multilingual: Bool) throws {
+        let all = try DecodingFixtures.json("specials.json")
+        let side = try #require(all[multilingual ? "multilingual" : "english"] as? [String: Any])
+        let encodings = try #require(side["non_speech_encodings"] as? [String: [Int]])
+        var missing: [String] = []
+        let tokens = WhisperSpecialTokens.nonSpeechTokens { text in
+            guard let ids = encodings[text] else { missing.append(text); return [] }
+            return ids
+        }
+        #expect(missing.isEmpty, "strings the reference never encoded: \(missing)")
+        #expect(tokens == side["non_speech_tokens"] as! [Int])
+        print(multilingual ? "multilingual" : "english", "non-speech tokens", tokens.count)
+    }
+}
