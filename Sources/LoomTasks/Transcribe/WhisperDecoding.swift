@@ -61,6 +61,10 @@ public struct WhisperDecoding<Model: WhisperModelRunning> {
         let noSpeechProb = try mainLoop(plan: plan, audio: audio, decoder: &decoder, tokens: &tokens, sumLogprobs: &sumLogprobs)
 
         let finalized = decoder.finalize(tokens: tokens, sumLogprobs: sumLogprobs)
+        guard !finalized.candidates.isEmpty, finalized.candidates.count == finalized.sumLogprobs.count else {
+            throw WhisperDecodingError.invalidOptions(
+                "the token decoder returned \(finalized.candidates.count) candidates for \(finalized.sumLogprobs.count) scores")
+        }
         let candidates = finalized.candidates.map { sequence -> [Int] in
             let sampled = sequence[min(plan.sampleBegin, sequence.count)...]
             return Array(sampled.prefix { $0 != specials.eot })
