@@ -1,0 +1,25 @@
+/// openai-whisper's `transcribe()` keyword arguments that Loom supports
+/// (https://github.com/openai/whisper/blob/main/whisper/transcribe.py).
+///
+/// Not supported: `clip_timestamps` (the whole file is transcribed), `word_timestamps` (and with it
+/// `prepend/append_punctuations` and `hallucination_silence_threshold`, which need word timings), and
+/// `carry_initial_prompt`.
+public struct WhisperTranscribeOptions: Sendable, Equatable {
+    /// Tried in order until a result passes the thresholds below.
+    public var temperatures: [Double] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    /// A result compressing better than this is repetitive: try the next temperature.
+    public var compressionRatioThreshold: Double? = 2.4
+    /// A result with a lower average log-probability failed: try the next temperature.
+    public var logprobThreshold: Double? = -1.0
+    /// Above this no-speech probability (and below `logprobThreshold`) a window counts as silent.
+    public var noSpeechThreshold: Double? = 0.6
+    /// Prompt each window with the text decoded so far (reset after a temperature above 0.5).
+    public var conditionOnPreviousText = true
+    /// Text that prompts the first window (vocabulary, spelling, style).
+    public var initialPrompt: String?
+    /// Per-window decoding options; `prompt` and `temperature` are set by the loop, `language` when
+    /// nil is detected once from the first 30 seconds on multilingual models ("en" otherwise).
+    public var decoding = WhisperDecodingOptions()
+
+    public init() {}
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LoomFeatures
+import LoomTensor
+
+/// openai-whisper's long-form `transcribe()` loop over a padded log-mel spectrogram
+/// (https://github.com/openai/whisper/blob/main/whisper/transcribe.py): 30-second windows, temperature
+/// fallback, silence skipping, segments split at timestamp pairs, seeking to the last timestamp, and
+/// conditioning on previous text. The model enters only through the closures given to `run`, so the
+/// loop itself is tested with scripted decode results.
+public struct WhisperTranscriptionLoop {
+    public let specials: WhisperSpecialTokens
+    public let text: any WhisperTextDecoding
+    public let options: WhisperTranscribeOptions
+    /// The decoder's context length (448).
+    public let nTextCtx: Int
+
+    /// Mel frames per timestamp step (3000 frames over 1500 encoder positions).
+    static let inputStride = LogMelSpectrogram.framesPerWindow / 1500
+    static let timePrecision = Double(inputStride * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
+
+    public init(specials: WhisperSpecialTokens, text: any WhisperTextDecoding, options: WhisperTranscribeOptions, nTextCtx: Int = 448) {
+        self.specials = specials
+        self.text = text
+        self.options = options
+        self.nTextCtx = nTextCtx
+    }
+
+    /// Transcribes `mel`, a (mel bins, frames) spectrogram computed with 30 s of padding
+    /// (`LogMelSpectrogram.compute(samples, paddingSamples: 480000)`).
+    /// - Parameters:
+    ///   - encode: the encoder over one (mel bins, 3000) window, called once per window.
+    ///   - decode: one decoding attempt of an encoded window (`WhisperDecoding.decode`).
+    ///   - detectLanguage: language detection on an encoded window; nil for English-only models.
+    ///   - progress: (frames done, content frames) after each window.
+    public func run<Encoded>(
+        mel: Tensor,
+        encode: (Tensor) throws -> Encoded,
+        decode: (Encoded, WhisperDecodingOptions) throws -> WhisperDecodingResult,
+        detectLanguage: ((Encoded) throws -> (language: String, probabilities: [String: Double]))?,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Transcript {
+        guard mel.rank == 2 else { throw WhisperDecodingError.melShape(mel.shape) }
+        let windowFrames = LogMelSpectrogram.framesPerWindow
+        let contentFrames = max(0, mel.shape[1] - windowFrames)
+        var decodeOptions = options.decoding
+        if decodeOptions.language == nil {
+            if specials.multilingual, let detectLanguage {
+                let first = LogMelSpectrogram.window(of: mel, startFrame: 0)
+                decodeOptions.language = try detectLanguage(encode(first)).language
+            } else {
+                decodeOptions.language = "en"
+            }
+        }
+        let language = decodeOptions.language ?? "en"
+        _ = try specials.sotSequence(language: language, task: decodeOptions.task)  // unknown language: fail before decoding
+
+        var allTokens: [Int] = []
+        var allSegments: [TranscriptSegment] = []
+        var promptResetSince = 0
+        var initialPromptTokens: [Int] = []
+        if let prompt = options.initialPrompt {
+            initialPromptTokens = text.encode(" " + prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+            allTokens += initialPromptTokens
+        }
+
+        var seek = 0
+        while seek < contentFrames {
+            let timeOffset = Double(seek * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
+            let segmentSize = min(windowFrames, contentFrames - seek)
+            let segmentDuration = Double(segmentSize * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
+            let encoded = try encode(LogMelSpectrogram.window(of: mel, startFrame: seek, frameCount: segmentSize))
+
+            decodeOptions.prompt = Array(allTokens[promptResetSince...])
+            let result = try decodeWithFallback(encoded, options: decodeOptions, decode: decode)
+            let previousSeek = seek
+
+            if let noSpeechThreshold = options.noSpeechThreshold {
+                var shouldSkip = result.noSpeechProb > noSpeechThreshold
+                if let logprobThreshold = options.logprobThreshold, result.avgLogprob > logprobThreshold {
+                    shouldSkip = false  // confident text despite the no-speech probability
+                }
+                if shouldSkip {
+                    seek += segmentSize
+                    progress?(min(contentFrames, seek), contentFrames)
+                    continue
+                }
+            }
+
+            let split = Self.splitSegments(result.tokens, timestampBegin: specials.timestampBegin, segmentDuration: segmentDuration)
+            seek += split.seekAdvance ?? segmentSize
+            for piece in split.pieces {
+                let start = timeOffset + piece.start, end = timeOffset + piece.end
+                var tokens = piece.tokens
+                var segmentText = text.decode(tokens.filter { $0 < specials.eot })
+                if start == end || segmentText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    segmentText = ""  // an instantaneous or textless segment keeps its times only
+                    tokens = []
+                }
+                allSegments.append(TranscriptSegment(
+                    id: allSegments.count, seek: previousSeek, start: start, end: end, text: segmentText,
+                    tokens: tokens, temperature: result.temperature, avgLogprob: result.avgLogprob,
+                    compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb))
+                allTokens += tokens
+            }
+            if !options.conditionOnPreviousText || result.temperature > 0.5 {
+                promptResetSince = allTokens.count  // text sampled hot is no context for the next window
+            }
+            progress?(min(contentFrames, seek), contentFrames)
+        }
+
+        let spoken = allTokens[initialPromptTokens.count...].filter { $0 < specials.timestampBegin }
+        return Transcript(text: text.decode(Array(spoken)), segments: allSegments, language: language)
+    }
+
+    /// whisper's `decode_with_fallback`: raise the temperature while the result is too repetitive or
+    /// too improbable, unless it is silence. Beam size and patience apply at temperature 0 only,
+    /// best-of above it.
+    func decodeWithFallback<Encoded>(
+        _ encoded: Encoded, options: WhisperDecodingOptions,
+        decode: (Encoded, WhisperDecodingOptions) throws -> WhisperDecodingResult
+    ) throws -> WhisperDecodingResult {
+        var result: WhisperDecodingResult?
+        for temperature in self.options.temperatures {
+            var attempt = options
+            attempt.temperature = temperature
+            if temperature > 0 {
+                attempt.beamSize = nil
+                attempt.patience = nil
+            } else {
+                attempt.bestOf = nil
+            }
+            let current = try decode(encoded, attempt)
+            result = current
+            if !needsFallback(current) { break }
+        }
+        guard let result else { throw WhisperDecodingError.invalidOptions("no temperatures to decode with") }
+        return result
+    }
+
+    func needsFallback(_ result: WhisperDecodingResult) -> Bool {
+        var needsFallback = false
+        if let threshold = options.compressionRatioThreshold, result.compressionRatio > threshold {
+            needsFallback = true  // too repetitive
+        }
+        if let threshold = options.logprobThreshold, result.avgLogprob < threshold {
+            needsFallback = true  // too improbable
+        }
+        if let noSpeech = options.noSpeechThreshold, result.noSpeechProb > noSpeech,
+           let threshold = options.logprobThreshold, result.avgLogprob < threshold {
+            needsFallback = false  // silence
+        }
+        return needsFallback
+    }
+}
