@@ -1,4 +1,5 @@
 import Foundation
+import LoomGeneration
 
 /// Decodes one encoded 30-second window: openai-whisper's `DecodingTask.run` and `detect_language`
 /// (https://github.com/openai/whisper/blob/main/whisper/decoding.py), over any `WhisperModelRunning`.
@@ -8,19 +9,15 @@ public struct WhisperDecoding<Model: WhisperModelRunning> {
     public let text: any WhisperTextDecoding
     /// whisper's `compression_ratio` (see `ZlibCompressionRatio`).
     public let compressionRatio: (String) -> Double
-    /// Builds a beam-search decoder for (beam size, patience, eot); nil: beam search is refused.
-    public let makeBeamDecoder: ((Int, Double?, Int) -> any WhisperTokenDecoder)?
 
     public init(
         model: Model, specials: WhisperSpecialTokens, text: any WhisperTextDecoding,
-        compressionRatio: @escaping (String) -> Double,
-        makeBeamDecoder: ((Int, Double?, Int) -> any WhisperTokenDecoder)? = nil
+        compressionRatio: @escaping (String) -> Double
     ) {
         self.model = model
         self.specials = specials
         self.text = text
         self.compressionRatio = compressionRatio
-        self.makeBeamDecoder = makeBeamDecoder
     }
 
     /// The most likely language and every language's probability, from one decoder step on
@@ -70,7 +67,7 @@ public struct WhisperDecoding<Model: WhisperModelRunning> {
             return Array(sampled.prefix { $0 != specials.eot })
         }
         let best = MaximumLikelihoodRanker(lengthPenalty: options.lengthPenalty)
-            .best(candidates: candidates, sumLogprobs: finalized.sumLogprobs)
+            .select(lengths: candidates.map(\.count), sumLogProbs: finalized.sumLogprobs) ?? 0
         let chosen = candidates[best]
         let decoded = text.decode(chosen.filter { $0 < specials.timestampBegin })
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -118,10 +115,9 @@ public struct WhisperDecoding<Model: WhisperModelRunning> {
 
     private func tokenDecoder(for options: WhisperDecodingOptions) throws -> any WhisperTokenDecoder {
         if let beamSize = options.beamSize {
-            guard let make = makeBeamDecoder else { throw WhisperDecodingError.beamSearchUnavailable }
-            return make(beamSize, options.patience, specials.eot)
+            return try BeamTokenDecoder(beamSize: beamSize, patience: options.patience, eot: specials.eot)
         }
-        return GreedyTokenDecoder(temperature: options.temperature, eot: specials.eot, seed: options.seed)
+        return try GreedyTokenDecoder(temperature: options.temperature, eot: specials.eot, seed: options.seed)
     }
 
     private func checked(_ logits: [[Float]], rows: Int) throws -> [[Float]] {

@@ -89,7 +89,6 @@ public struct WhisperDecodingResult: Sendable, Equatable {
 public enum WhisperDecodingError: Error, Equatable, CustomStringConvertible {
     case unsupportedLanguage(String, available: [String])
     case invalidOptions(String)
-    case beamSearchUnavailable
     case notMultilingual
     case logitsShape(expected: String, got: String)
     case allTokensSuppressed
@@ -103,8 +102,6 @@ public enum WhisperDecodingError: Error, Equatable, CustomStringConvertible {
             return "unsupported language '\(code)'; \(list)"
         case .invalidOptions(let why):
             return "invalid decoding options: \(why)"
-        case .beamSearchUnavailable:
-            return "beam search was asked for but no beam decoder is installed; use greedy decoding (no beam size)"
         case .notMultilingual:
             return "this Whisper model is English-only and cannot detect languages; give the language 'en' or use a multilingual model"
         case .logitsShape(let expected, let got):

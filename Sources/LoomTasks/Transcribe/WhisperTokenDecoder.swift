@@ -1,4 +1,5 @@
 import Foundation
+import LoomGeneration
 
 /// What one `update` did: whether every sequence has ended, and, for decoders that reorder sequences
 /// (beam search), which old sequence each new one continues, so the caller can reorder its caches.
@@ -13,8 +14,7 @@ public struct WhisperDecoderStep: Sendable, Equatable {
 }
 
 /// Chooses next tokens from filtered logits: whisper's `TokenDecoder`
-/// (https://github.com/openai/whisper/blob/main/whisper/decoding.py). The seam where beam search
-/// plugs in: `WhisperDecoding.makeBeamDecoder` builds one for `beamSize`.
+/// (https://github.com/openai/whisper/blob/main/whisper/decoding.py): greedy/sampling or beam search.
 public protocol WhisperTokenDecoder {
     mutating func reset()
     /// Appends the next token to each of `tokens` (whole contexts, initial tokens included) and adds
@@ -25,61 +25,55 @@ public protocol WhisperTokenDecoder {
     mutating func finalize(tokens: [[Int]], sumLogprobs: [Float]) -> (candidates: [[Int]], sumLogprobs: [Float])
 }
 
-/// Greedy (temperature 0: argmax) or sampling (softmax(logits / temperature)) decoding; whisper's
-/// `GreedyDecoder`. Sampling draws from a seeded xoshiro256** generator, so runs repeat but do not
-/// reproduce torch's random numbers.
+/// Greedy (temperature 0: argmax) or sampling (softmax(logits / temperature)) decoding: whisper's
+/// `GreedyDecoder`, as LoomGeneration's `WhisperGreedyDecoder` implements it. Sampling draws from a
+/// seeded xoshiro256** generator, so runs repeat but do not reproduce torch's random numbers.
 public struct GreedyTokenDecoder: WhisperTokenDecoder {
-    public let temperature: Double
-    public let eot: Int
-    private var random: Xoshiro256StarStar
+    private var decoder: WhisperGreedyDecoder
 
-    public init(temperature: Double, eot: Int, seed: UInt64) {
-        self.temperature = temperature
-        self.eot = eot
-        random = Xoshiro256StarStar(seed: seed)
+    public init(temperature: Double, eot: Int, seed: UInt64) throws {
+        decoder = try WhisperGreedyDecoder(temperature: Float(temperature), eot: eot, seed: seed)
     }
 
     public mutating func reset() {}
 
     public mutating func update(tokens: inout [[Int]], logits: [[Float]], sumLogprobs: inout [Float]) throws -> WhisperDecoderStep {
-        for k in tokens.indices {
-            let row = logits[k]
-            var next = temperature == 0 ? Self.argmax(row) : try sample(row)
-            let finished = tokens[k].last == eot
-            if !finished { sumLogprobs[k] += LogSoftmax.value(row, at: next) }
-            if finished { next = eot }
-            tokens[k].append(next)
-        }
-        return WhisperDecoderStep(completed: tokens.allSatisfy { $0.last == eot })
+        let step = try decoder.update(tokens: tokens, logits: logits, sumLogProbs: &sumLogprobs)
+        tokens = step.tokens
+        return WhisperDecoderStep(completed: step.completed)
     }
 
     public mutating func finalize(tokens: [[Int]], sumLogprobs: [Float]) -> (candidates: [[Int]], sumLogprobs: [Float]) {
-        (tokens.map { $0 + [eot] }, sumLogprobs)
+        (decoder.finalize(tokens: tokens), sumLogprobs)
     }
 
     /// The first index of the largest value, as torch's argmax.
     static func argmax(_ row: [Float]) -> Int {
-        var best = 0
-        row.withUnsafeBufferPointer { values in
-            for i in values.indices where values[i] > values[best] { best = i }
-        }
-        return best
+        LogitsMath.argmax(row) ?? 0
+    }
+}
+
+/// Beam search for one audio window: whisper's `BeamSearchDecoder`, as LoomGeneration implements it.
+/// The decoder session's caches follow the beams through `sourceIndices`.
+public struct BeamTokenDecoder: WhisperTokenDecoder {
+    private var decoder: BeamSearchDecoder
+
+    public init(beamSize: Int, patience: Double?, eot: Int) throws {
+        decoder = try BeamSearchDecoder(beamSize: beamSize, eot: eot, patience: patience)
     }
 
-    private mutating func sample(_ row: [Float]) throws -> Int {
-        let scaled = row.map { Double($0) / temperature }
-        guard let peak = scaled.max(), peak > -.infinity else { throw WhisperDecodingError.allTokensSuppressed }
-        let weights = scaled.map { exp($0 - peak) }
-        let total = weights.reduce(0, +)
-        let target = random.nextUnitDouble() * total
-        var cumulative = 0.0
-        var lastPositive = 0
-        for (i, w) in weights.enumerated() where w > 0 {
-            cumulative += w
-            lastPositive = i
-            if target < cumulative { return i }
-        }
-        return lastPositive  // rounding left target at the very top
+    public mutating func reset() { decoder.reset() }
+
+    public mutating func update(tokens: inout [[Int]], logits: [[Float]], sumLogprobs: inout [Float]) throws -> WhisperDecoderStep {
+        let step = try decoder.update(tokens: tokens, logits: logits, sumLogProbs: sumLogprobs)
+        tokens = step.tokens
+        sumLogprobs = step.sumLogProbs
+        return WhisperDecoderStep(completed: step.completed, sourceIndices: step.sourceIndices)
+    }
+
+    public mutating func finalize(tokens: [[Int]], sumLogprobs: [Float]) -> (candidates: [[Int]], sumLogprobs: [Float]) {
+        let candidates = decoder.finalize(tokens: tokens, sumLogProbs: sumLogprobs)
+        return (candidates.map(\.tokens), candidates.map(\.sumLogProb))
     }
 }
 
@@ -103,24 +97,5 @@ enum LogSoftmax {
     /// softmax(row)[index].
     static func probability(_ row: [Float], at index: Int) -> Double {
         exp(Double(row[index]) - logNormalizer(row))
-    }
-}
-
-/// Picks the best candidate: whisper's `MaximumLikelihoodRanker`.
-struct MaximumLikelihoodRanker {
-    let lengthPenalty: Double?
-
-    func best(candidates: [[Int]], sumLogprobs: [Float]) -> Int {
-        var bestIndex = 0
-        var bestScore = -Double.infinity
-        for (i, candidate) in candidates.enumerated() {
-            let length = Double(candidate.count)
-            let penalty = lengthPenalty.map { pow((5 + length) / 6, $0) } ?? length
-            let score = Double(sumLogprobs[i]) / penalty
-            // np.argmax takes the first maximum; NaN (0 / 0 for an empty candidate) wins there too.
-            if score.isNaN { if !bestScore.isNaN { bestIndex = i; bestScore = score }; continue }
-            if score > bestScore { bestIndex = i; bestScore = score }
-        }
-        return bestIndex
     }
 }
