@@ -106,7 +106,7 @@ import Testing
     }
 }
 
-/// `WhisperSpecialTokens.nonSpeechTokens(encode:)` against `Tokenizer.non_speech_tokens`, with the
+/// `WhisperDecodingTokens.nonSpeechTokens(encode:)` against `Tokenizer.non_speech_tokens`, with the
 /// tokenizers' own encodings of the strings it looks at (specials.json).
 @Suite struct DecodingNonSpeechTokenTests {
     @Test(arguments: [false, true])
@@ -115,7 +115,7 @@ import Testing
         let side = try #require(all[multilingual ? "multilingual" : "english"] as? [String: Any])
         let encodings = try #require(side["non_speech_encodings"] as? [String: [Int]])
         var missing: [String] = []
-        let tokens = WhisperSpecialTokens.nonSpeechTokens { text in
+        let tokens = WhisperDecodingTokens.nonSpeechTokens { text in
             guard let ids = encodings[text] else { missing.append(text); return [] }
             return ids
         }

@@ -10,11 +10,11 @@ enum DecodingFixtures {
         return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    static func specials(multilingual: Bool) throws -> (WhisperSpecialTokens, nVocab: Int) {
+    static func specials(multilingual: Bool) throws -> (WhisperDecodingTokens, nVocab: Int) {
         let all = try json("specials.json")
         let s = try #require(all[multilingual ? "multilingual" : "english"] as? [String: Any])
         func int(_ key: String) throws -> Int { try #require(s[key] as? Int, "\(key)") }
-        let specials = WhisperSpecialTokens(
+        let specials = WhisperDecodingTokens(
             sot: try int("sot"), eot: try int("eot"), transcribe: try int("transcribe"), translate: try int("translate"),
             noTimestamps: try int("no_timestamps"), noSpeech: s["no_speech"] as? Int, sotPrev: try int("sot_prev"),
             sotLM: try int("sot_lm"), timestampBegin: try int("timestamp_begin"), multilingual: multilingual,

@@ -11,7 +11,7 @@ import Testing
 @Suite struct DecodingReferenceTests {
     /// dump_decoding.py's `HashNoiseDecoder`/`HashNoiseModel` in Swift.
     struct HashNoiseModel: WhisperModelRunning {
-        let specials: WhisperSpecialTokens
+        let specials: WhisperDecodingTokens
         let nVocab: Int
         let nTextCtx = 448
         let seed: Int

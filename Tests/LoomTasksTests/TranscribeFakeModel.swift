@@ -21,7 +21,7 @@ final class FakeModelLog {
 /// logits of -5 everywhere except the next scripted token of that window (`boost`), the no-speech token
 /// (`noSpeechLogit`) and, after a lone `<|startoftranscript|>`, `languageBoost` on one language token.
 struct FakeWhisperModel: WhisperModelRunning {
-    let specials: WhisperSpecialTokens
+    let specials: WhisperDecodingTokens
     let nVocab: Int
     let nTextCtx = 448
     let windows: [Int: FakeWindow]

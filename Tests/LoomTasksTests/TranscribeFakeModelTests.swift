@@ -10,7 +10,7 @@ import Testing
 /// silence skip, prompts) over a scripted deterministic model; expectations worked out by hand from
 /// whisper's rules.
 @Suite struct TranscribeFakeModelTests {
-    static func english() throws -> (WhisperSpecialTokens, Int) { try DecodingFixtures.specials(multilingual: false) }
+    static func english() throws -> (WhisperDecodingTokens, Int) { try DecodingFixtures.specials(multilingual: false) }
 
     /// A 50 s spectrogram (5000 content frames + 3000 padding) whose bin 0 holds each frame's index.
     static func indexedMel(contentFrames: Int) -> Tensor {

@@ -5,13 +5,13 @@ import LoomGeneration
 /// (https://github.com/openai/whisper/blob/main/whisper/decoding.py), over any `WhisperModelRunning`.
 public struct WhisperDecoding<Model: WhisperModelRunning> {
     public let model: Model
-    public let specials: WhisperSpecialTokens
+    public let specials: WhisperDecodingTokens
     public let text: any WhisperTextDecoding
     /// whisper's `compression_ratio` (see `ZlibCompressionRatio`).
     public let compressionRatio: (String) -> Double
 
     public init(
-        model: Model, specials: WhisperSpecialTokens, text: any WhisperTextDecoding,
+        model: Model, specials: WhisperDecodingTokens, text: any WhisperTextDecoding,
         compressionRatio: @escaping (String) -> Double
     ) {
         self.model = model

@@ -18,7 +18,7 @@ public struct WhisperDecodingPlan: Sendable {
     /// Seconds per timestamp step: 30 s over the encoder's 1500 positions (every released model).
     public static let timePrecision = 30.0 / 1500.0
 
-    public init(specials: WhisperSpecialTokens, options: WhisperDecodingOptions, nTextCtx: Int) throws {
+    public init(specials: WhisperDecodingTokens, options: WhisperDecodingOptions, nTextCtx: Int) throws {
         let options = try options.verified()
         self.options = options
         groupSize = options.beamSize ?? options.bestOf ?? 1
@@ -58,7 +58,7 @@ public struct WhisperDecodingPlan: Sendable {
 
     /// whisper's `_get_suppress_tokens`: -1 expands to the non-speech symbols; the task, start and
     /// no-speech tokens are always added (no-speech probability is read separately).
-    static func suppressTokens(_ requested: [Int], specials: WhisperSpecialTokens) -> [Int] {
+    static func suppressTokens(_ requested: [Int], specials: WhisperDecodingTokens) -> [Int] {
         var result = requested
         if requested.contains(-1) {
             result = requested.filter { $0 >= 0 } + specials.nonSpeechTokens

@@ -3,7 +3,7 @@ import LoomTensor
 /// The special token ids the decoding loop needs, as openai-whisper's `Tokenizer` exposes them
 /// (https://github.com/openai/whisper/blob/main/whisper/tokenizer.py). Filled in from the model's
 /// tokenizer by whoever loads the model.
-public struct WhisperSpecialTokens: Sendable, Equatable {
+public struct WhisperDecodingTokens: Sendable, Equatable {
     public var sot: Int
     public var eot: Int
     public var transcribe: Int

@@ -12,7 +12,7 @@ public struct SuppressBlank: WhisperLogitFilter {
     public let suppressed: [Int]
     public let sampleBegin: Int
 
-    public init(specials: WhisperSpecialTokens, sampleBegin: Int) {
+    public init(specials: WhisperDecodingTokens, sampleBegin: Int) {
         suppressed = specials.blankTokens + [specials.eot]
         self.sampleBegin = sampleBegin
     }
@@ -44,7 +44,7 @@ public struct ApplyTimestampRules: WhisperLogitFilter {
     public let sampleBegin: Int
     public let maxInitialTimestampIndex: Int?
 
-    public init(specials: WhisperSpecialTokens, sampleBegin: Int, maxInitialTimestampIndex: Int?) {
+    public init(specials: WhisperDecodingTokens, sampleBegin: Int, maxInitialTimestampIndex: Int?) {
         noTimestamps = specials.noTimestamps
         timestampBegin = specials.timestampBegin
         eot = specials.eot

@@ -8,7 +8,7 @@ import LoomTensor
 /// conditioning on previous text. The model enters only through the closures given to `run`, so the
 /// loop itself is tested with scripted decode results.
 public struct WhisperTranscriptionLoop {
-    public let specials: WhisperSpecialTokens
+    public let specials: WhisperDecodingTokens
     public let text: any WhisperTextDecoding
     public let options: WhisperTranscribeOptions
     /// The decoder's context length (448).
@@ -18,7 +18,7 @@ public struct WhisperTranscriptionLoop {
     static let inputStride = LogMelSpectrogram.framesPerWindow / 1500
     static let timePrecision = Double(inputStride * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
 
-    public init(specials: WhisperSpecialTokens, text: any WhisperTextDecoding, options: WhisperTranscribeOptions, nTextCtx: Int = 448) {
+    public init(specials: WhisperDecodingTokens, text: any WhisperTextDecoding, options: WhisperTranscribeOptions, nTextCtx: Int = 448) {
         self.specials = specials
         self.text = text
         self.options = options

@@ -1,4 +1,4 @@
-extension WhisperSpecialTokens {
+extension WhisperDecodingTokens {
     /// openai-whisper's `Tokenizer.non_speech_tokens`
     /// (https://github.com/openai/whisper/blob/main/whisper/tokenizer.py): tokens of speaker tags and
     /// annotations (♪, brackets, quotes) that the default `suppress_tokens="-1"` forbids, keeping basic
