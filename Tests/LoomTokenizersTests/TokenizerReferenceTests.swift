@@ -1,0 +1,67 @@
+import Foundation
+import LoomTestSupport
+import LoomTokenizers
+import Testing
+
+/// Ids and decoded text equal to transformers / tokenizers on the same strings (exact match).
+@Suite struct TokenizerReferenceTests {
+    func check(_ tokenizer: Tokenizer, cases: [TokenizerFixtures.Case], partial: [TokenizerFixtures.Partial],
+               addSpecialTokens: Bool, label: String) throws {
+        var differFromTransformers = 0
+        for item in cases {
+            let ids = tokenizer.encode(item.text, addSpecialTokens: addSpecialTokens)
+            if ids != item.ids { differFromTransformers += 1 }
+            #expect(ids == (item.ids_digits_split ?? item.ids), "\(label) encode \(item.text.debugDescription)")
+            #expect(try tokenizer.decode(item.ids) == item.decoded, "\(label) decode \(item.text.debugDescription)")
+            #expect(try tokenizer.decode(item.ids, skipSpecialTokens: true) == item.decoded_skip_special,
+                    "\(label) decode skipping specials \(item.text.debugDescription)")
+            // Streaming decode of the same ids gives the same text, piece by piece.
+            var stream = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: false)
+            var streamed = ""
+            for id in item.ids { streamed += try stream.append(id) }
+            streamed += stream.finish()
+            #expect(streamed == item.decoded, "\(label) streaming \(item.text.debugDescription)")
+        }
+        for item in partial {
+            #expect(try tokenizer.decode(item.ids) == item.decoded, "\(label) partial UTF-8 \(item.ids)")
+        }
+        print("\(label): \(cases.count) strings equal, \(differFromTransformers) differ from the transformers loader "
+              + "(digits isolated as llama.cpp does), \(partial.count) partial decodes")
+    }
+
+    @Test func smolLMFromGGUFMatchesTransformers() throws {
+        guard let tokenizer = try TokenizerFixtures.smolLM() else { return }
+        let expected = try TokenizerFixtures.load("smollm2.json", as: TokenizerFixtures.SmolLM.self)
+        #expect(tokenizer.vocabularySize == expected.vocab_size)
+        #expect(tokenizer.bosTokenID == expected.bos_token_id && tokenizer.eosTokenID == expected.eos_token_id)
+        try check(tokenizer, cases: expected.cases, partial: expected.partial, addSpecialTokens: true, label: "smollm2")
+    }
+
+    @Test(arguments: ["whisper-tiny.en", "whisper-base"])
+    func whisperTokenizerJSONMatchesTokenizers(name: String) throws {
+        guard let tokenizer = try TokenizerFixtures.whisper(name) else { return }
+        let expected = try TokenizerFixtures.load("\(name).json", as: TokenizerFixtures.Whisper.self)
+        try check(tokenizer, cases: expected.cases, partial: expected.partial, addSpecialTokens: false, label: name)
+        for item in expected.with_special_tokens {
+            #expect(tokenizer.encode(item.text, addSpecialTokens: true) == item.ids, "\(name) post-processor \(item.text)")
+        }
+    }
+
+    @Test func streamingHoldsIncompleteCharacters() throws {
+        guard let tokenizer = try TokenizerFixtures.whisper("whisper-tiny.en") else { return }
+        // "😀" is several byte-level tokens; nothing may come out before the last one.
+        let ids = tokenizer.encode("a😀", addSpecialTokens: false)
+        try #require(ids.count >= 3)
+        var stream = StreamingDecoder(tokenizer: tokenizer)
+        var outputs: [String] = []
+        for id in ids { outputs.append(try stream.append(id)) }
+        #expect(outputs.first == "a")
+        #expect(outputs.dropFirst().dropLast().allSatisfy { $0.isEmpty })
+        #expect(outputs.last == "😀")
+        // An unfinished character left at the end comes out replaced, as decode replaces it.
+        var cut = StreamingDecoder(tokenizer: tokenizer)
+        for id in ids.dropLast() { _ = try cut.append(id) }
+        let expected = try tokenizer.decode(Array(ids.dropFirst().dropLast()))
+        #expect(cut.finish() == expected)
+    }
+}
