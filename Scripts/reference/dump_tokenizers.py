@@ -149,9 +149,83 @@ def pretokenize():
     }
 
 
+# Meta-Llama-3-8B-Instruct's tokenizer_config.json chat_template.
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' "
+    "+ message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+# Exercises whitespace control (trim_blocks, lstrip_blocks, '-'), elif, set, loop variables, filters,
+# tests, slices, 'in', '~', methods, dict literals and conditional expressions.
+FEATURES_TEMPLATE = """{#- a comment -#}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system = messages[0]['content'] | trim %}
+    {%- set rest = messages[1:] %}
+{%- else %}
+    {%- set system = 'default system' %}
+    {%- set rest = messages %}
+{%- endif %}
+[{{ system | upper }}] ({{ rest | length }} turns)
+{% for m in rest %}
+  {% if m.role == 'user' %}
+U{{ loop.index }}/{{ loop.length }}: {{ m['content'].strip() ~ '!' }}{% if loop.last %} (last){% endif %}
+  {% elif m.role in ['assistant', 'model'] %}
+A{{ loop.index0 }}: {{ m.content | capitalize }}{{ ' first' if loop.first else '' }}
+  {% else %}
+?: {{ m.role ~ 1 }}
+  {% endif %}
+{% endfor %}
+{%- set info = {'n': rest | length, 'tag': 'x'} -%}
+{{ info['n'] * 2 }} {{ 7 // 2 }} {{ 7 % 3 }} {{ 'abc'[1] }} {{ 'abcdef'[-3:] }} {{ none }} {{ undefined_thing }}|
+{{- ' yes' if extra_flag is defined and extra_flag else ' no' }} {{ not false and (1 < 2) }} {{ [1, 2] | join('-') }}
+{%- if add_generation_prompt %}
+<gen>{{ bos_token ~ eos_token }}
+{%- endif %}
+"""
+
+# Messages whose content is a list of parts, as SmolVLM's processor passes them.
+VISION_CONVERSATIONS = [
+    [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is in this image?"}]}],
+    [
+        {"role": "user", "content": [{"type": "text", "text": "Describe:"}, {"type": "image"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": " A cat."}]},
+        {"role": "user", "content": "Plain string content."},
+    ],
+]
+
+
+def templates():
+    """Templates rendered by the Jinja environment transformers builds for chat templates."""
+    from transformers.utils.chat_template_utils import _compile_jinja_template
+    from transformers.models.smolvlm.processing_smolvlm import DEFAULT_CHAT_TEMPLATE as SMOLVLM_TEMPLATE
+
+    text_conversations = [
+        [{"role": "user", "content": "  Hello there  "}],
+        [{"role": "system", "content": " Be brief. "}, {"role": "user", "content": "Hi"},
+         {"role": "assistant", "content": "hello! how can i help?"}, {"role": "user", "content": "A joke."},
+         {"role": "tool", "content": "x"}],
+    ]
+    sources = {"llama3": (LLAMA3_TEMPLATE, text_conversations), "features": (FEATURES_TEMPLATE, text_conversations),
+               "smolvlm": (SMOLVLM_TEMPLATE, VISION_CONVERSATIONS)}
+    cases = []
+    for name, (source, conversations) in sources.items():
+        compiled = _compile_jinja_template(source)
+        for messages in conversations:
+            for generation in (False, True):
+                for extra in ({}, {"extra_flag": True}):
+                    rendered = compiled.render(messages=messages, add_generation_prompt=generation,
+                                               bos_token="<s>", eos_token="</s>", **extra)
+                    cases.append({"template": name, "messages": messages, "add_generation_prompt": generation,
+                                  "extra_flag": bool(extra), "rendered": rendered})
+    return {"sources": {name: source for name, (source, _) in sources.items()}, "cases": cases}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     outputs = {
+        "templates.json": templates(),
         "pretokenize.json": pretokenize(),
         "smollm2.json": smollm(),
         "whisper-tiny.en.json": whisper_json("whisper-tiny.en", False),
