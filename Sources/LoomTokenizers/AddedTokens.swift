@@ -23,6 +23,8 @@ struct AddedTokenMatcher: Sendable {
 
     /// Candidates by first scalar, longest first.
     private let byFirstScalar: [Unicode.Scalar: [Candidate]]
+    /// ASCII characters that start some added token: most text is rejected without hashing.
+    private let asciiStarts: [Bool]
 
     init(_ tokens: [AddedToken]) {
         var table: [Unicode.Scalar: [Candidate]] = [:]
@@ -32,6 +34,7 @@ struct AddedTokenMatcher: Sendable {
             table[first, default: []].append(Candidate(scalars: scalars, id: token.id))
         }
         byFirstScalar = table.mapValues { $0.sorted { $0.scalars.count > $1.scalars.count } }
+        asciiStarts = (0..<128).map { table[Unicode.Scalar(UInt8($0))] != nil }
     }
 
     var isEmpty: Bool { byFirstScalar.isEmpty }
@@ -39,7 +42,9 @@ struct AddedTokenMatcher: Sendable {
     /// The added token starting at `index`, as (id, length in scalars).
     @inline(__always)
     func match(_ text: UnsafeBufferPointer<Unicode.Scalar>, at index: Int) -> (id: Int, length: Int)? {
-        guard let candidates = byFirstScalar[text[index]] else { return nil }
+        let first = text[index]
+        if first.value < 128 && !asciiStarts[Int(first.value)] { return nil }
+        guard let candidates = byFirstScalar[first] else { return nil }
         for candidate in candidates {
             let length = candidate.scalars.count
             guard index + length <= text.count else { continue }

@@ -63,14 +63,15 @@ public final class BPEModel: Sendable {
 
     /// Appends the ids of one pre-tokenized word (its UTF-8 bytes) to `output`.
     /// Bytes whose single-character token is missing are dropped, as tokenizers does without an unk token.
-    func encodeWord(_ word: String, into output: inout [Int]) {
+    func encodeWord(_ utf8: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
+        let word = String(decoding: utf8, as: UTF8.self)
         if let cached = cache.lookup(word) {
             output.append(contentsOf: cached)
             return
         }
         var symbols: [Int32] = []
-        symbols.reserveCapacity(word.utf8.count)
-        for byte in word.utf8 {
+        symbols.reserveCapacity(utf8.count)
+        for byte in utf8 {
             let id = byteIDs[Int(byte)]
             if id >= 0 { symbols.append(id) }
         }

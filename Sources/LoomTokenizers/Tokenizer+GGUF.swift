@@ -86,7 +86,9 @@ extension Tokenizer {
         let addBOS = metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
         let addEOS = metadata["tokenizer.ggml.add_eos_token"]?.bool ?? false
         return Tokenizer(source: source, model: model, preTokenizer: steps,
-                         addPrefixSpace: metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? false,
+                         // `tokenizer.ggml.add_space_prefix` is a sentencepiece setting: neither
+                         // llama.cpp's BPE tokenizer nor transformers' GPT2Tokenizer applies it.
+                         addPrefixSpace: false,
                          addedTokens: added,
                          prefixIDs: addBOS ? bos.map { [$0] } ?? [] : [],
                          suffixIDs: addEOS ? eos.map { [$0] } ?? [] : [],

@@ -131,10 +131,29 @@ public final class Tokenizer: Sendable {
     private func encodePieces(_ text: UnsafeBufferPointer<Unicode.Scalar>, _ range: ScalarRange, into output: inout [Int]) {
         var pieces: [ScalarRange] = []
         PreTokenizerScanner.split(text, range, steps: preTokenizer[...], into: &pieces)
+        // One UTF-8 buffer reused for every word; words of up to 15 bytes become small Strings
+        // (no allocation) for the word cache.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(64)
         for piece in pieces {
-            var word = String.UnicodeScalarView()
-            word.append(contentsOf: text[piece.start..<piece.end])
-            model.encodeWord(String(word), into: &output)
+            utf8.removeAll(keepingCapacity: true)
+            for index in piece.start..<piece.end { Self.appendUTF8(text[index], to: &utf8) }
+            utf8.withUnsafeBufferPointer { model.encodeWord($0, into: &output) }
+        }
+    }
+
+    @inline(__always)
+    static func appendUTF8(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
+        let v = scalar.value
+        if v < 0x80 {
+            bytes.append(UInt8(v))
+        } else if v < 0x800 {
+            bytes.append(UInt8(0xC0 | v >> 6)); bytes.append(UInt8(0x80 | v & 0x3F))
+        } else if v < 0x10000 {
+            bytes.append(UInt8(0xE0 | v >> 12)); bytes.append(UInt8(0x80 | v >> 6 & 0x3F)); bytes.append(UInt8(0x80 | v & 0x3F))
+        } else {
+            bytes.append(UInt8(0xF0 | v >> 18)); bytes.append(UInt8(0x80 | v >> 12 & 0x3F))
+            bytes.append(UInt8(0x80 | v >> 6 & 0x3F)); bytes.append(UInt8(0x80 | v & 0x3F))
         }
     }
 

@@ -25,6 +25,9 @@ public struct WhisperSpecialTokens: Sendable, Equatable {
     public var lastTimestamp: Int { timestampBegin + Self.timestampCount - 1 }
 
     public func isTimestamp(_ id: Int) -> Bool { id >= timestampBegin && id <= lastTimestamp }
+    /// The ids `decode` can take: openai-whisper's `Tokenizer.decode` drops timestamp tokens,
+    /// which lie past the tokenizer.json vocabulary when it leaves them out.
+    public func textTokens(_ ids: [Int]) -> [Int] { ids.filter { $0 < timestampBegin } }
     /// Seconds a timestamp token stands for.
     public func seconds(ofTimestamp id: Int) -> Double { Double(id - timestampBegin) * 0.02 }
 

@@ -31,6 +31,10 @@ import Testing
             #expect(specials.languageCodes.prefix(3) == ["en", "zh", "de"])
         }
         #expect(specials.nonSpeechTokens == reference.non_speech_tokens)
+        // Timestamps are dropped before decoding, as openai-whisper's decode does.
+        let hello = tokenizer.encode(" hello", addSpecialTokens: false)
+        let withTimestamps = [specials.timestampBegin] + hello + [specials.timestampBegin + 50]
+        #expect(try tokenizer.decode(specials.textTokens(withTimestamps)) == " hello")
         print("\(name): \(reference.specials.count) specials, \(reference.languages.count) languages, "
               + "\(specials.nonSpeechTokens.count) non-speech tokens equal to openai-whisper")
     }
