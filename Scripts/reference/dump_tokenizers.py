@@ -222,9 +222,34 @@ def templates():
     return {"sources": {name: source for name, (source, _) in sources.items()}, "cases": cases}
 
 
+def lossy():
+    """Byte strings (valid, truncated and invalid UTF-8) and Python's errors='replace' decoding, which
+    replaces maximal invalid subparts as Rust's from_utf8_lossy (tokenizers' ByteLevel decoder) does."""
+    import random
+
+    rng = random.Random(1234)
+    pieces = ["a", "é", "中", "😀", "\u0800", "\U00010000", "\U0010ffff"]
+    cases = [b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xf0\x9f\x98", b"\xc0\xaf", b"\xff\xfe",
+             b"\xe4\xb8", b"a\xe4\xb8b", b"\x80\x80", b"\xf8\x88\x80\x80\x80"]
+    for _ in range(60):
+        data = bytearray()
+        for _ in range(rng.randint(1, 6)):
+            choice = rng.random()
+            if choice < 0.5:
+                data += rng.choice(pieces).encode("utf-8")
+            elif choice < 0.8:
+                encoded = rng.choice(pieces[1:]).encode("utf-8")
+                data += encoded[: rng.randint(1, len(encoded) - 1)] if len(encoded) > 1 else encoded
+            else:
+                data.append(rng.randint(0x80, 0xFF))
+        cases.append(bytes(data))
+    return {"cases": [{"bytes": list(c), "decoded": c.decode("utf-8", errors="replace")} for c in cases]}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     outputs = {
+        "lossy.json": lossy(),
         "templates.json": templates(),
         "pretokenize.json": pretokenize(),
         "smollm2.json": smollm(),

@@ -57,6 +57,12 @@ extension Tokenizer {
                   let id = (entry["id"] as? NSNumber)?.intValue, id >= 0 else {
                 throw TokenizerError(.malformed, source: source, "added_tokens[\(index)] needs a string \"content\" and a non-negative \"id\"")
             }
+            // Stripping around or word-bounding an added token changes where it matches; Loom
+            // matches added tokens exactly, so files asking for more are refused rather than misread.
+            for option in ["lstrip", "rstrip", "single_word"] where (entry[option] as? Bool) == true {
+                throw TokenizerError(.unsupported, source: source,
+                                     "added token '\(content)' sets \(option), which Loom does not implement")
+            }
             added.append(AddedToken(content: content, id: id, special: (entry["special"] as? Bool) ?? false))
         }
 

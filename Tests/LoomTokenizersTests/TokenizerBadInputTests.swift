@@ -58,6 +58,8 @@ import Testing
         expectError(.unsupported, containing: "regex") {
             _ = try loadJSON(Self.tinyJSON(preTokenizer: #"{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated"}"#))
         }
+        let stripping = Self.tinyJSON().replacingOccurrences(of: #""special": true"#, with: #""special": true, "rstrip": true"#)
+        expectError(.unsupported, containing: "added token '<|end|>' sets rstrip") { _ = try loadJSON(stripping) }
         expectError(.unreadable, containing: "/no/such/tokenizer.json") {
             _ = try Tokenizer.load(tokenizerJSON: URL(fileURLWithPath: "/no/such/tokenizer.json"))
         }
