@@ -4,6 +4,8 @@ import Foundation
 /// Jinja2 / Python semantics (jinja2/filters.py, jinja2/tests.py, Python str methods).
 enum TemplateBuiltins {
     static func error(_ message: String) -> TokenizerError { TemplateParser.error(message) }
+    /// Bounds string repetition so a template cannot ask for unbounded memory.
+    static let maximumStringBytes = 64 << 20
 
     static func binary(_ op: String, _ left: TemplateValue, _ right: TemplateValue) throws -> TemplateValue {
         switch op {
@@ -38,7 +40,10 @@ enum TemplateBuiltins {
             switch (left, right) {
             case (.string(let a), .string(let b)): return .string(a + b)
             case (.list(let a), .list(let b)): return .list(a + b)
-            case (.int(let a), .int(let b)): return .int(a &+ b)
+            case (.int(let a), .int(let b)):
+                let sum = a.addingReportingOverflow(b)
+                guard !sum.overflow else { throw error("integer overflow in '+'") }
+                return .int(sum.partialValue)
             default:
                 guard let a = number(left), let b = number(right) else {
                     throw error("cannot add \(left.typeName) and \(right.typeName) with '+' (use '~' to join as text)")
@@ -46,15 +51,30 @@ enum TemplateBuiltins {
                 return .double(a + b)
             }
         case "-", "*", "/", "//", "%":
-            if op == "*", case .string(let s) = left, case .int(let n) = right { return .string(String(repeating: s, count: max(0, n))) }
+            if op == "*", case .string(let s) = left, case .int(let n) = right {
+                guard n <= 0 || s.utf8.count.multipliedReportingOverflow(by: n).partialValue <= maximumStringBytes,
+                      !s.utf8.count.multipliedReportingOverflow(by: max(n, 0)).overflow else {
+                    throw error("string repetition would exceed \(maximumStringBytes) bytes")
+                }
+                return .string(String(repeating: s, count: max(0, n)))
+            }
             if case .int(let a) = left, case .int(let b) = right, op != "/" {
                 if (op == "//" || op == "%") && b == 0 { throw error("division by zero") }
+                let result: (partialValue: Int, overflow: Bool)
                 switch op {
-                case "-": return .int(a &- b)
-                case "*": return .int(a &* b)
-                case "//": return .int(Int((Double(a) / Double(b)).rounded(.down)))
-                default: return .int(((a % b) + b) % b)
+                case "-": result = a.subtractingReportingOverflow(b)
+                case "*": result = a.multipliedReportingOverflow(by: b)
+                case "//":
+                    // Python floors the quotient.
+                    let q = a.dividedReportingOverflow(by: b)
+                    let floored = (q.partialValue * b != a) && ((a < 0) != (b < 0)) ? q.partialValue - 1 : q.partialValue
+                    result = (floored, q.overflow)
+                default:
+                    let r = a.remainderReportingOverflow(dividingBy: b).partialValue
+                    result = (r != 0 && (r < 0) != (b < 0) ? r + b : r, false)
                 }
+                guard !result.overflow else { throw error("integer overflow in '\(op)'") }
+                return .int(result.partialValue)
             }
             guard let a = number(left), let b = number(right) else {
                 throw error("cannot apply '\(op)' to \(left.typeName) and \(right.typeName)")
@@ -115,9 +135,11 @@ enum TemplateBuiltins {
             return value
         case ("int", _):
             if case .string(let s) = value { return .int(Int(s.trimmingWhitespace()) ?? 0) }
-            return .int(Int(number(value) ?? 0))
+            let d = (number(value) ?? 0).rounded(.towardZero)
+            guard let i = Int(exactly: d) else { throw error("cannot convert \(value.pythonRepr()) to an integer") }
+            return .int(i)
         case ("items", .dict(let keys, let values)):
-            return .list(keys.map { .list([.string($0), values[$0]!]) })
+            return .list(keys.map { .list([.string($0), (values[$0] ?? .undefined)]) })
         case ("replace", .string(let s)):
             guard arguments.count == 2 else { throw error("replace needs two arguments") }
             return .string(s.replacingOccurrences(of: arguments[0].rendered, with: arguments[1].rendered))
@@ -188,9 +210,9 @@ enum TemplateBuiltins {
         case (.string(let s), "replace"):
             guard arguments.count == 2 else { throw error("replace() needs two arguments") }
             return .string(s.replacingOccurrences(of: arguments[0].rendered, with: arguments[1].rendered))
-        case (.dict(let keys, let values), "items"): return .list(keys.map { .list([.string($0), values[$0]!]) })
+        case (.dict(let keys, let values), "items"): return .list(keys.map { .list([.string($0), (values[$0] ?? .undefined)]) })
         case (.dict(let keys, _), "keys"): return .list(keys.map { .string($0) })
-        case (.dict(let keys, let values), "values"): return .list(keys.map { values[$0]! })
+        case (.dict(let keys, let values), "values"): return .list(keys.map { (values[$0] ?? .undefined) })
         case (.dict(_, let values), "get"):
             guard case .string(let key)? = arguments.first else { return arguments.count > 1 ? arguments[1] : .none }
             return values[key] ?? (arguments.count > 1 ? arguments[1] : .none)

@@ -105,7 +105,9 @@ struct TemplateEvaluator {
         case .not(let inner): return .bool(!(try evaluate(inner).isTruthy))
         case .negate(let inner):
             switch try evaluate(inner) {
-            case .int(let i): return .int(-i)
+            case .int(let i):
+                guard i != .min else { throw error("integer overflow in '-'") }
+                return .int(-i)
             case .double(let d): return .double(-d)
             case let other: throw error("cannot negate a \(other.typeName)")
             }

@@ -49,7 +49,14 @@ struct TemplateParser {
     private var pendingTokens: [Token] = []
     private var pendingSource = ""
 
+    /// Blocks nested deeper than this are refused (a crafted template could exhaust the stack).
+    static let maximumDepth = 100
+    private var depth = 0
+
     private mutating func parseBody(until terminators: Set<String>) throws -> ([TemplateNode], String?) {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw Self.error("blocks nested deeper than \(Self.maximumDepth)") }
         var nodes: [TemplateNode] = []
         while position < segments.count {
             let segment = segments[position]
@@ -196,7 +203,11 @@ struct ExpressionParser {
     }
 
     mutating func parseNot() throws -> TemplateExpr {
-        if accept("not") { return .not(try parseNot()) }
+        if accept("not") {
+            try enter()
+            defer { depth -= 1 }
+            return .not(try parseNot())
+        }
         return try parseCompare()
     }
 
@@ -242,7 +253,11 @@ struct ExpressionParser {
     }
 
     mutating func parseUnary() throws -> TemplateExpr {
-        if accept("-") { return try parseFilters(.negate(try parseUnary())) }
+        if accept("-") {
+            try enter()
+            defer { depth -= 1 }
+            return try parseFilters(.negate(try parseUnary()))
+        }
         return try parseFilters(try parsePostfix(try parsePrimary()))
     }
 
@@ -300,7 +315,20 @@ struct ExpressionParser {
         }
     }
 
+    var depth = 0
+
+    /// Counts one level of recursion; callers undo it with `defer { depth -= 1 }`.
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= TemplateParser.maximumDepth else {
+            depth -= 1
+            throw error("expression nested deeper than \(TemplateParser.maximumDepth)")
+        }
+    }
+
     mutating func parsePrimary() throws -> TemplateExpr {
+        try enter()
+        defer { depth -= 1 }
         guard let token = current else { throw error("expression ends too early") }
         position += 1
         switch token {

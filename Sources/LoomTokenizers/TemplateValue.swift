@@ -72,7 +72,7 @@ public indirect enum TemplateValue: Sendable, Equatable {
             return out
         case .list(let items): return "[" + items.map { $0.pythonRepr() }.joined(separator: ", ") + "]"
         case .dict(let keys, let values):
-            return "{" + keys.map { TemplateValue.string($0).pythonRepr() + ": " + values[$0]!.pythonRepr() }.joined(separator: ", ") + "}"
+            return "{" + keys.map { TemplateValue.string($0).pythonRepr() + ": " + (values[$0] ?? .undefined).pythonRepr() }.joined(separator: ", ") + "}"
         }
     }
 
@@ -99,7 +99,7 @@ public indirect enum TemplateValue: Sendable, Equatable {
             return out + "\""
         case .list(let items): return "[" + items.map { $0.json() }.joined(separator: ", ") + "]"
         case .dict(let keys, let values):
-            return "{" + keys.map { TemplateValue.string($0).json() + ": " + values[$0]!.json() }.joined(separator: ", ") + "}"
+            return "{" + keys.map { TemplateValue.string($0).json() + ": " + (values[$0] ?? .undefined).json() }.joined(separator: ", ") + "}"
         }
     }
 

@@ -66,6 +66,10 @@ extension Tokenizer {
             added.append(AddedToken(content: content, id: id, special: (entry["special"] as? Bool) ?? false))
         }
 
+        let idLimit = 2 * (bpe.vocabularySize + added.count) + 1024
+        if let far = added.first(where: { $0.id >= idLimit }) {
+            throw TokenizerError(.malformed, source: source, "added token '\(far.content)' has id \(far.id), far beyond the vocabulary's \(bpe.vocabularySize) tokens")
+        }
         let (steps, prefixSpace) = try parsePreTokenizer(root["pre_tokenizer"], source: source)
         if let decoder = root["decoder"] as? [String: Any] {
             let type = decoder["type"] as? String ?? "?"

@@ -70,7 +70,7 @@ import Testing
         do {
             let template = try ChatTemplate(source: source)
             if render { _ = try template.render(messages: [ChatMessage(role: "user", content: "hi")], addGenerationPrompt: false) }
-            Issue.record("expected a template error containing '\(needle)' for \(source)")
+            Issue.record("expected a template error containing '\(needle)' for \(source.prefix(80))")
         } catch let error as TokenizerError {
             #expect(error.kind == .template)
             #expect(error.description.contains(needle), "\(error)")
@@ -92,6 +92,22 @@ import Testing
         expectTemplateError("{{ f(x=1) }}", containing: "keyword arguments are not supported")
         expectTemplateError("{{ 'a' + 1 }}", containing: "cannot add string and int", render: true)
         expectTemplateError("{{ x is prime }}", containing: "unsupported test 'is prime'", render: true)
+    }
+
+    @Test func hostileTemplatesFailCleanly() {
+        expectTemplateError("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}",
+                            containing: "nested deeper than 100")
+        expectTemplateError("{{ " + String(repeating: "not ", count: 5000) + "x }}", containing: "nested deeper than 100")
+        expectTemplateError(String(repeating: "{% if x %}", count: 500), containing: "blocks nested deeper than 100")
+        expectTemplateError("{{ 'ab' * 1000000000000 }}", containing: "string repetition", render: true)
+        expectTemplateError("{{ 9223372036854775807 + 1 }}", containing: "integer overflow", render: true)
+        expectTemplateError("{{ 1 // 0 }}", containing: "division by zero", render: true)
+    }
+
+    @Test func pythonIntegerArithmetic() throws {
+        let template = try ChatTemplate(source: "{{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 * 3 - 1 }} {{ 1 / 2 }} {{ 'ab' * 2 }}")
+        // Python: -4 2 -2 5 0.5 abab
+        #expect(try template.render(messages: [], addGenerationPrompt: false) == "-4 2 -2 5 0.5 abab")
     }
 
     @Test func raiseExceptionStopsWithTheTemplatesMessage() {

@@ -58,6 +58,8 @@ import Testing
         expectError(.unsupported, containing: "regex") {
             _ = try loadJSON(Self.tinyJSON(preTokenizer: #"{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated"}"#))
         }
+        let farID = Self.tinyJSON().replacingOccurrences(of: #""id": 257"#, with: #""id": 99999999"#)
+        expectError(.malformed, containing: "has id 99999999, far beyond") { _ = try loadJSON(farID) }
         let stripping = Self.tinyJSON().replacingOccurrences(of: #""special": true"#, with: #""special": true, "rstrip": true"#)
         expectError(.unsupported, containing: "added token '<|end|>' sets rstrip") { _ = try loadJSON(stripping) }
         expectError(.unreadable, containing: "/no/such/tokenizer.json") {
