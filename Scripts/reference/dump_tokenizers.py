@@ -222,6 +222,62 @@ def templates():
     return {"sources": {name: source for name, (source, _) in sources.items()}, "cases": cases}
 
 
+def random_text(seed=7, pieces=3000):
+    """Seeded mixed text: English words, contractions, numbers in several scripts, punctuation runs,
+    whitespace variants, accents and combining marks, CJK, emoji with modifiers, special tokens."""
+    import random
+
+    rng = random.Random(seed)
+    words = ("the of and to in is you that it he was for on are as with his they I at be this have from or one "
+             "had by word but not what all were we when your can said there use an each which she do how their "
+             "if will up other about out many then them these so some her would make like him into time has look "
+             "Tokenizer Whisper SmolLM GGUF JSON HTTP iPhone McDonald's naïve café über straße").split()
+    ranges = [(0x41, 0x7A), (0xC0, 0x17F), (0x370, 0x3FF), (0x400, 0x4FF), (0x5D0, 0x5EA), (0x600, 0x6FF),
+              (0x900, 0x97F), (0xE00, 0xE5B), (0x3040, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00),
+              (0x1F300, 0x1F64F), (0x300, 0x36F), (0x2000, 0x206F), (0xFF01, 0xFF5E)]
+    spaces = [" ", "  ", "\n", "\n\n", "\t", " \n", "\r\n", "\u00a0", "\u3000", "   \t "]
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|startoftranscript|>", "<|en|>", "<|notimestamps|>"]
+    out = []
+    for _ in range(pieces):
+        r = rng.random()
+        if r < 0.45:
+            w = rng.choice(words)
+            out.append(w.upper() if rng.random() < 0.05 else w)
+        elif r < 0.55:
+            out.append(rng.choice(["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'LL", "n't"]))
+        elif r < 0.63:
+            out.append(str(rng.randint(0, 10 ** rng.randint(1, 9))))
+        elif r < 0.66:
+            out.append("".join(chr(rng.choice([0x660, 0x966, 0xFF10, 0x2070])+rng.randint(0, 9)) for _ in range(rng.randint(1, 5))))
+        elif r < 0.74:
+            out.append("".join(rng.choice("!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~") for _ in range(rng.randint(1, 4))))
+        elif r < 0.90:
+            lo, hi = rng.choice(ranges)
+            out.append("".join(chr(rng.randint(lo, hi)) for _ in range(rng.randint(1, 6))))
+        elif r < 0.91:
+            out.append(rng.choice(specials))
+        else:
+            out.append(rng.choice(spaces))
+        out.append(rng.choice([" ", " ", " ", "", "\n", ", "]))
+    return "".join(out)
+
+
+def random_text_ids():
+    """Ids for random_text() from each reference tokenizer (SmolLM2 with digits isolated, see smollm())."""
+    from tokenizers import pre_tokenizers as pt
+
+    text = random_text()
+    smol = AutoTokenizer.from_pretrained(os.path.join(HOME, "models", "smollm2-135m-instruct"),
+                                         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+    smol.backend_tokenizer.pre_tokenizer = pt.Sequence(
+        [pt.Digits(individual_digits=True), pt.ByteLevel(add_prefix_space=False, use_regex=True)])
+    result = {"text": text, "smollm2": smol.encode(text, add_special_tokens=False)}
+    for name in ("whisper-tiny.en", "whisper-base"):
+        tok = Tokenizer.from_file(os.path.join(HOME, "models", name, "tokenizer.json"))
+        result[name] = tok.encode(text, add_special_tokens=False).ids
+    return result
+
+
 def lossy():
     """Byte strings (valid, truncated and invalid UTF-8) and Python's errors='replace' decoding, which
     replaces maximal invalid subparts as Rust's from_utf8_lossy (tokenizers' ByteLevel decoder) does."""
@@ -250,6 +306,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     outputs = {
         "lossy.json": lossy(),
+        "random_text.json": random_text_ids(),
         "templates.json": templates(),
         "pretokenize.json": pretokenize(),
         "smollm2.json": smollm(),
@@ -258,7 +315,8 @@ def main():
     }
     for name, value in outputs.items():
         with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
-            json.dump(value, f, ensure_ascii=False, indent=1)
+            # Long id lists stay on one line to keep the fixture small.
+            json.dump(value, f, ensure_ascii=False, indent=None if name == "random_text.json" else 1)
             f.write("\n")
         print(name, "written", file=sys.stderr)
 

@@ -65,7 +65,7 @@ public final class BPEModel: Sendable {
     /// Appends the ids of one pre-tokenized word (its UTF-8 bytes) to `output`.
     /// Bytes whose single-character token is missing are dropped, as tokenizers does without an unk token.
     func encodeWord(_ utf8: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
-        let word = String(decoding: utf8, as: UTF8.self)
+        let word = WordKey(String(decoding: utf8, as: UTF8.self))
         if let cached = cache.lookup(word) {
             output.append(contentsOf: cached)
             return
@@ -113,21 +113,37 @@ public final class BPEModel: Sendable {
     }
 }
 
+/// A word compared byte for byte. Swift's String equality is canonical equivalence, under which
+/// ";" (U+003B) equals the Greek question mark U+037E: as a dictionary key a String would hand one
+/// word the other's ids.
+struct WordKey: Hashable, Sendable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (a: WordKey, b: WordKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
 /// Word -> ids memo shared by all callers of one tokenizer. Natural text repeats a small set of
 /// words, so this makes BPE's quadratic merge loop run once per distinct word.
 final class WordCache: @unchecked Sendable {
-    private var entries: [String: [Int]] = [:]
+    private var entries: [WordKey: [Int]] = [:]
     private let lock = NSLock()
     /// Bounds memory on adversarial input (every word distinct); the memo restarts when full.
     private let capacity = 200_000
 
-    func lookup(_ word: String) -> [Int]? {
+    func lookup(_ word: WordKey) -> [Int]? {
         lock.lock()
         defer { lock.unlock() }
         return entries[word]
     }
 
-    func store(_ word: String, _ ids: [Int]) {
+    func store(_ word: WordKey, _ ids: [Int]) {
         lock.lock()
         defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

@@ -31,7 +31,7 @@ import Testing
             guard case .text(let text) = item["text"] else { Issue.record("case without text"); continue }
             for (name, stepList) in steps {
                 guard case .pieces(let expected) = item[name] else { continue }
-                #expect(pieces(text, stepList) == expected, "\(name) on \(text.debugDescription)")
+                #expect(pieces(text, stepList).map { Array($0.utf8) } == expected.map { Array($0.utf8) }, "\(name) on \(text.debugDescription)")
                 compared += 1
             }
         }

@@ -25,7 +25,7 @@ import Testing
         var emittedHalfCharacters = 0
         for item in fixture.cases {
             let ids = item.bytes.map(Int.init)
-            #expect(try tokenizer.decode(ids) == item.decoded, "bytes \(item.bytes)")
+            #expect(Array(try tokenizer.decode(ids).utf8) == Array(item.decoded.utf8), "bytes \(item.bytes)")
             var stream = StreamingDecoder(tokenizer: tokenizer)
             var streamed = ""
             for id in ids {
@@ -35,7 +35,7 @@ import Testing
                 streamed += piece
             }
             streamed += stream.finish()
-            #expect(streamed == item.decoded, "streamed bytes \(item.bytes)")
+            #expect(Array(streamed.utf8) == Array(item.decoded.utf8), "streamed bytes \(item.bytes)")
         }
         #expect(emittedHalfCharacters == 0)
         print("lossy UTF-8: \(fixture.cases.count) byte strings decode and stream equal to Python")

@@ -44,6 +44,12 @@ import Testing
         // Pair-style merges (tokenizers >= 0.20) read the same.
         let pairs = try loadJSON(Self.tinyJSON(merges: #"[["h", "i"]]"#))
         #expect(pairs.encode("hi") == [256])
+        // Canonically equivalent words (U+037E GREEK QUESTION MARK and ";") keep their own bytes,
+        // whatever the word cache already holds.
+        #expect(tokenizer.encode("\u{37E}") == [0xCD, 0xBE])
+        #expect(tokenizer.encode(";") == [0x3B])
+        #expect(tokenizer.encode("e\u{301}") == [0x65, 0xCC, 0x81])
+        #expect(tokenizer.encode("\u{E9}") == [0xC3, 0xA9])
     }
 
     @Test func malformedTokenizerJSON() {

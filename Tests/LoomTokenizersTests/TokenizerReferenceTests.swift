@@ -12,18 +12,18 @@ import Testing
             let ids = tokenizer.encode(item.text, addSpecialTokens: addSpecialTokens)
             if ids != item.ids { differFromTransformers += 1 }
             #expect(ids == (item.ids_digits_split ?? item.ids), "\(label) encode \(item.text.debugDescription)")
-            #expect(try tokenizer.decode(item.ids) == item.decoded, "\(label) decode \(item.text.debugDescription)")
-            #expect(try tokenizer.decode(item.ids, skipSpecialTokens: true) == item.decoded_skip_special,
+            #expect(Array(try tokenizer.decode(item.ids).utf8) == Array(item.decoded.utf8), "\(label) decode \(item.text.debugDescription)")
+            #expect(Array(try tokenizer.decode(item.ids, skipSpecialTokens: true).utf8) == Array(item.decoded_skip_special.utf8),
                     "\(label) decode skipping specials \(item.text.debugDescription)")
             // Streaming decode of the same ids gives the same text, piece by piece.
             var stream = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: false)
             var streamed = ""
             for id in item.ids { streamed += try stream.append(id) }
             streamed += stream.finish()
-            #expect(streamed == item.decoded, "\(label) streaming \(item.text.debugDescription)")
+            #expect(Array(streamed.utf8) == Array(item.decoded.utf8), "\(label) streaming \(item.text.debugDescription)")
         }
         for item in partial {
-            #expect(try tokenizer.decode(item.ids) == item.decoded, "\(label) partial UTF-8 \(item.ids)")
+            #expect(Array(try tokenizer.decode(item.ids).utf8) == Array(item.decoded.utf8), "\(label) partial UTF-8 \(item.ids)")
         }
         let note = cases.first?.ids_digits_split == nil ? ""
             : ", \(differFromTransformers) differ from transformers' GGUF loader (digits isolated as llama.cpp does)"
@@ -64,5 +64,44 @@ import Testing
         for id in ids.dropLast() { _ = try cut.append(id) }
         let expected = try tokenizer.decode(Array(ids.dropFirst().dropLast()))
         #expect(cut.finish() == expected)
+    }
+}
+
+/// 3000 seeded random pieces (many scripts, numbers, punctuation runs, whitespace variants, special
+/// tokens) encoded by each reference tokenizer: ids must be identical, and decode must give the text back.
+@Suite struct RandomTextReferenceTests {
+    struct RandomText: Decodable {
+        let text: String
+        let smollm2: [Int]
+        let whisperTiny: [Int]
+        let whisperBase: [Int]
+        enum CodingKeys: String, CodingKey {
+            case text, smollm2
+            case whisperTiny = "whisper-tiny.en"
+            case whisperBase = "whisper-base"
+        }
+    }
+
+    func firstDifference(_ a: [Int], _ b: [Int]) -> String {
+        guard let index = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset ?? (a.count != b.count ? min(a.count, b.count) : nil) else { return "none" }
+        return "at \(index): \(Array(a[max(0, index - 3)..<min(a.count, index + 3)])) vs \(Array(b[max(0, index - 3)..<min(b.count, index + 3)]))"
+    }
+
+    @Test(arguments: ["smollm2", "whisper-tiny.en", "whisper-base"])
+    func randomTextMatchesReference(name: String) throws {
+        let fixture = try TokenizerFixtures.load("random_text.json", as: RandomText.self)
+        let tokenizer: Tokenizer?
+        let expected: [Int]
+        switch name {
+        case "smollm2": tokenizer = try TokenizerFixtures.smolLM(); expected = fixture.smollm2
+        case "whisper-tiny.en": tokenizer = try TokenizerFixtures.whisper(name); expected = fixture.whisperTiny
+        default: tokenizer = try TokenizerFixtures.whisper(name); expected = fixture.whisperBase
+        }
+        guard let tokenizer else { return }
+        let ids = tokenizer.encode(fixture.text, addSpecialTokens: false)
+        #expect(ids == expected, "\(name): first difference \(firstDifference(ids, expected))")
+        // Byte comparison: String == would accept canonically equivalent text.
+        #expect(Array(try tokenizer.decode(ids).utf8) == Array(fixture.text.utf8))
+        print("\(name): \(fixture.text.unicodeScalars.count) characters of random text, \(ids.count) ids identical to the reference")
     }
 }
