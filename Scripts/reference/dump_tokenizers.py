@@ -115,7 +115,19 @@ def whisper_json(name, multilingual):
     specials = {s: ref.encoding.encode_single_token(s) for s in special_names if s in ref.special_tokens}
     languages = {code: ref.encoding.encode_single_token(f"<|{code}|>")
                  for code in list(wt.LANGUAGES)[: ref.num_languages] if f"<|{code}|>" in ref.special_tokens}
+    # Start-of-transcript sequences and timestamp-annotated decoding, as openai-whisper builds them.
+    settings = [(None, None)] if not multilingual else [("en", "transcribe"), ("de", "translate"), ("ja", "transcribe")]
+    sequences = []
+    for language, task in settings:
+        r = wt.get_tokenizer(multilingual=multilingual, language=language, task=task)
+        sequences.append({"language": language, "task": task, "sot_sequence": list(r.sot_sequence),
+                          "including_notimestamps": list(r.sot_sequence_including_notimestamps)})
+    hello = ref.encode(" Hello world.")
+    timed = [ref.sot, ref.timestamp_begin] + hello + [ref.timestamp_begin + 54, ref.timestamp_begin + 1500, ref.eot]
+    with_timestamps = {"ids": timed, "decoded": ref.decode_with_timestamps(timed), "decoded_text": ref.decode(timed)}
     return {
+        "sot_sequences": sequences,
+        "with_timestamps": with_timestamps,
         "source": f"tokenizers.Tokenizer.from_file({name}/tokenizer.json); specials from openai-whisper "
                   f"get_tokenizer(multilingual={multilingual})",
         "cases": cases,

@@ -21,7 +21,10 @@ public struct WhisperSpecialTokens: Sendable, Equatable {
     /// Number of timestamp tokens: `<|0.00|>` ... `<|30.00|>` in 0.02 s steps.
     public static let timestampCount = 1501
 
-    public var isMultilingual: Bool { languageCodes.count > 1 }
+    /// English-only models (`*.en`) use GPT-2's vocabulary, which ends with `<|endoftext|>` at
+    /// 50256; multilingual vocabularies put it at 50257. (openai-whisper decides by the model's
+    /// `n_vocab >= 51865`, the same split.) Both list all language tokens.
+    public var isMultilingual: Bool { endOfText >= 50257 }
     public var lastTimestamp: Int { timestampBegin + Self.timestampCount - 1 }
 
     public func isTimestamp(_ id: Int) -> Bool { id >= timestampBegin && id <= lastTimestamp }

@@ -46,9 +46,22 @@ enum TokenizerFixtures {
             let text: String
             let ids: [Int]
         }
+        struct StartSequence: Decodable {
+            let language: String?
+            let task: String?
+            let sot_sequence: [Int]
+            let including_notimestamps: [Int]
+        }
+        struct WithTimestamps: Decodable {
+            let ids: [Int]
+            let decoded: String
+            let decoded_text: String
+        }
         let cases: [Case]
         let partial: [Partial]
         let with_special_tokens: [WithSpecials]
+        let sot_sequences: [StartSequence]
+        let with_timestamps: WithTimestamps
         let openai_whisper: Reference
     }
 

@@ -26,6 +26,7 @@ import Testing
         for (code, id) in reference.languages {
             #expect(specials.languageIDs[code] == id, "\(name) language \(code)")
         }
+        #expect(specials.isMultilingual == (name == "whisper-base"))
         if name == "whisper-base" {
             #expect(specials.languageCodes.count == reference.languages.count)
             #expect(specials.languageCodes.prefix(3) == ["en", "zh", "de"])
@@ -37,6 +38,27 @@ import Testing
         #expect(try tokenizer.decode(specials.textTokens(withTimestamps)) == " hello")
         print("\(name): \(reference.specials.count) specials, \(reference.languages.count) languages, "
               + "\(specials.nonSpeechTokens.count) non-speech tokens equal to openai-whisper")
+    }
+
+    @Test(arguments: ["whisper-tiny.en", "whisper-base"])
+    func promptsAndTimestampDecodingMatchOpenAIWhisper(name: String) throws {
+        guard let tokenizer = try TokenizerFixtures.whisper(name) else { return }
+        let fixture = try TokenizerFixtures.load("\(name).json", as: TokenizerFixtures.Whisper.self)
+        let specials = try WhisperSpecialTokens(tokenizer: tokenizer)
+        for item in fixture.sot_sequences {
+            let task = WhisperTask(rawValue: item.task ?? "transcribe") ?? .transcribe
+            #expect(try specials.startSequence(language: item.language, task: task) == item.sot_sequence)
+            #expect(try specials.startSequence(language: item.language, task: task, timestamps: false) == item.including_notimestamps)
+        }
+        let timed = fixture.with_timestamps
+        #expect(Array(try specials.decodeWithTimestamps(timed.ids, tokenizer: tokenizer).utf8) == Array(timed.decoded.utf8))
+        #expect(Array(try tokenizer.decode(specials.textTokens(timed.ids)).utf8) == Array(timed.decoded_text.utf8))
+        if specials.isMultilingual {
+            #expect(throws: TokenizerError.self) { _ = try specials.startSequence(language: "xx") }
+        } else {
+            #expect(throws: TokenizerError.self) { _ = try specials.startSequence(language: "de") }
+            #expect(throws: TokenizerError.self) { _ = try specials.startSequence(language: nil, task: .translate) }
+        }
     }
 
     @Test func notAWhisperTokenizerIsAClearError() throws {
