@@ -95,11 +95,30 @@ enum TokenizerFixtures {
 
     static func smolLM() throws -> Tokenizer? {
         guard let folder = model("smollm2-135m-instruct") else { return nil }
-        return try Tokenizer.load(gguf: folder.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        return try loaded.get(folder.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")) {
+            try Tokenizer.load(gguf: $0)
+        }
     }
 
     static func whisper(_ name: String) throws -> Tokenizer? {
         guard let folder = model(name) else { return nil }
-        return try Tokenizer.load(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
+        return try loaded.get(folder.appendingPathComponent("tokenizer.json")) { try Tokenizer.load(tokenizerJSON: $0) }
+    }
+
+    /// Each real tokenizer is loaded once for all tests (tests run in parallel; loading is the slow part).
+    static let loaded = LoadedTokenizers()
+
+    final class LoadedTokenizers: @unchecked Sendable {
+        private var tokenizers: [URL: Tokenizer] = [:]
+        private let lock = NSLock()
+
+        func get(_ url: URL, load: (URL) throws -> Tokenizer) throws -> Tokenizer {
+            lock.lock()
+            defer { lock.unlock() }
+            if let tokenizer = tokenizers[url] { return tokenizer }
+            let tokenizer = try load(url)
+            tokenizers[url] = tokenizer
+            return tokenizer
+        }
     }
 }
