@@ -82,7 +82,7 @@ public indirect enum TemplateValue: Sendable, Equatable {
         case .undefined, .none: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
-        case .double(let d): return pythonRepr()
+        case .double: return pythonRepr()
         case .string(let s):
             var out = "\""
             for scalar in s.unicodeScalars {

@@ -1,7 +1,7 @@
 import Foundation
 
-/// What Whisper is asked to do after the language token.
-public enum WhisperTask: String, Sendable, CaseIterable {
+/// What Whisper is asked to do after the language token: X -> X transcription or X -> English translation.
+public enum WhisperTask: String, Sendable, Codable, CaseIterable {
     case transcribe, translate
 }
 

@@ -1,3 +1,4 @@
+import LoomTokenizers
 import Foundation
 import LoomTasks
 import LoomTestSupport

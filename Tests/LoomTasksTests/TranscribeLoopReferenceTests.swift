@@ -1,3 +1,4 @@
+import LoomTokenizers
 import Foundation
 import LoomFeatures
 @testable import LoomTasks

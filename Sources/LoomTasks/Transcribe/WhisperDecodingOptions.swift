@@ -1,7 +1,4 @@
-/// X -> X transcription or X -> English translation.
-public enum WhisperTask: String, Sendable, Codable, CaseIterable {
-    case transcribe, translate
-}
+import LoomTokenizers
 
 /// openai-whisper's `DecodingOptions` for one 30-second window
 /// (https://github.com/openai/whisper/blob/main/whisper/decoding.py). Prompts and prefixes are token

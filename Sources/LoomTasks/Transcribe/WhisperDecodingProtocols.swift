@@ -1,3 +1,4 @@
+import LoomTokenizers
 import LoomTensor
 
 /// The special token ids the decoding loop needs, as openai-whisper's `Tokenizer` exposes them
