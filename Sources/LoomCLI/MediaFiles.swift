@@ -11,7 +11,8 @@ enum MediaFiles {
     }
 
     /// Files as given, folders expanded (one level, or all with `recursive`); hidden files skipped.
-    static func collect(_ paths: [String], recursive: Bool) throws -> [URL] {
+    /// `extensions`, when given, filters what folders contribute; files named outright are always kept.
+    static func collect(_ paths: [String], recursive: Bool, extensions: Set<String>? = nil) throws -> [URL] {
         var files: [URL] = []
         let fm = FileManager.default
         for path in paths {
@@ -24,6 +25,7 @@ enum MediaFiles {
             guard let walker = fm.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey], options: options) else { continue }
             var found: [URL] = []
             for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+                if let extensions, !extensions.contains(url.pathExtension.lowercased()) { continue }
                 found.append(url)
             }
             files += found.sorted { $0.path < $1.path }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import LoomModelStore
+import LoomTasks
+import LoomTokenizers
+
+/// `loom transcribe`: Whisper over audio files, one output file per input and format.
+struct Transcribe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Transcribe or translate audio files with Whisper.",
+        discussion: """
+            Writes NAME.txt/.srt/.vtt/.tsv/.json next to each input, or under --output-dir (keeping \
+            sub-folders apart). Existing outputs are kept unless --overwrite is given, so a re-run \
+            finishes an interrupted batch. A file that fails is reported and the others go on.
+            """)
+
+    @Argument(help: "Audio files or folders.")
+    var paths: [String]
+
+    @Flag(name: .shortAndLong, help: "Descend into sub-folders.")
+    var recursive = false
+
+    @Option(help: "A catalog name (loom models list) or a model folder.")
+    var model = "whisper-base"
+
+    @Option(help: "Spoken language code (en, de, ...) or auto to detect it (multilingual models).")
+    var language = "auto"
+
+    @Option(help: "transcribe (same language) or translate (to English).")
+    var task: WhisperTask = .transcribe
+
+    @Option(help: "Beam size; 1 is greedy decoding.")
+    var beam = 5
+
+    @Option(help: "First sampling temperature; higher ones follow when a window's decode looks wrong (0 = no fallback past it).")
+    var temperature = 0.0
+
+    @Option(help: "Comma-separated output formats: txt, srt, vtt, tsv, json.")
+    var format = "txt,srt"
+
+    @Option(help: "Folder for the outputs (default: next to each input).")
+    var outputDir: String?
+
+    @Flag(help: "Replace outputs that already exist.")
+    var overwrite = false
+
+    @Option(help: "Text that comes before the audio (names, spelling) to steer the first window.")
+    var initialPrompt: String?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard temperature >= 0 && temperature <= 1 else { throw ValidationError("--temperature must be within 0...1") }
+        _ = try formats()
+    }
+
+    func formats() throws -> [TranscriptFormat] {
+        try format.split(separator: ",").map { name in
+            guard let format = TranscriptFormat(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("unknown format '\(name)'; use any of \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return format
+        }
+    }
+
+    func run() throws {
+        compute.apply()
+        let formats = try formats()
+        let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.audioExtensions)
+        guard !inputs.isEmpty else { throw ValidationError("no audio files found in \(paths.joined(separator: " "))") }
+        let plan = try OutputPlan(inputs: inputs, extensions: formats.map(\.rawValue),
+                                  outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
+
+        let location = try ModelLocator().locate(model)
+        let loadStart = Date()
+        let pipeline = try WhisperPipeline(folder: location.url, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        printErr(String(format: "loaded %@ in %.1f s", location.catalogName ?? location.url.path, Date().timeIntervalSince(loadStart)))
+
+        var options = WhisperTranscribeOptions()
+        options.temperatures = stride(from: temperature, through: 1.0 + 1e-9, by: 0.2).map { ($0 * 10).rounded() / 10 }
+        options.initialPrompt = initialPrompt
+        options.decoding.task = task
+        options.decoding.language = language == "auto" ? nil : language
+        options.decoding.beamSize = beam > 1 ? beam : nil
+
+        var done = 0, skipped = 0, failed = 0
+        let started = Date()
+        for (index, input) in inputs.enumerated() {
+            let name = MediaFiles.displayPath(input)
+            let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
+            if !overwrite, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0.1.path) }) {
+                skipped += 1
+                printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
+                continue
+            }
+            do {
+                let transcript = try pipeline.transcribe(contentsOf: input, options: options) { seconds, total in
+                    printErr(String(format: "[%d/%d] %@: %.0f / %.0f s", index + 1, inputs.count, name, seconds, total))
+                }
+                for (format, url) in outputs { try writeAtomically(try format.render(transcript), to: url) }
+                done += 1
+                print("\(name): \(transcript.text.trimmingCharacters(in: .whitespaces))")
+            } catch {
+                failed += 1
+                let message = "\(error)"
+                printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
+            }
+        }
+        printErr(String(format: "%d transcribed, %d skipped, %d failed in %.1f s", done, skipped, failed, Date().timeIntervalSince(started)))
+        if failed > 0 { throw ExitCode.failure }
+    }
+}
+
+extension WhisperTask: ExpressibleByArgument {}

@@ -1,0 +1,48 @@
+import Foundation
+import LoomTestSupport
+import Testing
+
+/// `loom transcribe` on the real whisper-tiny.en (pulled by `make test`).
+@Suite(.serialized) struct TranscribeCommandTests {
+    @Test func writesEveryFormatSkipsFinishedWorkAndReportsBadFiles() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil else { return }
+        let out = try Fixtures.temporaryDirectory("loom-transcribe")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let arguments = ["transcribe", "--model", "whisper-tiny.en", "--beam", "1", "--format", "txt,srt,vtt,json",
+                         "--output-dir", out.path, "Samples/audio/arctic_a0007.wav", "Tests/Fixtures/audio/random_bytes.wav"]
+        let first = try CLIRunner.run(arguments)
+        #expect(first.status == 1, "one input is broken")
+        #expect(first.stderr.contains("random_bytes.wav") && first.stderr.contains("1 transcribed, 0 skipped, 1 failed"))
+        let outputs = out.appendingPathComponent("Samples/audio")
+        let srt = try String(contentsOf: outputs.appendingPathComponent("arctic_a0007.srt"), encoding: .utf8)
+        #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:0"))
+        #expect(srt.contains("and you always want to see it in the superlative degree."))
+        #expect(try String(contentsOf: outputs.appendingPathComponent("arctic_a0007.vtt"), encoding: .utf8).hasPrefix("WEBVTT\n\n"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: outputs.appendingPathComponent("arctic_a0007.json"))) as? [String: Any]
+        #expect(json?["language"] as? String == "en")
+
+        // Finished inputs are not redone; the broken one is tried (and fails) again.
+        let second = try CLIRunner.run(arguments)
+        #expect(second.stderr.contains("0 transcribed, 1 skipped, 1 failed"))
+    }
+
+    @Test func beamSearchAndStdoutText() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil else { return }
+        let out = try Fixtures.temporaryDirectory("loom-transcribe")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try CLIRunner.run(["transcribe", "--model", "whisper-tiny.en", "--format", "txt",
+                                        "--output-dir", out.path, "Samples/audio/arctic_a0007_44k_stereo.flac"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("you always want to see it in the superlative degree"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("arctic_a0007_44k_stereo.txt").path))
+    }
+
+    @Test func refusesCollidingOutputsAndBadOptions() throws {
+        let collide = try CLIRunner.run(["transcribe", "Samples/audio/jfk.wav", "Samples/audio/jfk.flac", "--format", "txt"])
+        #expect(collide.status != 0 && collide.stderr.contains("would both write"))
+        let format = try CLIRunner.run(["transcribe", "Samples/audio/jfk.wav", "--format", "docx"])
+        #expect(format.status != 0 && format.stderr.contains("unknown format 'docx'"))
+        let model = try CLIRunner.run(["transcribe", "Samples/audio/jfk.wav", "--model", "no-such-model", "--output-dir", "/tmp/loom-unused"])
+        #expect(model.status != 0 && model.stderr.contains("unknown model 'no-such-model'"))
+    }
+}
