@@ -3,7 +3,7 @@ SWIFT ?= swift
 RELEASE_LOOM := .build/release/loom
 DEBUG_LOOM := .build/debug/loom
 # Models the real-weight tests read; `loom models pull` fetches each once into $LOOM_HOME.
-TEST_MODELS := whisper-tiny.en smollm2-135m-instruct
+TEST_MODELS := whisper-tiny.en whisper-base smollm2-135m-instruct silero-vad minilm-l6-v2
 
 .PHONY: demo test build bootstrap test-models references clean
 
@@ -13,9 +13,13 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build -c release --product loom
 
+# The main job on the samples: what is in Samples/, then the speech transcribed into out/demo/.
 demo: build
-	$(RELEASE_LOOM) models pull whisper-tiny.en
+	$(RELEASE_LOOM) models pull whisper-base silero-vad
 	$(RELEASE_LOOM) inspect --recursive Samples
+	$(RELEASE_LOOM) transcribe --model whisper-base --format txt,srt,json --output-dir out/demo --overwrite \
+		Samples/audio/jfk.wav Samples/audio/arctic_a0007.wav Samples/audio/jfk.mp3
+	@echo "== out/demo/jfk.srt"; @cat out/demo/jfk.srt
 
 test-models: bootstrap
 	$(SWIFT) build --product loom

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LoomMedia
 import LoomModelStore
+import LoomModels
 import LoomTasks
 import LoomTokenizers
 
@@ -44,6 +46,9 @@ struct Transcribe: ParsableCommand {
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
+    @Option(help: "Skip silence with Silero VAD before decoding: on, off, or auto (on for audio over 30 s).")
+    var vad: VADMode = .auto
+
     @Option(help: "Text that comes before the audio (names, spelling) to steer the first window.")
     var initialPrompt: String?
 
@@ -77,6 +82,8 @@ struct Transcribe: ParsableCommand {
         let pipeline = try WhisperPipeline(folder: location.url, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         printErr(String(format: "loaded %@ in %.1f s", location.catalogName ?? location.url.path, Date().timeIntervalSince(loadStart)))
 
+        let voiceActivity = try loadVAD()
+
         var options = WhisperTranscribeOptions()
         options.temperatures = stride(from: temperature, through: 1.0 + 1e-9, by: 0.2).map { ($0 * 10).rounded() / 10 }
         options.initialPrompt = initialPrompt
@@ -95,7 +102,9 @@ struct Transcribe: ParsableCommand {
                 continue
             }
             do {
-                let transcript = try pipeline.transcribe(contentsOf: input, options: options) { seconds, total in
+                let audio = try AudioDecoder().decode(contentsOf: input, targetSampleRate: 16_000)
+                let useVAD = vad == .on || (vad == .auto && audio.duration > 30)
+                let transcript = try pipeline.transcribe(audio, vad: useVAD ? voiceActivity : nil, options: options) { seconds, total in
                     printErr(String(format: "[%d/%d] %@: %.0f / %.0f s", index + 1, inputs.count, name, seconds, total))
                 }
                 for (format, url) in outputs { try writeAtomically(try format.render(transcript), to: url) }
@@ -110,6 +119,21 @@ struct Transcribe: ParsableCommand {
         printErr(String(format: "%d transcribed, %d skipped, %d failed in %.1f s", done, skipped, failed, Date().timeIntervalSince(started)))
         if failed > 0 { throw ExitCode.failure }
     }
+
+    /// The VAD model when it may be used; `auto` without the model installed goes on without VAD.
+    func loadVAD() throws -> SileroVAD? {
+        guard vad != .off else { return nil }
+        do {
+            return try SileroVAD(contentsOf: try ModelLocator().locate("silero-vad").url)
+        } catch ModelStoreError.notInstalled(let name) where vad == .auto {
+            printErr("note: \(name) is not installed, so silence is not skipped (`loom models pull \(name)`)")
+            return nil
+        }
+    }
+}
+
+enum VADMode: String, ExpressibleByArgument, CaseIterable {
+    case on, off, auto
 }
 
 extension WhisperTask: ExpressibleByArgument {}

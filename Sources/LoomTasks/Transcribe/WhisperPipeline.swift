@@ -29,16 +29,29 @@ public final class WhisperPipeline {
     /// Decodes `url` (any format LoomMedia reads, resampled to 16 kHz) and transcribes it.
     /// - Parameter progress: (seconds done, seconds of audio) after each 30-second window.
     public func transcribe(
-        contentsOf url: URL, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
+        contentsOf url: URL, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
         progress: ((Double, Double) -> Void)? = nil
     ) throws -> Transcript {
         let audio = try decoder.decode(contentsOf: url, targetSampleRate: LogMelSpectrogram.sampleRate)
-        return try transcribe(audio, options: options, progress: progress)
+        return try transcribe(audio, vad: vad, options: options, progress: progress)
     }
 
+    /// With `vad`, only the speech it finds is decoded (faster-whisper's `vad_filter`) and segment
+    /// times are mapped back onto the original audio.
     public func transcribe(
-        _ audio: AudioBuffer, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
+        _ audio: AudioBuffer, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
         progress: ((Double, Double) -> Void)? = nil
+    ) throws -> Transcript {
+        guard let vad else { return try transcribeAll(audio, options: options, progress: progress) }
+        let speech = try SpeechOnlyAudio(audio, vad: vad)
+        guard !speech.segments.isEmpty else {
+            return Transcript(text: "", segments: [], language: options.decoding.language ?? "en")
+        }
+        return speech.restoringTimes(try transcribeAll(speech.audio, options: options, progress: progress))
+    }
+
+    private func transcribeAll(
+        _ audio: AudioBuffer, options: WhisperTranscribeOptions, progress: ((Double, Double) -> Void)?
     ) throws -> Transcript {
         let framesPerSecond = Double(LogMelSpectrogram.sampleRate / LogMelSpectrogram.hopLength)
         return try transcriber.transcribe(audio: audio, melSpectrogram: melSpectrogram, options: options) { done, total in
