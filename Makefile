@@ -18,8 +18,8 @@ demo: build
 	$(RELEASE_LOOM) models pull whisper-base silero-vad
 	$(RELEASE_LOOM) inspect --recursive Samples
 	$(RELEASE_LOOM) transcribe --model whisper-base --format txt,srt,json --output-dir out/demo --overwrite \
-		Samples/audio/jfk.wav Samples/audio/arctic_a0007.wav Samples/audio/jfk.mp3
-	@echo "== out/demo/jfk.srt"; @cat out/demo/jfk.srt
+		Samples/audio/jfk.mp3 Samples/audio/arctic_a0007_44k_stereo.flac
+	@echo "== out/demo/jfk.srt"; cat out/demo/jfk.srt
 
 test-models: bootstrap
 	$(SWIFT) build --product loom
