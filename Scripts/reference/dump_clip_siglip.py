@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ["chelsea.jpg", "astronaut.png"]
 # Token ids: no tokenizer fits a 100-word vocabulary, so these lists are written by hand in the layout
 # the real tokenizers produce. CLIP: BOS 98 ... EOS 99, then padding (0) after EOS in the second list,
-# so "first EOS position" and "last position" differ; the third is max_position_embeddings long.
-CLIP_IDS = [[98, 5, 17, 42, 99], [98, 7, 99, 0, 0, 0], [98] + list(range(3, 17)) + [99]]
+# so "first EOS position" and "last position" differ; the third is max_position_embeddings long; the
+# fourth has no EOS, so the current rule pools position 0 and the eos_token_id == 2 rule (argmax) position 1.
+CLIP_IDS = [[98, 5, 17, 42, 99], [98, 7, 99, 0, 0, 0], [98] + list(range(3, 17)) + [99], [5, 40, 12, 7, 3]]
 # SigLIP: no BOS, EOS 1 at the end, padded to a fixed length with pad id 1 as the real tokenizer does.
 SIGLIP_IDS = [[12, 55, 7, 1], [33, 1, 1, 1, 1, 1, 1, 1], [4, 8, 15, 16, 23, 42, 60, 70, 80, 90, 1]]
 

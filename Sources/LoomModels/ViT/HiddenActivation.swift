@@ -10,6 +10,16 @@ public enum HiddenActivation: String, Codable, Sendable, CaseIterable {
     case geluPyTorchTanh = "gelu_pytorch_tanh"
     case geluNew = "gelu_new"
 
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let activation = HiddenActivation(rawValue: name) else {
+            throw EncoderError.invalidConfig(
+                file: "", field: decoder.codingPath.map(\.stringValue).joined(separator: "."),
+                reason: "is \"\(name)\"; Loom supports " + Self.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        }
+        self = activation
+    }
+
     /// Applies the activation to `count` floats in place.
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

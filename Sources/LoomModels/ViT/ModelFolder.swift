@@ -25,7 +25,7 @@ enum ModelFolder {
         } catch let DecodingError.dataCorrupted(context) {
             throw EncoderError.invalidConfig(file: url.path, field: context.fieldPath, reason: "is not valid: \(context.debugDescription)")
         } catch let DecodingError.keyNotFound(key, context) {
-            throw EncoderError.invalidConfig(file: url.path, field: context.fieldPath + key.stringValue, reason: "is missing")
+            throw EncoderError.invalidConfig(file: url.path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), reason: "is missing")
         } catch {
             throw EncoderError.invalidConfig(file: url.path, field: "", reason: "cannot be decoded: \(error)")
         }
@@ -51,10 +51,7 @@ protocol ValidatedConfig {
 }
 
 extension DecodingError.Context {
-    var fieldPath: String {
-        let path = codingPath.map(\.stringValue).joined(separator: ".")
-        return path.isEmpty ? "" : path + "."
-    }
+    var fieldPath: String { codingPath.map(\.stringValue).joined(separator: ".") }
 }
 
 extension EncoderError {
