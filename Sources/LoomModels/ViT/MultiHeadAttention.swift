@@ -50,9 +50,8 @@ public struct SelfAttention: Sendable {
         var weights: [Float] = [], biases: [Float] = []
         weights.reserveCapacity(3 * hidden * hidden)
         for name in ["q_proj", "k_proj", "v_proj"] {
-            let part = try LinearLayer(scope, name, in: hidden, out: hidden)
-            weights += part.weight.data
-            biases += part.bias!.data
+            weights += try scope.tensor(name + ".weight", shape: [hidden, hidden]).data
+            biases += try scope.tensor(name + ".bias", shape: [hidden]).data
         }
         qkv = LinearLayer(weight: Tensor(shape: [3 * hidden, hidden], data: weights), bias: Tensor(shape: [3 * hidden], data: biases))
         outProj = try LinearLayer(scope, "out_proj", in: hidden, out: hidden)
