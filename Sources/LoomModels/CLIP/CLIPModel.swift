@@ -46,6 +46,14 @@ public struct CLIPModel: Sendable {
         return l2Normalized(visualProjection(pooled.reshaped([1, pooled.count])).data)
     }
 
+    /// Normalized image embeddings of several images, encoded as one batch (faster per image).
+    public func imageEmbeddings(pixelValues images: [Tensor]) throws -> [[Float]] {
+        let outputs = try vision(batch: images)
+        let d = config.visionConfig.hiddenSize, p = config.projectionDim
+        let projected = visualProjection(Tensor(shape: [outputs.count, d], data: outputs.flatMap { $0.pooled!.data }))
+        return (0..<outputs.count).map { l2Normalized(Array(projected.data[($0 * p)..<(($0 + 1) * p)])) }
+    }
+
     /// The normalized text embedding (projection_dim) of token ids from the model's tokenizer
     /// (with its start and end-of-text tokens).
     public func textEmbedding(ids: [Int]) throws -> [Float] {

@@ -39,17 +39,27 @@ public struct CLIPVisionTransformer: Sendable {
 
     /// One image, pixel values (3, H, W) or (1, 3, H, W) at image_size x image_size.
     public func callAsFunction(_ pixelValues: Tensor) throws -> VisionOutput {
-        let image = try squareImage(pixelValues, channels: config.numChannels, side: config.imageSize)
+        try callAsFunction(batch: [pixelValues])[0]
+    }
+
+    /// Several images run together: every weight product covers all their tokens.
+    public func callAsFunction(batch images: [Tensor]) throws -> [VisionOutput] {
+        if images.isEmpty { return [] }
         let d = config.hiddenSize
-        let patches = Tensor.patchEmbedding(image, weight: patchWeight)  // (N, D)
-        // [class; patches] + positions -> (1 + N, D)
-        var data = classEmbedding.data
-        data.reserveCapacity((patches.shape[0] + 1) * d)
-        data += patches.data
-        var hidden = Tensor(shape: [patches.shape[0] + 1, d], data: data)
-        hidden.add(positionEmbedding)
-        let last = encoder(preLayerNorm(hidden))
-        let cls = Tensor(shape: [1, d], data: Array(last.data[0..<d]))
-        return VisionOutput(lastHiddenState: last, pooled: postLayerNorm(cls).reshaped([d]))
+        // [class; patches] + positions per image -> (B * (1 + N), D)
+        let (hidden, tokens) = try stackedPatchEmbeddings(
+            images, channels: config.numChannels, side: config.imageSize, weight: patchWeight, bias: nil,
+            prefix: classEmbedding, positions: positionEmbedding)
+        let last = encoder(preLayerNorm(hidden), sequenceLength: tokens)
+        // Class token of each image -> post_layernorm -> pooled.
+        var classTokens = [Float]()
+        classTokens.reserveCapacity(images.count * d)
+        for b in 0..<images.count { classTokens += last.data[(b * tokens * d)..<(b * tokens * d + d)] }
+        let pooled = postLayerNorm(Tensor(shape: [images.count, d], data: classTokens))
+        return (0..<images.count).map { b in
+            VisionOutput(
+                lastHiddenState: Tensor(shape: [tokens, d], data: Array(last.data[(b * tokens * d)..<((b + 1) * tokens * d)])),
+                pooled: Tensor(shape: [d], data: Array(pooled.data[(b * d)..<((b + 1) * d)])))
+        }
     }
 }

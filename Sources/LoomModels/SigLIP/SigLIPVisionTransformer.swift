@@ -35,15 +35,30 @@ public struct SigLIPVisionTransformer: Sendable {
     /// The patch states after post_layernorm, (patches, D), for pixel values (3, H, W) or (1, 3, H, W)
     /// at image_size x image_size (transformers' `last_hidden_state`).
     public func encode(_ pixelValues: Tensor) throws -> Tensor {
-        let image = try squareImage(pixelValues, channels: config.numChannels, side: config.imageSize)
-        var hidden = Tensor.patchEmbedding(image, weight: patchWeight, bias: patchBias)  // (N, D)
-        hidden.add(positionEmbedding)
-        return postLayerNorm(encoder(hidden))
+        try encode(batch: [pixelValues])[0]
+    }
+
+    /// `encode` for several images (e.g. Idefics3's tiles) run together: every weight product covers
+    /// all their patches.
+    public func encode(batch images: [Tensor]) throws -> [Tensor] {
+        if images.isEmpty { return [] }
+        let d = config.hiddenSize
+        let (hidden, tokens) = try stackedPatchEmbeddings(
+            images, channels: config.numChannels, side: config.imageSize, weight: patchWeight, bias: patchBias,
+            positions: positionEmbedding)
+        let last = postLayerNorm(encoder(hidden, sequenceLength: tokens))
+        return (0..<images.count).map {
+            Tensor(shape: [tokens, d], data: Array(last.data[($0 * tokens * d)..<(($0 + 1) * tokens * d)]))
+        }
     }
 
     /// last_hidden_state and, with the head, the pooled output (D).
     public func callAsFunction(_ pixelValues: Tensor) throws -> VisionOutput {
-        let last = try encode(pixelValues)
-        return VisionOutput(lastHiddenState: last, pooled: head.map { $0(last) })
+        try callAsFunction(batch: [pixelValues])[0]
+    }
+
+    /// Several images run together.
+    public func callAsFunction(batch images: [Tensor]) throws -> [VisionOutput] {
+        try encode(batch: images).map { last in VisionOutput(lastHiddenState: last, pooled: head.map { $0(last) }) }
     }
 }

@@ -58,20 +58,27 @@ public struct SelfAttention: Sendable {
         self.heads = heads
     }
 
-    /// (T, D) -> (T, D)
-    public func callAsFunction(_ x: Tensor, causal: Bool) -> Tensor {
-        let tokens = x.shape[0], hidden = x.shape[1]
-        let projected = qkv(x)  // (T, 3D)
-        var context = Tensor(zeros: [tokens, hidden])
+    /// (B*T, D) -> (B*T, D): `x` holds B sequences of `sequenceLength` rows each (default: one
+    /// sequence). The projections run once over all rows; attention stays within each sequence.
+    public func callAsFunction(_ x: Tensor, causal: Bool, sequenceLength: Int? = nil) -> Tensor {
+        let rows = x.shape[0], hidden = x.shape[1]
+        let tokens = sequenceLength ?? rows
+        if tokens <= 0 || rows % tokens != 0 {
+            fatalError("LoomModels: \(rows) rows are not whole sequences of \(tokens)")
+        }
+        let projected = qkv(x)  // (B*T, 3D)
+        var context = Tensor(zeros: [rows, hidden])
         var scores = [Float](repeating: 0, count: tokens * tokens)
         projected.data.withUnsafeBufferPointer { p in
             context.data.withUnsafeMutableBufferPointer { c in
                 scores.withUnsafeMutableBufferPointer { s in
-                    let base = p.baseAddress!
-                    MultiHeadAttention.attend(
-                        q: base, ldq: 3 * hidden, k: base + hidden, ldk: 3 * hidden, v: base + 2 * hidden, ldv: 3 * hidden,
-                        queries: tokens, keys: tokens, heads: heads, headDim: hidden / heads, causal: causal,
-                        scores: s.baseAddress!, context: c.baseAddress!, ldc: hidden)
+                    for start in stride(from: 0, to: rows, by: tokens) {
+                        let base = p.baseAddress! + start * 3 * hidden
+                        MultiHeadAttention.attend(
+                            q: base, ldq: 3 * hidden, k: base + hidden, ldk: 3 * hidden, v: base + 2 * hidden, ldv: 3 * hidden,
+                            queries: tokens, keys: tokens, heads: heads, headDim: hidden / heads, causal: causal,
+                            scores: s.baseAddress!, context: c.baseAddress! + start * hidden, ldc: hidden)
+                    }
                 }
             }
         }

@@ -35,10 +35,10 @@ public struct EncoderLayer: Sendable {
             scope.scope("mlp"), hidden: shape.hiddenSize, intermediate: shape.intermediateSize, activation: shape.activation)
     }
 
-    /// (T, D) -> (T, D)
-    public func callAsFunction(_ x: Tensor, causal: Bool) -> Tensor {
+    /// (B*T, D) -> (B*T, D), B sequences of `sequenceLength` rows (default: one sequence).
+    public func callAsFunction(_ x: Tensor, causal: Bool, sequenceLength: Int? = nil) -> Tensor {
         var h = x
-        h.add(attention(layerNorm1(x), causal: causal))
+        h.add(attention(layerNorm1(x), causal: causal, sequenceLength: sequenceLength))
         h.add(mlp(layerNorm2(h)))
         return h
     }
@@ -53,8 +53,9 @@ public struct TransformerEncoder: Sendable {
         layers = try (0..<shape.layers).map { try EncoderLayer(scope.scope("layers", $0), shape: shape) }
     }
 
-    /// (T, D) -> (T, D)
-    public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
-        layers.reduce(x) { h, layer in layer(h, causal: causal) }
+    /// (B*T, D) -> (B*T, D): B sequences of `sequenceLength` rows each (default: one sequence) run
+    /// together, so every weight product covers all B*T rows.
+    public func callAsFunction(_ x: Tensor, causal: Bool = false, sequenceLength: Int? = nil) -> Tensor {
+        layers.reduce(x) { h, layer in layer(h, causal: causal, sequenceLength: sequenceLength) }
     }
 }
