@@ -1,0 +1,61 @@
+import LoomTensor
+import LoomWeights
+
+/// Sizes of a pre-LN transformer encoder, shared by the CLIP and SigLIP towers.
+public struct EncoderShape: Sendable, Equatable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var activation: HiddenActivation
+    public var layerNormEps: Float
+
+    public init(hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int, activation: HiddenActivation, layerNormEps: Float) {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layers = layers
+        self.heads = heads
+        self.activation = activation
+        self.layerNormEps = layerNormEps
+    }
+}
+
+/// CLIPEncoderLayer / SiglipEncoderLayer: x + attn(ln1(x)), then h + mlp(ln2(h)).
+public struct EncoderLayer: Sendable {
+    public let layerNorm1: LayerNormLayer
+    public let attention: SelfAttention
+    public let layerNorm2: LayerNormLayer
+    public let mlp: FeedForward
+
+    public init(_ scope: WeightScope, shape: EncoderShape) throws {
+        layerNorm1 = try LayerNormLayer(scope, "layer_norm1", dim: shape.hiddenSize, eps: shape.layerNormEps)
+        attention = try SelfAttention(scope.scope("self_attn"), hidden: shape.hiddenSize, heads: shape.heads)
+        layerNorm2 = try LayerNormLayer(scope, "layer_norm2", dim: shape.hiddenSize, eps: shape.layerNormEps)
+        mlp = try FeedForward(
+            scope.scope("mlp"), hidden: shape.hiddenSize, intermediate: shape.intermediateSize, activation: shape.activation)
+    }
+
+    /// (B*T, D) -> (B*T, D), B sequences of `sequenceLength` rows (default: one sequence).
+    public func callAsFunction(_ x: Tensor, causal: Bool, sequenceLength: Int? = nil) -> Tensor {
+        var h = x
+        h.add(attention(layerNorm1(x), causal: causal, sequenceLength: sequenceLength))
+        h.add(mlp(layerNorm2(h)))
+        return h
+    }
+}
+
+/// CLIPEncoder / SiglipEncoder: `encoder.layers.N` run in order.
+public struct TransformerEncoder: Sendable {
+    public let layers: [EncoderLayer]
+
+    /// Reads `layers.0` ... `layers.(n-1)` under `scope` (the `encoder` scope of a tower).
+    public init(_ scope: WeightScope, shape: EncoderShape) throws {
+        layers = try (0..<shape.layers).map { try EncoderLayer(scope.scope("layers", $0), shape: shape) }
+    }
+
+    /// (B*T, D) -> (B*T, D): B sequences of `sequenceLength` rows each (default: one sequence) run
+    /// together, so every weight product covers all B*T rows.
+    public func callAsFunction(_ x: Tensor, causal: Bool = false, sequenceLength: Int? = nil) -> Tensor {
+        layers.reduce(x) { h, layer in layer(h, causal: causal, sequenceLength: sequenceLength) }
+    }
+}
