@@ -132,9 +132,8 @@ public struct WordPieceTokenizer: Sendable {
             }
             guard let value = object[key] else { continue }
             // Transformers writes a huge sentinel (1e30) for "no limit"; treat anything absurd as none.
-            if let number = value as? NSNumber, !(value is Bool), number.doubleValue >= 1, number.doubleValue < 1e9 {
-                return number.intValue
-            }
+            if let n = WordPieceTokenizerFile.int(value), n >= 1 { return n }
+            if let number = value as? NSNumber, number.doubleValue >= 1e9 { continue }
             if value is NSNull { continue }
             throw WordPieceTokenizerError(file: url.path, .malformed("\(key) is not a positive integer"))
         }

@@ -132,7 +132,8 @@ struct WordPieceTokenizerFile {
 
     /// A JSON number that is a whole number.
     static func int(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        // Foundation bridges 0 and 1 to Bool under `is Bool`; a JSON true/false has its own class.
+        guard let number = value as? NSNumber, type(of: number) != type(of: NSNumber(value: true)) else { return nil }
         let double = number.doubleValue
         guard double.rounded() == double, abs(double) < 1e15 else { return nil }
         return number.intValue
