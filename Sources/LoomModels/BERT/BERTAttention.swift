@@ -44,9 +44,7 @@ enum BERTAttention {
                                 var maxScore = -Float.infinity
                                 for j in 0..<length {
                                     let kj = k + j * stride
-                                    var dot: Float = 0
-                                    for d in 0..<headDim { dot += qi[d] * kj[d] }
-                                    p[j] = dot * scale
+                                    p[j] = dotProduct(qi, kj, count: headDim) * scale
                                     maxScore = max(maxScore, p[j])
                                 }
                                 var sum: Float = 0
@@ -69,5 +67,25 @@ enum BERTAttention {
             }
         }
         return out
+    }
+
+    /// Sum of a[i] b[i]. Eight lanes at a time: the compiler keeps a scalar sum in order (no
+    /// reassociation), which would leave this, the attention's inner loop, unvectorized.
+    @inline(__always)
+    static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var d = 0
+        while d + 8 <= count {
+            let x = UnsafeRawPointer(a + d).loadUnaligned(as: SIMD8<Float>.self)
+            let y = UnsafeRawPointer(b + d).loadUnaligned(as: SIMD8<Float>.self)
+            lanes.addProduct(x, y)
+            d += 8
+        }
+        var sum = lanes.sum()
+        while d < count {
+            sum += a[d] * b[d]
+            d += 1
+        }
+        return sum
     }
 }

@@ -96,7 +96,13 @@ public struct BERTEncoder: Sendable {
         var intermediate = Tensor.linear(h, weight: layer.intermediateWeight, bias: layer.intermediateBias)
         let count = intermediate.count
         let approximation = config.gelu
-        intermediate.data.withUnsafeMutableBufferPointer { Kernels.gelu($0.baseAddress!, count: count, approximation: approximation) }
+        intermediate.data.withUnsafeMutableBufferPointer { buffer in
+            if approximation == .none {
+                BERTGELU.apply(buffer.baseAddress!, count: count)
+            } else {
+                Kernels.gelu(buffer.baseAddress!, count: count, approximation: approximation)
+            }
+        }
         var out = Tensor.linear(intermediate, weight: layer.outputWeight, bias: layer.outputBias)
         out.add(h)
         return out.layerNorm(weight: layer.outputNormWeight, bias: layer.outputNormBias, eps: eps)
