@@ -78,7 +78,7 @@ enum BERTAttention {
         while d + 8 <= count {
             let x = UnsafeRawPointer(a + d).loadUnaligned(as: SIMD8<Float>.self)
             let y = UnsafeRawPointer(b + d).loadUnaligned(as: SIMD8<Float>.self)
-            lanes.addProduct(x, y)
+            lanes += x * y
             d += 8
         }
         var sum = lanes.sum()

@@ -39,7 +39,10 @@ enum BERTGELU {
     @inline(__always)
     static func expNonPositive(_ x: Float) -> Float {
         let x = max(x, -87)
-        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        // Round to nearest by adding and removing 1.5 * 2^23 (|x log2 e| < 126 here): baseline x86-64
+        // has no vector rounding instruction, and a call to rintf per lane would break the vector loop.
+        let shifted = x * 1.44269504088896341 + 12582912
+        let n = shifted - 12582912
         let r = x - n * 0.693359375 + n * 2.12194440e-4  // x - n ln 2, in two parts (Cephes C1, C2)
         var p: Float = 1.9875691500e-4
         p = p * r + 1.3981999507e-3
