@@ -40,7 +40,7 @@ let package = Package(
             swiftSettings: numericSettings),
         .target(name: "LoomTokenizers", dependencies: ["LoomWeights"], swiftSettings: numericSettings),
         .target(
-            name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures"],
+            name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomTasks", dependencies: ["LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration"]),
@@ -62,7 +62,9 @@ let package = Package(
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers", "LoomWeights", "LoomTestSupport"]),
         .testTarget(
             name: "LoomModelsTests",
-            dependencies: ["LoomModels", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomMedia", "LoomTestSupport"]),
+            dependencies: [
+                "LoomModels", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomMedia", "LoomTokenizers", "LoomTestSupport",
+            ]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),

@@ -52,10 +52,3 @@ struct BenchEmbed: ParsableCommand {
         print(String(decoding: json, as: UTF8.self))
     }
 }
-
-/// The WordPiece tokenizer as the sentence embedder's tokenizer.
-extension WordPieceTokenizer: SentenceTokenizer {
-    public func sentenceTokenIDs(_ text: String, maxLength: Int) -> [Int] {
-        encode(text, maxLength: maxLength).ids
-    }
-}
