@@ -14,9 +14,30 @@ extension QuantizedMatrix {
     /// so the result does not depend on the thread count.
     public func multiply(vector x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let format = format, cols = cols, base = base, rowBytes = rowBytes
-        ComputeThreads.forEachChunk(rows, minimumPerChunk: max(1, 8192 / max(cols, 1))) { range in
-            for r in range {
-                y[r] = QuantizedBlocks.dot(format, base + r * rowBytes, x, cols: cols)
+        let minimum = max(1, 8192 / max(cols, 1))
+        switch format {
+        case .q8_0, .q4_0, .q4_1:
+            // The activations in the lane order of the block kernels, on the stack (no heap).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { permuted in
+                let xp = permuted.baseAddress!
+                QuantizedVectorDot.permute(x, cols: cols, into: xp)
+                let blocks = cols / 32
+                ComputeThreads.forEachChunk(rows, minimumPerChunk: minimum) { range in
+                    for r in range {
+                        let row = base + r * rowBytes
+                        switch format {
+                        case .q8_0: y[r] = QuantizedVectorDot.q8_0(row, xp, blocks: blocks)
+                        case .q4_0: y[r] = QuantizedVectorDot.q4_0(row, xp, blocks: blocks)
+                        default: y[r] = QuantizedVectorDot.q4_1(row, xp, blocks: blocks)
+                        }
+                    }
+                }
+            }
+        case .f32, .f16, .bf16:
+            ComputeThreads.forEachChunk(rows, minimumPerChunk: minimum) { range in
+                for r in range {
+                    y[r] = QuantizedBlocks.dot(format, base + r * rowBytes, x, cols: cols)
+                }
             }
         }
     }
