@@ -32,9 +32,12 @@ public enum QuantizedBlocks {
     @inline(__always)
     static func dot(_ format: QuantizedFormat, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, cols: Int) -> Float {
         switch format {
-        case .q8_0: return dotQ8_0(row, x, blocks: cols / 32)
-        case .q4_0: return dotQ4_0(row, x, blocks: cols / 32)
-        case .q4_1: return dotQ4_1(row, x, blocks: cols / 32)
+        case .q8_0, .q4_0, .q4_1:
+            // The fast path is QuantizedVectorDot (used by `multiply(vector:)`); this one dequantizes.
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { buffer in
+                dequantizeRow(format, row, cols: cols, into: buffer.baseAddress!)
+                return dotF32(buffer.baseAddress!, x, count: cols)
+            }
         case .f32: return dotF32(row.assumingMemoryBound(to: Float.self), x, count: cols)
         case .f16, .bf16:
             // Converted through a stack buffer in slices, then a float dot product.
@@ -68,43 +71,6 @@ public enum QuantizedBlocks {
         var sum = (acc0 + acc1).sum()
         while j < count { sum += w[j] * x[j]; j += 1 }
         return sum
-    }
-
-    static func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
-        var acc = SIMD16<Float>()
-        for b in 0..<blocks {
-            let block = row + 34 * b
-            let xb = x + 32 * b
-            let q0 = SIMD16<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
-            let q1 = SIMD16<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
-            let s = SIMD16<Float>(q0) * floats16(xb) + SIMD16<Float>(q1) * floats16(xb + 16)
-            acc += half(block, 0) * s
-        }
-        return acc.sum()
-    }
-
-    static func dotQ4_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
-        var acc = SIMD16<Float>()
-        for b in 0..<blocks {
-            let block = row + 18 * b
-            let xb = x + 32 * b
-            let (low, high) = nibbles(block + 2)
-            let s = (low - 8) * floats16(xb) + (high - 8) * floats16(xb + 16)
-            acc += half(block, 0) * s
-        }
-        return acc.sum()
-    }
-
-    static func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
-        var acc = SIMD16<Float>()
-        for b in 0..<blocks {
-            let block = row + 20 * b
-            let x0 = floats16(x + 32 * b), x1 = floats16(x + 32 * b + 16)
-            let (low, high) = nibbles(block + 4)
-            // sum (d q + m) x = d * sum q x + m * sum x
-            acc += half(block, 0) * (low * x0 + high * x1) + half(block, 2) * (x0 + x1)
-        }
-        return acc.sum()
     }
 
     /// One row to float32, bit-identical to ggml's dequantizers.
