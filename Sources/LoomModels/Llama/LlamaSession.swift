@@ -1,0 +1,197 @@
+import Foundation
+import LoomTensor
+
+/// One run over a `LlamaModel`: the KV cache (keys and values of every layer for up to `capacity`
+/// positions), the position reached, and scratch buffers. Not thread-safe: use one per generation.
+///
+/// Feed the prompt with `forward(tokens:)` (or `forward(embeddings:)` when image/audio embeddings
+/// are spliced in), then one token at a time with `decode(_:into:)`, which allocates nothing.
+public final class LlamaSession {
+    public let model: LlamaModel
+    /// Positions the cache holds.
+    public let capacity: Int
+    /// Positions already in the cache; the next token goes here.
+    public private(set) var position = 0
+
+    private let keyCache: Buffer  // (layers, kvHeads, capacity, headDim)
+    private let valueCache: Buffer
+    private let scores: Buffer  // (heads, capacity)
+    private var scratch: Scratch
+
+    init(model: LlamaModel, capacity: Int) {
+        self.model = model
+        self.capacity = capacity
+        let c = model.config
+        keyCache = Buffer(c.numHiddenLayers * c.numKeyValueHeads * capacity * c.headDim)
+        valueCache = Buffer(c.numHiddenLayers * c.numKeyValueHeads * capacity * c.headDim)
+        scores = Buffer(c.numAttentionHeads * capacity)
+        scratch = Scratch(config: c, tokens: 1, allLogits: false)
+    }
+
+    /// Forgets every position (the cache is overwritten from position 0).
+    public func reset() { position = 0 }
+
+    /// Runs `ids` after the cached positions. Returns the logits of the last position (vocab), or
+    /// of every new position (T, vocab) with `allLogits`.
+    public func forward(tokens ids: [Int], allLogits: Bool = false) throws -> Tensor {
+        try model.checkTokens(ids)
+        try checkRoom(ids.count)
+        prepare(tokens: ids.count, allLogits: allLogits)
+        let hidden = model.config.hiddenSize
+        for (t, id) in ids.enumerated() { model.weights.embedding.dequantizeRow(id, into: scratch.x.pointer + t * hidden) }
+        return run(count: ids.count, allLogits: allLogits)
+    }
+
+    /// Runs input embeddings (T, hidden), e.g. `model.embed(ids)` with image features spliced in.
+    public func forward(embeddings: Tensor, allLogits: Bool = false) throws -> Tensor {
+        let hidden = model.config.hiddenSize
+        guard embeddings.rank == 2, embeddings.shape[1] == hidden, embeddings.shape[0] > 0 else {
+            throw LlamaInputError("input embeddings must be (T, \(hidden)) with T > 0, got \(embeddings.shape)")
+        }
+        let count = embeddings.shape[0]
+        try checkRoom(count)
+        prepare(tokens: count, allLogits: allLogits)
+        embeddings.data.withUnsafeBufferPointer { scratch.x.pointer.update(from: $0.baseAddress!, count: count * hidden) }
+        return run(count: count, allLogits: allLogits)
+    }
+
+    /// One new token; writes the next-token logits (vocab floats) into `logits`. Allocates nothing.
+    public func decode(_ id: Int, into logits: UnsafeMutableBufferPointer<Float>) throws {
+        guard id >= 0, id < model.config.vocabSize else { try model.checkTokens([id]); return }
+        guard logits.count >= model.config.vocabSize, let out = logits.baseAddress else {
+            throw LlamaInputError("decode needs room for \(model.config.vocabSize) logits, got \(logits.count)")
+        }
+        try checkRoom(1)
+        model.weights.embedding.dequantizeRow(id, into: scratch.x.pointer)
+        layers(count: 1)
+        finalLogits(count: 1, allLogits: false, into: out)
+    }
+
+    /// `decode(_:into:)` returning a new array.
+    public func decode(_ id: Int) throws -> [Float] {
+        var logits = [Float](repeating: 0, count: model.config.vocabSize)
+        try logits.withUnsafeMutableBufferPointer { try decode(id, into: $0) }
+        return logits
+    }
+
+    private func checkRoom(_ count: Int) throws {
+        guard count > 0 else { throw LlamaInputError("nothing to run: no tokens given") }
+        guard position + count <= capacity else {
+            throw LlamaInputError("the session holds \(capacity) positions; \(position) are used and \(count) more do not fit (make a session with a larger maxTokens, or reset it)")
+        }
+    }
+
+    /// Grows the scratch for a batch of `tokens` (prompts only; decode reuses the one-token scratch).
+    private func prepare(tokens: Int, allLogits: Bool) {
+        if scratch.tokens < tokens || (allLogits && !scratch.allLogits) {
+            scratch = Scratch(config: model.config, tokens: max(tokens, scratch.tokens), allLogits: allLogits || scratch.allLogits)
+        }
+    }
+
+    private func run(count: Int, allLogits: Bool) -> Tensor {
+        layers(count: count)
+        let vocab = model.config.vocabSize
+        var out = Tensor(zeros: allLogits ? [count, vocab] : [vocab])
+        out.data.withUnsafeMutableBufferPointer { finalLogits(count: count, allLogits: allLogits, into: $0.baseAddress!) }
+        return out
+    }
+
+    /// Every decoder layer over `count` new positions in `scratch.x`; advances `position`.
+    private func layers(count n: Int) {
+        let c = model.config
+        let (hidden, d, heads, kvHeads, ffn) = (c.hiddenSize, c.headDim, c.numAttentionHeads, c.numKeyValueHeads, c.intermediateSize)
+        let s = scratch
+        let start = position
+        let half = d / 2
+        for t in 0..<n {  // rotary angles per new position, shared by every layer
+            let p = Float(start + t)
+            for i in 0..<half {
+                let angle = p * model.inverseFrequencies[i]
+                s.cosines.pointer[t * half + i] = cosf(angle)
+                s.sines.pointer[t * half + i] = sinf(angle)
+            }
+        }
+        let layerStride = kvHeads * capacity * d
+        for (l, layer) in model.weights.layers.enumerated() {
+            Kernels.rmsNorm(s.x.pointer, weight: layer.attentionNorm, eps: c.rmsNormEps, rows: n, dim: hidden, into: s.normed.pointer)
+            layer.query.multiply(batch: s.normed.pointer, count: n, into: s.q.pointer, scratch: s.tile.pointer)
+            layer.key.multiply(batch: s.normed.pointer, count: n, into: s.k.pointer, scratch: s.tile.pointer)
+            layer.value.multiply(batch: s.normed.pointer, count: n, into: s.v.pointer, scratch: s.tile.pointer)
+            let keys = keyCache.pointer + l * layerStride, values = valueCache.pointer + l * layerStride
+            for t in 0..<n {
+                let cos = s.cosines.pointer + t * half, sin = s.sines.pointer + t * half
+                LlamaKernels.rotate(s.q.pointer + t * heads * d, heads: heads, headDim: d, pairing: model.ropePairing, cosines: cos, sines: sin)
+                LlamaKernels.rotate(s.k.pointer + t * kvHeads * d, heads: kvHeads, headDim: d, pairing: model.ropePairing, cosines: cos, sines: sin)
+                for h in 0..<kvHeads {
+                    let slot = (h * capacity + start + t) * d
+                    (keys + slot).update(from: s.k.pointer + (t * kvHeads + h) * d, count: d)
+                    (values + slot).update(from: s.v.pointer + (t * kvHeads + h) * d, count: d)
+                }
+            }
+            LlamaKernels.attention(query: s.q.pointer, count: n, start: start, keys: keys, values: values, capacity: capacity,
+                                   heads: heads, kvHeads: kvHeads, headDim: d, scores: scores.pointer, into: s.attention.pointer)
+            layer.attentionOutput.multiply(batch: s.attention.pointer, count: n, into: s.normed.pointer, scratch: s.tile.pointer)
+            for i in 0..<(n * hidden) { s.x.pointer[i] += s.normed.pointer[i] }
+
+            Kernels.rmsNorm(s.x.pointer, weight: layer.mlpNorm, eps: c.rmsNormEps, rows: n, dim: hidden, into: s.normed.pointer)
+            layer.gate.multiply(batch: s.normed.pointer, count: n, into: s.gate.pointer, scratch: s.tile.pointer)
+            layer.up.multiply(batch: s.normed.pointer, count: n, into: s.up.pointer, scratch: s.tile.pointer)
+            let g = s.gate.pointer, u = s.up.pointer
+            for i in 0..<(n * ffn) { g[i] = g[i] / (1 + expf(-g[i])) * u[i] }  // SiLU(gate) * up
+            layer.down.multiply(batch: g, count: n, into: s.normed.pointer, scratch: s.tile.pointer)
+            for i in 0..<(n * hidden) { s.x.pointer[i] += s.normed.pointer[i] }
+        }
+        position += n
+    }
+
+    /// Final norm and output head: the last position's logits, or all `count` rows with `allLogits`.
+    private func finalLogits(count n: Int, allLogits: Bool, into out: UnsafeMutablePointer<Float>) {
+        let c = model.config
+        let s = scratch
+        let first = allLogits ? 0 : n - 1
+        let rows = n - first
+        let source = s.x.pointer + first * c.hiddenSize
+        Kernels.rmsNorm(source, weight: model.weights.finalNorm, eps: c.rmsNormEps, rows: rows, dim: c.hiddenSize, into: s.normed.pointer)
+        model.weights.output.multiply(batch: s.normed.pointer, count: rows, into: out, scratch: s.outputTile.pointer)
+    }
+}
+
+/// A fixed-size float buffer owned by a session.
+final class Buffer {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ count: Int) {
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// Activations for a batch of `tokens` positions.
+final class Scratch {
+    let tokens: Int
+    let allLogits: Bool
+    let x, normed, q, k, v, attention, gate, up, cosines, sines, tile, outputTile: Buffer
+
+    init(config c: LlamaConfig, tokens n: Int, allLogits: Bool) {
+        tokens = n
+        self.allLogits = allLogits
+        let qDim = c.numAttentionHeads * c.headDim, kvDim = c.numKeyValueHeads * c.headDim
+        x = Buffer(n * c.hiddenSize)
+        normed = Buffer(n * max(c.hiddenSize, qDim))
+        q = Buffer(n * qDim)
+        k = Buffer(n * kvDim)
+        v = Buffer(n * kvDim)
+        attention = Buffer(n * qDim)
+        gate = Buffer(n * c.intermediateSize)
+        up = Buffer(n * c.intermediateSize)
+        cosines = Buffer(n * c.headDim / 2)
+        sines = Buffer(n * c.headDim / 2)
+        // Dequantized tiles for batched products (none needed for a single position).
+        tile = Buffer(n > 1 ? QuantizedMatrixTile.floats(cols: max(c.hiddenSize, c.intermediateSize, qDim)) : 1)
+        outputTile = Buffer(n > 1 && allLogits ? QuantizedMatrixTile.floats(cols: c.hiddenSize) : 1)
+    }
+}
+
+enum QuantizedMatrixTile {
+    static func floats(cols: Int) -> Int { QuantizedMatrix.tileRows * cols }
+}

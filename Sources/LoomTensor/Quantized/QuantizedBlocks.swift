@@ -1,0 +1,118 @@
+// Per-row kernels on ggml blocks: dot products with float32 activations and row dequantization.
+//
+// Layouts and dequantization follow ggml (ggml/src/ggml-quants.c, `dequantize_row_q8_0/q4_0/q4_1`):
+//   Q8_0: f16 d, 32 x int8 q                 x = d * q
+//   Q4_0: f16 d, 16 bytes (low nibble = element j, high nibble = element j + 16)   x = d * (q - 8)
+//   Q4_1: f16 d, f16 m, 16 bytes of nibbles as Q4_0                                  x = d * q + m
+// Unlike llama.cpp, which quantizes the activations to Q8 before its integer dot products
+// (`ggml_vec_dot_q4_1_q8_1`), the activations stay float32 here: the result is the exact float
+// product with the dequantized weights, up to summation order.
+// Public for model code that needs the same float32 dot product (e.g. attention over a KV cache).
+
+public enum QuantizedBlocks {
+    @inline(__always)
+    static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+        HalfPrecision.f16ToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    }
+
+    @inline(__always)
+    static func floats16(_ x: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func nibbles(_ p: UnsafeRawPointer) -> (low: SIMD16<Float>, high: SIMD16<Float>) {
+        let q = p.loadUnaligned(as: SIMD16<UInt8>.self)
+        let low = SIMD16<Int32>(truncatingIfNeeded: q & 0x0F)
+        let high = SIMD16<Int32>(truncatingIfNeeded: q &>> 4)
+        return (SIMD16<Float>(low), SIMD16<Float>(high))
+    }
+
+    /// Sum over the row of w[j] * x[j], with w the dequantized row of `cols` elements.
+    @inline(__always)
+    static func dot(_ format: QuantizedFormat, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, cols: Int) -> Float {
+        switch format {
+        case .q8_0, .q4_0, .q4_1:
+            // The fast path is QuantizedVectorDot (used by `multiply(vector:)`); this one dequantizes.
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { buffer in
+                dequantizeRow(format, row, cols: cols, into: buffer.baseAddress!)
+                return dotF32(buffer.baseAddress!, x, count: cols)
+            }
+        case .f32: return dotF32(row.assumingMemoryBound(to: Float.self), x, count: cols)
+        case .f16, .bf16:
+            // Converted through a stack buffer in slices, then a float dot product.
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
+                var sum: Float = 0
+                var start = 0
+                while start < cols {
+                    let n = min(256, cols - start)
+                    if format == .f16 {
+                        HalfPrecision.convertF16(row + 2 * start, count: n, into: buffer.baseAddress!)
+                    } else {
+                        HalfPrecision.convertBF16(row + 2 * start, count: n, into: buffer.baseAddress!)
+                    }
+                    sum += dotF32(buffer.baseAddress!, x + start, count: n)
+                    start += n
+                }
+                return sum
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func dotF32(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+        var j = 0
+        while j + 32 <= count {
+            acc0 += floats16(w + j) * floats16(x + j)
+            acc1 += floats16(w + j + 16) * floats16(x + j + 16)
+            j += 32
+        }
+        var sum = (acc0 + acc1).sum()
+        while j < count { sum += w[j] * x[j]; j += 1 }
+        return sum
+    }
+
+    /// One row to float32, bit-identical to ggml's dequantizers.
+    static func dequantizeRow(_ format: QuantizedFormat, _ row: UnsafeRawPointer, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        let blocks = cols / format.blockElements
+        switch format {
+        case .f32:
+            out.update(from: row.assumingMemoryBound(to: Float.self), count: cols)
+        case .f16:
+            HalfPrecision.convertF16(row, count: cols, into: out)
+        case .bf16:
+            HalfPrecision.convertBF16(row, count: cols, into: out)
+        case .q8_0:
+            for b in 0..<blocks {
+                let block = row + 34 * b
+                let d = half(block, 0)
+                for j in 0..<32 { out[32 * b + j] = Float(block.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
+            }
+        case .q4_0:
+            for b in 0..<blocks {
+                let block = row + 18 * b
+                let d = half(block, 0)
+                let (low, high) = nibbles(block + 2)
+                UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: d * (low - 8), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + 32 * b + 16).storeBytes(of: d * (high - 8), as: SIMD16<Float>.self)
+            }
+        case .q4_1:
+            for b in 0..<blocks {
+                let block = row + 20 * b
+                let d = half(block, 0), m = half(block, 2)
+                let (low, high) = nibbles(block + 4)
+                // ggml: y = x * d + m with no fused multiply-add; keep the two roundings.
+                UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: roundedMultiplyAdd(low, d, m), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + 32 * b + 16).storeBytes(of: roundedMultiplyAdd(high, d, m), as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// q * d + m rounded after the product and after the sum, as ggml's scalar C code computes it.
+    @inline(never)
+    static func roundedMultiplyAdd(_ q: SIMD16<Float>, _ d: Float, _ m: Float) -> SIMD16<Float> {
+        let product = q * d
+        return product + m
+    }
+}
