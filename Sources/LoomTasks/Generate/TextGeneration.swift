@@ -1,0 +1,77 @@
+import Foundation
+import LoomGeneration
+import LoomModels
+import LoomTensor
+import LoomTokenizers
+
+/// A Llama-family model with its tokenizer, ready to complete prompts or chat: `loom generate`.
+/// The tokenizer comes from the GGUF metadata, or tokenizer.json beside a Hugging Face checkpoint.
+public final class TextGeneration {
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+
+    public init(url: URL) throws {
+        model = try LlamaModel(url: url)
+        tokenizer = url.pathExtension.lowercased() == "gguf"
+            ? try Tokenizer.load(gguf: url)
+            : try Tokenizer.load(tokenizerJSON: url.appendingPathComponent("tokenizer.json"))
+    }
+
+    /// The prompt's token ids: the chat template applied (from the model's own metadata) when
+    /// `chat`, else the text as given (with BOS where the tokenizer asks for it).
+    public func promptTokens(_ prompt: String, system: String?, chat: Bool) throws -> [Int] {
+        guard chat else { return tokenizer.encode(prompt, addSpecialTokens: true) }
+        var messages: [ChatMessage] = []
+        if let system { messages.append(ChatMessage(role: "system", content: system)) }
+        messages.append(ChatMessage(role: "user", content: prompt))
+        let text = try tokenizer.renderChat(messages, addGenerationPrompt: true)
+        return tokenizer.encode(text, addSpecialTokens: false)
+    }
+
+    /// Tokens that end a turn: the tokenizer's EOS plus the end-of-turn markers chat vocabularies
+    /// carry as special tokens (ChatML's <|im_end|>, Llama 3's <|eot_id|>), as llama.cpp's
+    /// end-of-generation set does.
+    public var endOfGenerationTokens: Set<Int> {
+        var ids = Set([tokenizer.eosTokenID].compactMap { $0 })
+        for marker in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>"] {
+            if let id = tokenizer.id(for: marker), tokenizer.isSpecial(id) { ids.insert(id) }
+        }
+        return ids
+    }
+
+    /// Generates from `prompt` ids, streaming text pieces to `onText`.
+    public func generate(
+        prompt: [Int], sampling: SamplingOptions, stop: StopRules, onText: (String) -> Void
+    ) throws -> GenerationResult {
+        let session = model.makeSession()
+        guard prompt.count < session.capacity else {
+            throw LlamaInputError("the prompt has \(prompt.count) tokens; this model's context holds \(session.capacity)")
+        }
+        var rules = stop
+        rules.maxTokens = min(stop.maxTokens, session.capacity - prompt.count)
+        var generator = Generator(model: LlamaNextToken(session: session), sampler: try Sampler(sampling), stop: rules)
+        var detokenizer = StreamingDetokenizer(decoder: StreamingDecoder(tokenizer: tokenizer))
+        return try generator.generate(prompt: prompt, detokenizer: &detokenizer) { chunk in
+            if !chunk.text.isEmpty { onText(chunk.text) }
+        }
+    }
+}
+
+/// The Llama session as the generation loop sees it: the prompt in one batched pass, then one token a step.
+struct LlamaNextToken: NextTokenLogits {
+    let session: LlamaSession
+
+    mutating func logits(appending tokens: [Int]) throws -> [Float] {
+        if tokens.count == 1 && session.position > 0 { return try session.decode(tokens[0]) }
+        return try session.forward(tokens: tokens).data
+    }
+}
+
+/// The tokenizer's streaming decoder as an `IncrementalDetokenizer`. Ids come from the model's own
+/// vocabulary, so decoding cannot fail; an out-of-range id would show as nothing rather than stop output.
+struct StreamingDetokenizer: IncrementalDetokenizer {
+    var decoder: StreamingDecoder
+
+    mutating func append(_ token: Int) -> String { (try? decoder.append(token)) ?? "" }
+    mutating func finish() -> String { decoder.finish() }
+}
