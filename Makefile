@@ -30,7 +30,7 @@ test: test-models
 
 # Regenerates the committed reference fixtures under Tests/Fixtures (needs the reference venv).
 references:
-	@py=$$(Scripts/reference-venv) && for s in Scripts/reference/*.py; do echo "== $$s"; "$$py" "$$s" || exit 1; done
+	@py=$$(Scripts/reference-venv) && for s in Scripts/reference/[!_]*.py; do echo "== $$s"; "$$py" "$$s" || exit 1; done
 
 clean:
 	rm -rf .build

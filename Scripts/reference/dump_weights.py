@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _ct2 import read_ct2
 import gguf
 from gguf.quants import quantize, dequantize
 from gguf.constants import GGMLQuantizationType as Q, GGML_QUANT_SIZES
@@ -152,40 +153,6 @@ def write_ct2():
                          ("decoder/dense/weight_scale", scale), ("decoder/ids", ids)]:
         manifest["ct2"].append({"name": name, "shape": list(values.shape),
                                 "expected": dump("ct2-" + name.replace("/", "."), values.astype(np.float32))})
-
-
-def read_ct2(path: Path) -> dict:
-    """A plain numpy CTranslate2 v6 reader, the inverse of ModelSpec._serialize."""
-    data = path.read_bytes()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0] if len(v) == 1 else v
-
-    def string():
-        nonlocal pos
-        n = take("H")
-        s = data[pos:pos + n - 1].decode()
-        pos += n
-        return s
-
-    dtypes = [np.float32, np.int8, np.int16, np.int32, np.float16, None]
-    assert take("I") == 6
-    spec, revision, count = string(), take("I"), take("I")
-    variables = {}
-    for _ in range(count):
-        name = string()
-        rank = take("B")
-        shape = [take("I") for _ in range(rank)]
-        type_id, nbytes = take("B"), take("I")
-        variables[name] = np.frombuffer(data, dtype=dtypes[type_id], count=nbytes // np.dtype(dtypes[type_id]).itemsize,
-                                        offset=pos).reshape(shape)
-        pos += nbytes
-    aliases = {string(): string() for _ in range(take("I"))}
-    return {"spec": spec, "revision": revision, "variables": variables, "aliases": aliases}
 
 
 def models_home() -> Path:

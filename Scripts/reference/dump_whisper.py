@@ -18,11 +18,11 @@ Run from the repository root with the reference venv:
 import json
 import os
 import re
-import struct
 import wave
 from pathlib import Path
 
 import numpy as np
+from _ct2 import read_ct2
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,39 +30,6 @@ OUT = ROOT / "Tests/Fixtures/whisper"
 OUT.mkdir(parents=True, exist_ok=True)
 torch.set_num_threads(2)
 
-
-def read_ct2(path: Path) -> dict:
-    """A plain numpy CTranslate2 v6 reader (the inverse of ctranslate2's ModelSpec._serialize)."""
-    data = path.read_bytes()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0] if len(v) == 1 else v
-
-    def string():
-        nonlocal pos
-        n = take("H")
-        s = data[pos:pos + n - 1].decode()
-        pos += n
-        return s
-
-    dtypes = [np.float32, np.int8, np.int16, np.int32, np.float16, None]
-    assert take("I") == 6
-    _spec, _revision, count = string(), take("I"), take("I")
-    variables = {}
-    for _ in range(count):
-        name = string()
-        rank = take("B")
-        shape = [take("I") for _ in range(rank)]
-        type_id, nbytes = take("B"), take("I")
-        dtype = dtypes[type_id]
-        variables[name] = np.frombuffer(data, dtype=dtype, count=nbytes // np.dtype(dtype).itemsize,
-                                        offset=pos).reshape(shape)
-        pos += nbytes
-    return variables
 
 
 def openai_state_dict(v: dict) -> tuple:
@@ -150,7 +117,7 @@ def dump_real_tiny_en():
     features = ctranslate2.StorageView.from_array(mel[None].astype(np.float32))
     encoded = np.array(ct2.encode(features, to_cpu=True))[0]  # (1500, 384)
 
-    dims, sd = openai_state_dict(read_ct2(home / "model.bin"))
+    dims, sd = openai_state_dict(read_ct2(home / "model.bin")["variables"])
     model = Whisper(dims).eval()
     missing, unexpected = model.load_state_dict(sd, strict=False)
     assert not unexpected and set(missing) <= {"decoder.mask", "alignment_heads"}, (missing, unexpected)
