@@ -17,11 +17,13 @@ let package = Package(
         .executable(name: "loom", targets: ["LoomCLI"]),
         .library(name: "Loom", targets: [
             "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks",
+            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -48,13 +50,27 @@ let package = Package(
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomTasks", dependencies: ["LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration"]),
+        // The mixed-media search index: one SQLite file through GRDB (issue #6).
+        .target(
+            name: "LoomIndex",
+            dependencies: [
+                "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "CLoomMath",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        // Declarative YAML pipelines and the resumable batch runner (issue #7).
+        .target(
+            name: "LoomPipeline",
+            dependencies: [
+                "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
                 "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks",
+                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -71,6 +87,8 @@ let package = Package(
             ]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
+        .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
+        .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
     ]
