@@ -1,0 +1,75 @@
+import Foundation
+import LoomTensor
+import LoomWeights
+
+/// An Idefics3 / SmolVLM vision-language model from a Hugging Face folder: the SigLIP vision tower (no
+/// pooling head; post_layernorm patch states), the pixel-shuffle connector and the Llama text model,
+/// all read from one safetensors checkpoint (`model.vision_model.*`, `model.connector.*`,
+/// `model.text_model.*`, `lm_head.*`).
+///
+/// Follows transformers' Idefics3ForConditionalGeneration (transformers/models/idefics3/modeling_idefics3.py):
+/// image features = connector(vision(tiles)) for every tile, placed in order at the `<image>` token positions
+/// of the prompt's token embeddings (`inputs_merger`), then the text model runs on those embeddings.
+/// Immutable; share it across threads and make one `LlamaSession` per generation.
+public final class Idefics3Model: Sendable {
+    public let config: Idefics3Config
+    public let vision: SigLIPVisionTransformer
+    public let connector: Idefics3Connector
+    public let language: LlamaModel
+
+    /// Loads `folder`; every tensor is checked (missing, misshapen or left over = an error naming it and the file).
+    public init(folder: URL) throws {
+        let config = try Idefics3Config(folder: folder)
+        self.config = config
+        let source = try ModelFolder.weights(folder: folder)
+        let root = WeightScope(source)
+        vision = try SigLIPVisionTransformer(config: config.visionConfig, weights: root.scope("model.vision_model"), useHead: false)
+        connector = try Idefics3Connector(
+            root.scope("model.connector"), visionHidden: config.visionConfig.hiddenSize,
+            textHidden: config.textConfig.hiddenSize, scaleFactor: config.scaleFactor)
+        language = try LlamaModel(config: config.textConfig, model: root.scope("model.text_model"), head: root.scope("lm_head"), path: folder.path)
+        try root.verifyAllUsed(ignoring: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq") })
+    }
+
+    /// Post-layernorm patch states of every tile: pixel values (tiles, 3, S, S) -> one (patches, D_vision) per tile.
+    public func visionFeatures(pixelValues: Tensor) throws -> [Tensor] {
+        let side = config.visionConfig.imageSize, channels = config.visionConfig.numChannels
+        guard pixelValues.rank == 4, pixelValues.shape[0] > 0, Array(pixelValues.shape[1...]) == [channels, side, side] else {
+            throw EncoderError.wrongImageShape(got: pixelValues.shape, expected: [pixelValues.shape.first ?? 1, channels, side, side])
+        }
+        let tileValues = channels * side * side
+        let tiles = (0..<pixelValues.shape[0]).map { t in
+            Tensor(shape: [channels, side, side], data: Array(pixelValues.data[(t * tileValues)..<((t + 1) * tileValues)]))
+        }
+        return try vision.encode(batch: tiles)
+    }
+
+    /// Image features in the text model's space, tile after tile: (tiles * imageSequenceLength, D_text).
+    public func imageEmbeddings(pixelValues: Tensor) throws -> Tensor {
+        let tiles = try visionFeatures(pixelValues: pixelValues).map { connector($0) }
+        let width = config.textConfig.hiddenSize
+        return Tensor(shape: [tiles.count * config.imageSequenceLength, width], data: tiles.flatMap(\.data))
+    }
+
+    /// The prompt's input embeddings: token embeddings with the rows of `imageEmbeddings` placed, in order,
+    /// at every `<image>` token (transformers' `inputs_merger`). Throws when the counts differ.
+    public func inputEmbeddings(ids: [Int], imageEmbeddings: Tensor) throws -> Tensor {
+        let width = config.textConfig.hiddenSize
+        let slots = ids.indices.filter { ids[$0] == config.imageTokenID }
+        guard imageEmbeddings.rank == 2, imageEmbeddings.shape[1] == width, imageEmbeddings.shape[0] == slots.count else {
+            throw LlamaInputError(
+                "the prompt has \(slots.count) <image> tokens (id \(config.imageTokenID)) but the images give "
+                    + "\(imageEmbeddings.shape.first ?? 0) feature rows of shape \(imageEmbeddings.shape); build the prompt with "
+                    + "Idefics3Processor so every tile gets \(config.imageSequenceLength) <image> tokens")
+        }
+        var embeddings = try language.embed(ids)
+        embeddings.data.withUnsafeMutableBufferPointer { e in
+            imageEmbeddings.data.withUnsafeBufferPointer { image in
+                for (row, position) in slots.enumerated() {
+                    (e.baseAddress! + position * width).update(from: image.baseAddress! + row * width, count: width)
+                }
+            }
+        }
+        return embeddings
+    }
+}
