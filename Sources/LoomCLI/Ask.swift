@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import LoomMedia
+import LoomModelStore
+import LoomTasks
+
+/// `loom ask`: a question about one image, the answer streamed to stdout.
+struct Ask: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask a SmolVLM / Idefics3 vision-language model a question about an image.")
+
+    @Argument(help: "The image (PNG or JPEG).")
+    var image: String
+
+    @Argument(help: "The question.")
+    var question: String
+
+    @Option(help: "A model folder, or a folder name under $LOOM_HOME/models (default: smolvlm-256m-instruct).")
+    var model: String?
+
+    @Option(help: "Stop after this many new tokens.")
+    var maxTokens = 256
+
+    @Flag(help: "One tile for the image instead of a grid of tiles plus the whole image: faster, less detail.")
+    var noTiling = false
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the question is empty") }
+    }
+
+    func run() throws {
+        compute.apply()
+        // The image first: a bad path should not wait for the model to load.
+        let decoded = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))
+        let folder = try VisionModelFolder.resolve(model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let task = try VisionLanguageTask(folder: folder)
+        _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: !noTiling) { text in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

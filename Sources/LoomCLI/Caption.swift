@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import LoomMedia
+import LoomModelStore
+import LoomTasks
+
+/// `loom caption`: one caption per image with a SmolVLM / Idefics3 model, the model loaded once.
+struct Caption: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Caption images with a SmolVLM / Idefics3 vision-language model.",
+        discussion: """
+            Writes NAME.txt (and/or NAME.json) next to each image, or under --output-dir (keeping \
+            sub-folders apart); --format jsonl prints one JSON line per image instead. Existing outputs \
+            are kept unless --overwrite is given. An image that fails is reported and the others go on; \
+            the exit status is non-zero when any failed.
+            """)
+
+    @Argument(help: "Image files (PNG, JPEG) or folders.")
+    var paths: [String]
+
+    @Flag(name: .shortAndLong, help: "Descend into sub-folders.")
+    var recursive = false
+
+    @Option(help: "A model folder, or a folder name under $LOOM_HOME/models (default: smolvlm-256m-instruct).")
+    var model: String?
+
+    @Option(help: "The instruction given with each image.")
+    var prompt = VisionLanguageTask.defaultCaptionPrompt
+
+    @Option(help: "Stop after this many new tokens.")
+    var maxTokens = 64
+
+    @Flag(help: "One tile per image instead of a grid of tiles plus the whole image: faster, less detail.")
+    var noTiling = false
+
+    @Option(help: "Comma-separated outputs: txt, json (one file per image) or jsonl (one line per image on stdout).")
+    var format = "txt"
+
+    @Option(help: "Folder for the caption files (default: next to each image).")
+    var outputDir: String?
+
+    @Flag(help: "Replace caption files that already exist.")
+    var overwrite = false
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        let formats = try formats()
+        if formats.contains("jsonl") && formats.count > 1 {
+            throw ValidationError("--format jsonl prints to stdout and cannot be combined with txt or json")
+        }
+    }
+
+    func formats() throws -> [String] {
+        let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        for name in names where !["txt", "json", "jsonl"].contains(name) {
+            throw ValidationError("unknown format '\(name)'; use txt, json or jsonl")
+        }
+        guard !names.isEmpty else { throw ValidationError("--format needs at least one of txt, json, jsonl") }
+        return names
+    }
+
+    func run() throws {
+        compute.apply()
+        let formats = try formats()
+        let jsonLines = formats == ["jsonl"]
+        let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.imageExtensions)
+        guard !inputs.isEmpty else { throw ValidationError("no images found in \(paths.joined(separator: " "))") }
+        let plan = try OutputPlan(inputs: inputs, extensions: jsonLines ? [] : formats,
+                                  outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
+        let folder = try VisionModelFolder.resolve(model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let loadStart = Date()
+        let task = try VisionLanguageTask(folder: folder)
+        printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
+
+        var done = 0, skipped = 0, failed = 0
+        let started = Date()
+        for (index, input) in inputs.enumerated() {
+            let name = MediaFiles.displayPath(input)
+            let outputs = jsonLines ? [] : formats.map { ($0, plan.output(for: input, extension: $0)!) }
+            if !jsonLines, !overwrite, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0.1.path) }) {
+                skipped += 1
+                printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
+                continue
+            }
+            do {
+                let image = try ImageDecoder().decode(contentsOf: input)
+                let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: !noTiling)
+                let caption = (result.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let record = CaptionRecord(path: name, caption: caption, prompt: prompt, tokens: result.tokens.count)
+                if jsonLines {
+                    print(try record.json())
+                } else {
+                    for (format, url) in outputs {
+                        try writeAtomically(format == "json" ? try record.json() + "\n" : caption + "\n", to: url)
+                    }
+                    print("\(name): \(caption)")
+                }
+                done += 1
+            } catch {
+                failed += 1
+                let message = "\(error)"
+                printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
+            }
+        }
+        printErr(String(format: "%d captioned, %d skipped, %d failed in %.1f s", done, skipped, failed, Date().timeIntervalSince(started)))
+        if failed > 0 { throw ExitCode.failure }
+    }
+}
+
+/// One caption as written in NAME.json and in JSON lines.
+struct CaptionRecord: Encodable {
+    let path: String
+    let caption: String
+    let prompt: String
+    let tokens: Int
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

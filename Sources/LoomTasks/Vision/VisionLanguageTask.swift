@@ -1,0 +1,90 @@
+import Foundation
+import LoomGeneration
+import LoomMedia
+import LoomModels
+import LoomTensor
+import LoomTokenizers
+
+/// Captions and answers about images with an Idefics3 / SmolVLM model: `loom caption` and `loom ask`.
+///
+/// One image per request: the chat prompt (user turn = the image then the text) is expanded into the
+/// image-token layout, the image's tiles go through the vision tower and connector, their features replace
+/// the `<image>` token embeddings, the text model runs that prompt once, then decodes token by token.
+/// The model loads once; requests may run one after another on the same task.
+public final class VisionLanguageTask {
+    public let model: Idefics3Model
+    public let processor: Idefics3Processor
+    public let folder: URL
+
+    public static let defaultCaptionPrompt = "Describe this image."
+
+    /// Loads the model folder (see `VisionModelFolder.resolve` for finding it).
+    public init(folder: URL) throws {
+        self.folder = folder
+        model = try Idefics3Model(folder: folder)
+        processor = try Idefics3Processor(folder: folder, defaultImageSequenceLength: model.config.imageSequenceLength)
+        if processor.imageProcessor.tileSize != model.config.visionConfig.imageSize {
+            throw EncoderError.invalidConfig(
+                file: folder.appendingPathComponent("preprocessor_config.json").path, field: "max_image_size.longest_edge",
+                reason: "(\(processor.imageProcessor.tileSize)) must equal the vision tower's image_size (\(model.config.visionConfig.imageSize)) in config.json")
+        }
+    }
+
+    /// A caption for `image`: the chat prompt "`prompt`" about the image, answered by the model.
+    public func caption(
+        image: RGBImage, prompt: String = VisionLanguageTask.defaultCaptionPrompt, maxTokens: Int = 64, tiling: Bool = true,
+        sampling: SamplingOptions = .greedy, onText: (String) -> Void = { _ in }
+    ) throws -> GenerationResult {
+        try respond(image: image, text: prompt, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
+    }
+
+    /// The model's answer to `question` about `image`, streamed to `onText` as it is produced.
+    public func ask(
+        image: RGBImage, question: String, maxTokens: Int = 256, tiling: Bool = true,
+        sampling: SamplingOptions = .greedy, onText: (String) -> Void = { _ in }
+    ) throws -> GenerationResult {
+        try respond(image: image, text: question, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
+    }
+
+    /// The prompt's token ids and input embeddings (image features spliced in) for `image` and user `text`.
+    public func promptInputs(image: RGBImage, text: String, tiling: Bool) throws -> (ids: [Int], embeddings: Tensor) {
+        let (ids, pixels) = try processor.inputs(image: image, prompt: try processor.chatPrompt(text), tiling: tiling)
+        let features = try model.imageEmbeddings(pixelValues: pixels)
+        return (ids, try model.inputEmbeddings(ids: ids, imageEmbeddings: features))
+    }
+
+    private func respond(
+        image: RGBImage, text: String, maxTokens: Int, tiling: Bool, sampling: SamplingOptions, onText: (String) -> Void
+    ) throws -> GenerationResult {
+        guard maxTokens >= 1 else { throw LlamaInputError("maxTokens must be at least 1, got \(maxTokens)") }
+        let (ids, embeddings) = try promptInputs(image: image, text: text, tiling: tiling)
+        let capacity = min(ids.count + maxTokens, model.config.textConfig.maxPositionEmbeddings)
+        guard ids.count < capacity else {
+            throw LlamaInputError(
+                "the prompt with the image takes \(ids.count) tokens; the model's context holds \(model.config.textConfig.maxPositionEmbeddings) "
+                    + "(use --no-tiling for fewer image tokens)")
+        }
+        let session = model.language.makeSession(maxTokens: capacity)
+        let stop = StopRules(maxTokens: capacity - ids.count, eosTokenIDs: processor.endTokenIDs)
+        var generator = Generator(
+            model: EmbeddedPromptNextToken(session: session, prompt: embeddings), sampler: try Sampler(sampling), stop: stop)
+        var detokenizer = StreamingDetokenizer(decoder: StreamingDecoder(tokenizer: processor.tokenizer))
+        return try generator.generate(prompt: ids, detokenizer: &detokenizer) { chunk in
+            if !chunk.text.isEmpty { onText(chunk.text) }
+        }
+    }
+}
+
+/// The Llama session fed a precomputed prompt: the first call runs the prompt's input embeddings (the ids
+/// it receives are those of the same prompt, kept by the generator for repetition penalties), later calls
+/// one new token each.
+struct EmbeddedPromptNextToken: NextTokenLogits {
+    let session: LlamaSession
+    let prompt: Tensor
+
+    mutating func logits(appending tokens: [Int]) throws -> [Float] {
+        if session.position == 0 { return try session.forward(embeddings: prompt).data }
+        guard tokens.count == 1 else { throw LlamaInputError("expected one new token after the prompt, got \(tokens.count)") }
+        return try session.decode(tokens[0])
+    }
+}

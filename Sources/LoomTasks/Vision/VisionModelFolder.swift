@@ -1,0 +1,113 @@
+import Foundation
+
+/// Which vision model a command needs, and the files its Hugging Face folder must hold.
+public enum VisionModelKind: Sendable, Equatable {
+    /// Idefics3 / SmolVLM for `caption` and `ask`.
+    case visionLanguage
+    /// A CLIP or SigLIP dual encoder for `embed`.
+    case dualEncoder
+
+    /// The folder name under `$LOOM_HOME/models/` used when no `--model` is given.
+    public var defaultName: String {
+        switch self {
+        case .visionLanguage: "smolvlm-256m-instruct"
+        case .dualEncoder: "clip-vit-base-patch32"
+        }
+    }
+
+    /// What to give, in words, for messages.
+    public var wanted: String {
+        switch self {
+        case .visionLanguage:
+            "a Hugging Face SmolVLM / Idefics3 folder (e.g. HuggingFaceTB/SmolVLM-256M-Instruct) with config.json, "
+                + "model.safetensors, tokenizer.json and preprocessor_config.json (processor_config.json, "
+                + "chat_template.json and generation_config.json are read when present)"
+        case .dualEncoder:
+            "a Hugging Face CLIP or SigLIP folder (e.g. openai/clip-vit-base-patch32 or google/siglip-base-patch16-224) "
+                + "with config.json, model.safetensors and preprocessor_config.json (tokenizer.json for --text)"
+        }
+    }
+
+    /// Files without which the model cannot run; each entry lists alternatives.
+    var requiredFiles: [[String]] {
+        switch self {
+        case .visionLanguage:
+            [["config.json"], ["model.safetensors", "model.safetensors.index.json"], ["tokenizer.json"],
+             ["preprocessor_config.json", "processor_config.json"]]
+        case .dualEncoder:
+            [["config.json"], ["model.safetensors", "model.safetensors.index.json"], ["preprocessor_config.json"]]
+        }
+    }
+}
+
+/// Why no usable vision model folder was found. Each message says which folder to provide and where Loom looks.
+public enum VisionModelError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
+    /// No `--model` and nothing at the default place.
+    case noModel(kind: VisionModelKind, searched: String)
+    /// `--model` names neither an existing folder nor a folder under the models folder.
+    case notFound(spec: String, kind: VisionModelKind, searched: [String])
+    /// The folder lacks files the model needs.
+    case incomplete(folder: String, missing: [String], kind: VisionModelKind)
+    /// config.json describes a model the command cannot use.
+    case wrongModelType(file: String, found: String, kind: VisionModelKind)
+
+    public var description: String {
+        switch self {
+        case let .noModel(kind, searched):
+            return "no model given and none installed at \(searched). Loom needs \(kind.wanted). "
+                + "Pass it with --model DIR, or copy it to \(searched) (Loom looks in $LOOM_HOME/models/NAME for --model NAME). "
+                + "Loom cannot download these weights itself."
+        case let .notFound(spec, kind, searched):
+            return "\(spec): no such model folder (looked at \(searched.joined(separator: " and "))). Loom needs \(kind.wanted)."
+        case let .incomplete(folder, missing, kind):
+            return "\(folder): the model folder lacks \(missing.joined(separator: ", ")). Loom needs \(kind.wanted)."
+        case let .wrongModelType(file, found, kind):
+            return "\(file): model_type \"\(found)\" cannot be used here. Loom needs \(kind.wanted)."
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// Finds the folder of a vision model from what the user passed as `--model`.
+public enum VisionModelFolder {
+    /// `spec` as a path, else as a folder name under `modelsFolder` ($LOOM_HOME/models); nil `spec` means the
+    /// kind's default name there. The folder must hold the kind's required files.
+    public static func resolve(_ spec: String?, kind: VisionModelKind, modelsFolder: URL) throws -> URL {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        let folder: URL
+        if let spec {
+            let expanded = (spec as NSString).expandingTildeInPath
+            let named = modelsFolder.appendingPathComponent(spec, isDirectory: true)
+            if fm.fileExists(atPath: expanded, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else {
+                    throw VisionModelError.incomplete(folder: expanded, missing: ["(it is a file, not a folder)"], kind: kind)
+                }
+                folder = URL(fileURLWithPath: expanded, isDirectory: true)
+            } else if !spec.contains("/"), fm.fileExists(atPath: named.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                folder = named
+            } else {
+                throw VisionModelError.notFound(spec: spec, kind: kind, searched: spec.contains("/") ? [expanded] : [expanded, named.path])
+            }
+        } else {
+            let named = modelsFolder.appendingPathComponent(kind.defaultName, isDirectory: true)
+            guard fm.fileExists(atPath: named.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw VisionModelError.noModel(kind: kind, searched: named.path)
+            }
+            folder = named
+        }
+        let missing = kind.requiredFiles.filter { options in
+            !options.contains { fm.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        }.map { $0.joined(separator: " or ") }
+        if !missing.isEmpty { throw VisionModelError.incomplete(folder: folder.path, missing: missing, kind: kind) }
+        return folder
+    }
+
+    /// config.json's model_type (nil when absent or unreadable: the loader then reports the file).
+    public static func modelType(of folder: URL) -> String? {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return object["model_type"] as? String
+    }
+}
