@@ -1,0 +1,109 @@
+import Foundation
+import LoomTestSupport
+import Testing
+
+/// `loom caption`, `loom ask` and `loom embed` on the tiny seeded fixture models (Scripts/reference/dump_idefics3.py,
+/// dump_clip_siglip.py): the greedy text transformers produced, embeddings equal to transformers', and the
+/// messages users see without a model.
+@Suite(.serialized) struct VisionTests {
+    let idefics3 = Fixtures.url("idefics3/model").path
+
+    /// reference.json's greedy text for a case ("hopper_tiled") and prompt ("caption" / "question").
+    func greedyText(_ name: String, _ prompt: String) throws -> String {
+        let data = try Data(contentsOf: Fixtures.url("idefics3/reference.json"))
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(root["cases"] as? [String: Any])
+        let entry = try #require((cases[name] as? [String: Any])?[prompt] as? [String: Any])
+        return try #require(entry["greedy_text"] as? String)
+    }
+
+    @Test func captionWritesTheReferenceGreedyText() throws {
+        let out = try Fixtures.temporaryDirectory("loom-caption")
+        let result = try CLIRunner.run([
+            "caption", Fixtures.sample("images/hopper.jpg").path, "--model", idefics3, "--max-tokens", "12",
+            "--format", "txt,json", "--output-dir", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = try greedyText("hopper_tiled", "caption")
+        let text = try String(contentsOf: out.appendingPathComponent("hopper.txt"), encoding: .utf8)
+        #expect(text == expected + "\n")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("hopper.json"))) as? [String: Any]
+        #expect(json?["caption"] as? String == expected)
+        #expect(json?["tokens"] as? Int == 12)
+        #expect(result.stdout.contains(expected))
+
+        // A second run keeps the files; --no-tiling gives the one-tile reference.
+        let again = try CLIRunner.run(["caption", Fixtures.sample("images/hopper.jpg").path, "--model", idefics3, "--output-dir", out.path,
+                                       "--format", "txt,json"])
+        #expect(again.status == 0 && again.stderr.contains("skipped"))
+        let single = try CLIRunner.run(["caption", Fixtures.sample("images/hopper.jpg").path, "--model", idefics3, "--max-tokens", "12",
+                                        "--no-tiling", "--format", "jsonl"])
+        #expect(single.status == 0, "\(single.stderr)")
+        let line = try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any]
+        #expect(line?["caption"] as? String == (try greedyText("hopper_untiled", "caption")).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func aBadImageIsReportedAndTheRestGoOn() throws {
+        let bad = Fixtures.url("images/bad_corrupt.jpg").path
+        let result = try CLIRunner.run([
+            "caption", bad, Fixtures.sample("images/hopper.jpg").path, "--model", idefics3, "--max-tokens", "3", "--format", "jsonl"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bad_corrupt.jpg"))
+        #expect(result.stderr.contains("1 captioned") && result.stderr.contains("1 failed"))
+        #expect(result.stdout.split(separator: "\n").count == 1 && result.stdout.contains("hopper.jpg"))
+    }
+
+    @Test func askStreamsTheReferenceAnswer() throws {
+        let result = try CLIRunner.run([
+            "ask", Fixtures.sample("images/hopper.jpg").path, "What animal is in the picture?", "--model", idefics3, "--max-tokens", "12"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try greedyText("hopper_tiled", "question")) + "\n")
+        let missing = try CLIRunner.run(["ask", "/nonexistent/cat.jpg", "what?", "--model", idefics3])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/cat.jpg"))
+    }
+
+    @Test func missingOrIncompleteModelSaysWhatToProvide() throws {
+        let home = try Fixtures.temporaryDirectory("loom-home")
+        for command in [["caption", Fixtures.sample("images/hopper.jpg").path], ["ask", Fixtures.sample("images/hopper.jpg").path, "what?"]] {
+            let result = try CLIRunner.run(command, environment: ["LOOM_HOME": home.path])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("SmolVLM-256M-Instruct") && result.stderr.contains("--model"))
+            #expect(result.stderr.contains(home.appendingPathComponent("models/smolvlm-256m-instruct").path))
+            #expect(result.stderr.contains("config.json") && result.stderr.contains("model.safetensors"))
+        }
+        let embed = try CLIRunner.run(["embed", Fixtures.sample("images/hopper.jpg").path], environment: ["LOOM_HOME": home.path])
+        #expect(embed.status != 0 && embed.stderr.contains("CLIP") && embed.stderr.contains("models/clip-vit-base-patch32"))
+
+        let partial = home.appendingPathComponent("partial")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.url("idefics3/model/config.json"), to: partial.appendingPathComponent("config.json"))
+        let incomplete = try CLIRunner.run(["caption", Fixtures.sample("images/hopper.jpg").path, "--model", partial.path])
+        #expect(incomplete.status != 0)
+        #expect(incomplete.stderr.contains("lacks model.safetensors") && incomplete.stderr.contains("tokenizer.json"))
+        let wrongKind = try CLIRunner.run(["embed", Fixtures.sample("images/hopper.jpg").path, "--model", idefics3])
+        #expect(wrongKind.status != 0 && wrongKind.stderr.contains("idefics3"))
+    }
+
+    /// Image embeddings equal transformers' (dump_clip_siglip.py) within 1e-4.
+    @Test(arguments: ["clip", "siglip"])
+    func embedMatchesTheReference(family: String) throws {
+        let out = try Fixtures.temporaryDirectory("loom-embed")
+        let file = out.appendingPathComponent("embeddings.jsonl")
+        let result = try CLIRunner.run([
+            "embed", Fixtures.sample("images/chelsea.jpg").path, Fixtures.sample("images/astronaut.png").path,
+            "--model", Fixtures.url("\(family)/tiny-random").path, "--json", "--output", file.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        for (line, stem) in zip(lines, ["chelsea", "astronaut"]) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let values = try #require(object["embedding"] as? [Double]).map { Float($0) }
+            let diff = maxAbsDiff(values, try Fixtures.floats("\(family)/image_embeds_\(stem).f32"))
+            print("loom embed \(family) \(stem) maxdiff \(diff)")
+            #expect(diff <= 1e-4)
+            #expect((object["path"] as? String)?.hasSuffix("\(stem).\(stem == "chelsea" ? "jpg" : "png")") == true)
+        }
+        // Texts need the folder's tokenizer.json, which these fixtures lack: a clear error, non-zero exit.
+        let text = try CLIRunner.run(["embed", "--text", "a cat", "--model", Fixtures.url("\(family)/tiny-random").path])
+        #expect(text.status != 0 && text.stderr.contains("tokenizer.json"))
+    }
+}
