@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomGeneration
 import LoomMedia
 import LoomModelStore
 import LoomTasks
@@ -24,10 +25,22 @@ struct Ask: ParsableCommand {
     @Flag(help: "One tile for the image instead of a grid of tiles plus the whole image: faster, less detail.")
     var noTiling = false
 
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0
+
+    @Option(help: "Keep the smallest set of tokens whose probability reaches p (1: off).")
+    var topP: Float = 1
+
+    @Option(help: "Random seed for sampling.")
+    var seed: UInt64 = 0
+
     @OptionGroup var compute: ComputeOptions
+
+    var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topP: topP, seed: seed) }
 
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        do { _ = try Sampler(sampling) } catch { throw ValidationError("\(error)") }
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the question is empty") }
     }
 
@@ -37,8 +50,15 @@ struct Ask: ParsableCommand {
         let decoded = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))
         let folder = try VisionModelFolder.resolve(model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
         let task = try VisionLanguageTask(folder: folder)
-        _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: !noTiling) { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+        // Chat models open their answer with a space after "Assistant:"; the printed answer starts at its first word.
+        var started = false
+        _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: !noTiling, sampling: sampling) { text in
+            var piece = Substring(text)
+            if !started {
+                piece = piece.drop { $0.isWhitespace }
+                started = !piece.isEmpty
+            }
+            FileHandle.standardOutput.write(Data(piece.utf8))
         }
         FileHandle.standardOutput.write(Data("\n".utf8))
     }

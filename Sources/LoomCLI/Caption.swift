@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomGeneration
 import LoomMedia
 import LoomModelStore
 import LoomTasks
@@ -42,10 +43,22 @@ struct Caption: ParsableCommand {
     @Flag(help: "Replace caption files that already exist.")
     var overwrite = false
 
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0
+
+    @Option(help: "Keep the smallest set of tokens whose probability reaches p (1: off).")
+    var topP: Float = 1
+
+    @Option(help: "Random seed for sampling.")
+    var seed: UInt64 = 0
+
     @OptionGroup var compute: ComputeOptions
+
+    var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topP: topP, seed: seed) }
 
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        do { _ = try Sampler(sampling) } catch { throw ValidationError("\(error)") }
         let formats = try formats()
         if formats.contains("jsonl") && formats.count > 1 {
             throw ValidationError("--format jsonl prints to stdout and cannot be combined with txt or json")
@@ -86,7 +99,7 @@ struct Caption: ParsableCommand {
             }
             do {
                 let image = try ImageDecoder().decode(contentsOf: input)
-                let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: !noTiling)
+                let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: !noTiling, sampling: sampling)
                 let caption = (result.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let record = CaptionRecord(path: name, caption: caption, prompt: prompt, tokens: result.tokens.count)
                 if jsonLines {
