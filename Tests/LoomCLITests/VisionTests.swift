@@ -123,4 +123,28 @@ import Testing
         let text = try CLIRunner.run(["embed", "--text", "a cat", "--model", Fixtures.url("\(family)/tiny-random").path])
         #expect(text.status != 0 && text.stderr.contains("tokenizer.json"))
     }
+
+    /// Text embeddings of a CLIP folder with CLIP's tokenizer.json pipeline (dump_clip_text.py): for every
+    /// text (case, spacing, punctuation, accents, emoji, empty, longer than the context), transformers' embedding.
+    @Test func embedTextsWithTheCLIPTokenizer() throws {
+        let data = try Data(contentsOf: Fixtures.url("vision-embed/clip_text.json"))
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(root["cases"] as? [[String: Any]])
+        let texts = cases.map { $0["text"] as! String }
+        let result = try CLIRunner.run(["embed", "--json", "--model", Fixtures.url("vision-embed/clip").path] + texts.flatMap { ["--text", $0] })
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == cases.count)
+        var worst: Float = 0
+        for (line, reference) in zip(lines, cases) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["text"] as? String == reference["text"] as? String)
+            let values = try #require(object["embedding"] as? [Double]).map { Float($0) }
+            let expected = try #require(reference["embedding"] as? [Double]).map { Float($0) }
+            let diff = maxAbsDiff(values, expected)
+            worst = max(worst, diff)
+            #expect(diff <= 1e-4, "\(reference["text"]!)")
+        }
+        print("loom embed --text clip maxdiff \(worst) over \(cases.count) texts")
+    }
 }

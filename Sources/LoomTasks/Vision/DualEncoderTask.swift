@@ -18,7 +18,13 @@ public final class DualEncoderTask {
     let siglip: SigLIPModel?
     let imageProcessor: any ImageProcessing
     /// The tokenizer, or why there is none (texts then fail with that reason; images still work).
-    let tokenizer: Result<Tokenizer, any Error>
+    let tokenizer: Result<TextTokenizer, any Error>
+
+    /// CLIP folders carry CLIP's own pipeline (normalizer, "</w>" word ends); others plain byte-level BPE.
+    enum TextTokenizer {
+        case clip(CLIPTextTokenizer)
+        case byteLevel(Tokenizer)
+    }
 
     public init(folder: URL) throws {
         self.folder = folder
@@ -39,7 +45,10 @@ public final class DualEncoderTask {
         imageProcessor = try ImageProcessors.load(folder: folder)
         let tokenizerFile = folder.appendingPathComponent("tokenizer.json")
         if FileManager.default.fileExists(atPath: tokenizerFile.path) {
-            tokenizer = Result { try Tokenizer.load(tokenizerJSON: tokenizerFile) }
+            tokenizer = Result {
+                if let clip = try CLIPTextTokenizer.load(tokenizerJSON: tokenizerFile) { return .clip(clip) }
+                return .byteLevel(try Tokenizer.load(tokenizerJSON: tokenizerFile))
+            }
         } else {
             tokenizer = .failure(EncoderError.missingFile(path: tokenizerFile.path, what: "the model's tokenizer.json to embed texts"))
         }
@@ -58,18 +67,29 @@ public final class DualEncoderTask {
     }
 
     /// The normalized embedding of `text`, tokenized as the model's processor does: CLIP with its start and
-    /// end tokens; SigLIP padded to max_position_embeddings with its pad token (`</s>`), as
-    /// SiglipProcessor's padding="max_length".
+    /// end tokens, cut to max_position_embeddings (CLIPTokenizerFast with truncation=True); SigLIP padded to
+    /// max_position_embeddings with its pad token (`</s>`), as SiglipProcessor's padding="max_length".
     public func textEmbedding(_ text: String) throws -> [Float] {
         let tokenizer = try tokenizer.get()
-        var ids = tokenizer.encode(text, addSpecialTokens: true)
-        if let clip { return try clip.textEmbedding(ids: ids) }
-        let siglip = siglip!
-        let length = siglip.config.textConfig.maxPositionEmbeddings
+        if let clip {
+            let ids: [Int]
+            switch tokenizer {
+            case .clip(let clipTokenizer): ids = clipTokenizer.encode(text, maxLength: clip.config.textConfig.maxPositionEmbeddings)
+            case .byteLevel(let plain): ids = plain.encode(text, addSpecialTokens: true)
+            }
+            return try clip.textEmbedding(ids: ids)
+        }
+        guard case .byteLevel(let plain) = tokenizer else {
+            throw EncoderError.invalidConfig(
+                file: folder.appendingPathComponent("tokenizer.json").path, field: "model",
+                reason: "is a CLIP tokenizer, but config.json describes a SigLIP model; use the tokenizer.json of this model")
+        }
+        var ids = plain.encode(text, addSpecialTokens: true)
+        let length = siglip!.config.textConfig.maxPositionEmbeddings
         if ids.count < length {
-            let pad = tokenizer.padTokenID ?? tokenizer.id(for: "</s>") ?? 1
+            let pad = plain.padTokenID ?? plain.id(for: "</s>") ?? 1
             ids += Array(repeating: pad, count: length - ids.count)
         }
-        return try siglip.textEmbedding(ids: ids)
+        return try siglip!.textEmbedding(ids: ids)
     }
 }
