@@ -7,7 +7,7 @@ import LoomTokenizers
 /// Normalized image and text embeddings from a CLIP or SigLIP folder: `loom embed`. The family comes from
 /// config.json's model_type. Both embeddings of one model live in one space, so cosine similarity
 /// (a dot product) compares images with texts.
-public final class DualEncoderTask {
+public final class DualEncoderTask: Sendable {
     public enum Family: String, Sendable {
         case clip, siglip
     }
@@ -21,7 +21,7 @@ public final class DualEncoderTask {
     let tokenizer: Result<TextTokenizer, any Error>
 
     /// CLIP folders carry CLIP's own pipeline (normalizer, "</w>" word ends); others plain byte-level BPE.
-    enum TextTokenizer {
+    enum TextTokenizer: Sendable {
         case clip(CLIPTextTokenizer)
         case byteLevel(Tokenizer)
     }

@@ -11,7 +11,7 @@ import LoomTokenizers
 /// image-token layout, the image's tiles go through the vision tower and connector, their features replace
 /// the `<image>` token embeddings, the text model runs that prompt once, then decodes token by token.
 /// The model loads once; requests may run one after another on the same task.
-public final class VisionLanguageTask {
+public final class VisionLanguageTask: Sendable {
     public let model: Idefics3Model
     public let processor: Idefics3Processor
     public let folder: URL
