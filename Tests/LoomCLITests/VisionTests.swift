@@ -52,6 +52,25 @@ import Testing
         #expect(result.stdout.split(separator: "\n").count == 1 && result.stdout.contains("hopper.jpg"))
     }
 
+    /// Folders: images found (recursively), other files ignored, captions kept apart under --output-dir.
+    @Test func captionFoldersRecursively() throws {
+        let root = try Fixtures.temporaryDirectory("loom-caption-tree")
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: input.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.sample("images/hopper.jpg"), to: input.appendingPathComponent("sub/hopper.jpg"))
+        try FileManager.default.copyItem(at: Fixtures.sample("images/astronaut.png"), to: input.appendingPathComponent("astronaut.png"))
+        try Data("not an image".utf8).write(to: input.appendingPathComponent("notes.md"))
+        let flat = try CLIRunner.run(["caption", input.path, "--model", idefics3, "--max-tokens", "2", "--output-dir", out.path])
+        #expect(flat.status == 0, "\(flat.stderr)")
+        #expect(flat.stderr.contains("1 captioned"))
+        let deep = try CLIRunner.run(["caption", input.path, "-r", "--model", idefics3, "--max-tokens", "2", "--output-dir", out.path])
+        #expect(deep.status == 0 && deep.stderr.contains("1 captioned, 1 skipped"), "\(deep.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("astronaut.txt").path))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("sub/hopper.txt").path))
+        let badFormat = try CLIRunner.run(["caption", input.path, "--model", idefics3, "--format", "txt,jsonl"])
+        #expect(badFormat.status != 0 && badFormat.stderr.contains("jsonl"))
+    }
+
     @Test func askStreamsTheReferenceAnswer() throws {
         let result = try CLIRunner.run([
             "ask", Fixtures.sample("images/hopper.jpg").path, "What animal is in the picture?", "--model", idefics3, "--max-tokens", "12"])
