@@ -112,7 +112,7 @@ def position_ids_are_identity(side: int) -> bool:
 
 
 def main() -> None:
-    for side in (IMAGE_SIZE // PATCH, 26, 27, 32):  # fixture, Idefics3-8B (364/14), SmolVLM (384/16? 512/16)
+    for side in (IMAGE_SIZE // PATCH, 26, 27, 32):  # fixture, Idefics3-8B (364 / 14), odd, SmolVLM-256M (512 / 16)
         assert position_ids_are_identity(side), f"bucketized positions differ from arange for side {side}"
 
     if FOLDER.exists():
