@@ -50,10 +50,12 @@ struct Index: ParsableCommand {
         let loadStart = Date()
         let text = try models.textEmbedder(model)
         let image = try models.imageEmbedder(imageModel)
+        printErr(String(format: "models loaded in %.1f s (text %@%@)", Date().timeIntervalSince(loadStart), text.embedder.modelID,
+                        image.map { ", image " + $0.embedder.modelID } ?? ""))
+        // Whisper loads at the first audio file that needs transcribing: a re-run over unchanged
+        // files does not pay for it.
         let needsSpeech = files.contains { Modality(fileExtension: $0.pathExtension) == .audio }
-        let speech = needsSpeech ? try models.transcriber(asrModel, threads: threads) : nil
-        printErr(String(format: "models loaded in %.1f s (text %@%@%@)", Date().timeIntervalSince(loadStart), text.embedder.modelID,
-                        image.map { ", image " + $0.embedder.modelID } ?? "", speech.map { ", speech " + $0.embedder.modelID } ?? ""))
+        let speech = needsSpeech ? try models.lazyTranscriber(asrModel, threads: threads) : nil
 
         var folders = ["text": text.folder]
         if let image { folders["image"] = image.folder }
@@ -120,11 +122,43 @@ struct IndexModels {
         return Loaded(embedder: try DualEncoderImageEmbedder(folder: folder, modelID: id), folder: folder.path)
     }
 
+    /// The speech model's id and folder now, the model itself at its first use.
+    func lazyTranscriber(_ option: String?, threads: Int) throws -> Loaded<LazyTranscriber> {
+        let (id, folder) = try locate("asr", option: option, defaultName: "whisper-base")!
+        let lazy = LazyTranscriber(modelID: id) {
+            let start = Date()
+            let loaded = try makeTranscriber(id: id, folder: folder, threads: threads)
+            printErr(String(format: "loaded speech model %@ in %.1f s", id, Date().timeIntervalSince(start)))
+            return loaded
+        }
+        return Loaded(embedder: lazy, folder: folder.path)
+    }
+
     func transcriber(_ option: String?, threads: Int) throws -> Loaded<WhisperSpeechTranscriber> {
         let (id, folder) = try locate("asr", option: option, defaultName: "whisper-base")!
+        return Loaded(embedder: try makeTranscriber(id: id, folder: folder, threads: threads), folder: folder.path)
+    }
+
+    func makeTranscriber(id: String, folder: URL, threads: Int) throws -> WhisperSpeechTranscriber {
         // Silero VAD, when installed, skips silence in audio over 30 s as `loom transcribe` does.
         let vad = try? SileroVAD(contentsOf: try ModelLocator().locate("silero-vad").url)
-        return Loaded(embedder: try WhisperSpeechTranscriber(folder: folder, modelID: id, vad: vad, threads: threads),
-                      folder: folder.path)
+        return try WhisperSpeechTranscriber(folder: folder, modelID: id, vad: vad, threads: threads)
+    }
+}
+
+/// A transcriber that loads its model when first asked to transcribe.
+final class LazyTranscriber: SpeechTranscribing {
+    let modelID: String
+    private let load: () throws -> WhisperSpeechTranscriber
+    private var loaded: WhisperSpeechTranscriber?
+
+    init(modelID: String, load: @escaping () throws -> WhisperSpeechTranscriber) {
+        self.modelID = modelID
+        self.load = load
+    }
+
+    func transcribe(contentsOf url: URL) throws -> (segments: [TimedText], language: String, duration: Double) {
+        if loaded == nil { loaded = try load() }
+        return try loaded!.transcribe(contentsOf: url)
     }
 }

@@ -71,7 +71,9 @@ struct Search: ParsableCommand {
         let modelStart = DispatchTime.now().uptimeNanoseconds
         let text = try models.textEmbedder(model)
         let likeModality = like.flatMap { Modality(fileExtension: URL(fileURLWithPath: $0).pathExtension) }
-        let image = try models.imageEmbedder(imageModel)
+        // The image model only embeds example images: its text tower is not used yet (see
+        // DualEncoderImageEmbedder.embed(text:)), so text queries do not load it.
+        let image = likeModality == .image ? try models.imageEmbedder(imageModel) : nil
         let speech = likeModality == .audio ? try models.transcriber(asrModel, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount) : nil
         let encoder = QueryEncoder(textEmbedder: text.embedder, imageEmbedder: image?.embedder, transcriber: speech?.embedder)
         let modelMilliseconds = milliseconds(since: modelStart)

@@ -190,7 +190,7 @@ public final class IndexBuilder {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
-                throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path.path])
+                throw IndexError.noSuchFile(path: path.relativePath)
             }
             guard isDirectory.boolValue else { files.append(path.standardizedFileURL); continue }
             let options: FileManager.DirectoryEnumerationOptions =

@@ -14,7 +14,7 @@ struct IndexStoreTests {
         let store = try IndexStore(url: url, create: true)
         let (version, appID, tables, journal) = try store.read { db in
             (try Int.fetchOne(db, sql: "PRAGMA user_version")!, try Int32.fetchOne(db, sql: "PRAGMA application_id")!,
-             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' ORDER BY name"),
+             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name"),
              try String.fetchOne(db, sql: "PRAGMA journal_mode")!)
         }
         #expect(version == IndexSchema.version)
