@@ -70,6 +70,9 @@ struct Search: ParsableCommand {
 
         let modelStart = DispatchTime.now().uptimeNanoseconds
         let text = try models.textEmbedder(model)
+        if let indexed = models.settings["text.model"], indexed != text.embedder.modelID {
+            throw IndexError.modelMismatch(path: store.url.path, role: "text", indexed: indexed, requested: text.embedder.modelID)
+        }
         let likeModality = like.flatMap { Modality(fileExtension: URL(fileURLWithPath: $0).pathExtension) }
         // The image model only embeds example images: its text tower is not used yet (see
         // DualEncoderImageEmbedder.embed(text:)), so text queries do not load it.

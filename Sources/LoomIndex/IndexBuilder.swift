@@ -168,14 +168,18 @@ public final class IndexBuilder {
     }
 
     /// Stores caption text for an indexed file (an image, usually) and embeds it, replacing earlier
-    /// captions by the same `captioner`; the caption then finds the item in text searches. Captions
-    /// stay with the item while its bytes are unchanged (also across moves).
+    /// captions by the same `captioner` (an empty caption removes them); the caption then finds the
+    /// item in text searches. The same caption again embeds nothing. Captions stay with the item
+    /// while its bytes are unchanged (also across moves and re-indexing for other models).
     public func setCaption(_ caption: String, forFileAt url: URL, captioner: String) throws {
         let path = url.standardizedFileURL.path
         guard let item = try store.item(path: path) else {
             throw IndexError.notIndexed(path: path, index: store.url.path)
         }
         let text = caption.trimmingCharacters(in: .whitespacesAndNewlines)
+        let stored = try store.segments(itemId: item.id!).filter { $0.kind == .caption && $0.source == captioner }
+        // The same caption again (a re-run of a pipeline): nothing to embed.
+        if stored.map(\.text) == (text.isEmpty ? [] : [text]) { return }
         let vectors = text.isEmpty ? [] : try embedTexts([text])
         let segments = zip([text], vectors).map { text, vector in
             (IndexedSegment(itemId: item.id!, kind: .caption, ordinal: 0, text: text, source: captioner), vector)

@@ -140,22 +140,21 @@ public final class IndexSearcher {
         }
         ranked.sort { $0.score > $1.score }
         var seen = Set<Int64>()
-        var hits: [SearchHit] = []
-        for entry in ranked where hits.count < options.k {
+        var chosen: [(itemId: Int64, segmentId: Int64?, score: Float, model: String)] = []
+        for entry in ranked where chosen.count < options.k {
             let itemId = entry.loaded.itemIds[Int(entry.loaded.groups[entry.row])]
             if options.groupByItem && !seen.insert(itemId).inserted { continue }
-            hits.append(try hit(itemId: itemId, segmentId: entry.loaded.segmentIds[entry.row], score: entry.score, model: entry.model))
+            chosen.append((itemId, entry.loaded.segmentIds[entry.row], entry.score, entry.model))
         }
-        return hits
-    }
-
-    func hit(itemId: Int64, segmentId: Int64?, score: Float, model: String) throws -> SearchHit {
-        try store.read { db in
-            let item = try IndexedItem.fetchOne(db, key: itemId)
-            let segment = try segmentId.flatMap { try IndexedSegment.fetchOne(db, key: $0) }
-            return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: score,
-                             match: segment?.kind.rawValue ?? "image", start: segment?.start, end: segment?.end,
-                             text: segment?.text, model: model)
+        // The results' rows, in one read.
+        return try store.read { db in
+            try chosen.map { entry in
+                let item = try IndexedItem.fetchOne(db, key: entry.itemId)
+                let segment = try entry.segmentId.flatMap { try IndexedSegment.fetchOne(db, key: $0) }
+                return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.score,
+                                 match: segment?.kind.rawValue ?? "image", start: segment?.start, end: segment?.end,
+                                 text: segment?.text, model: entry.model)
+            }
         }
     }
 }

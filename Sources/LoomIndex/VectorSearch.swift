@@ -52,46 +52,56 @@ public struct ExactVectorIndex: VectorSearching {
     public func nearest(to query: [Float], k: Int, groups: [Int32]?, includeGroup: (Int32) -> Bool) -> [ScoredRow] {
         guard k > 0, count > 0 else { return [] }
         let scores = scores(query)
-        var candidates: [ScoredRow] = []
+        var top = TopK(k)
         scores.withUnsafeBufferPointer { s in
-            if let groups {
-                precondition(groups.count == count, "\(groups.count) group numbers for \(count) rows")
-                // Best row per group; group numbers are dense (0..<groupCount).
-                let groupCount = Int(groups.max() ?? -1) + 1
-                var best = [Int32](repeating: -1, count: groupCount)
-                groups.withUnsafeBufferPointer { g in
+            guard let groups else {
+                for row in 0..<count where top.admits(s[row], row) && includeGroup(Int32(row)) { top.insert(ScoredRow(row: row, score: s[row])) }
+                return
+            }
+            precondition(groups.count == count, "\(groups.count) group numbers for \(count) rows")
+            // Best row per group; group numbers are dense (0..<groupCount).
+            let groupCount = Int(groups.max() ?? -1) + 1
+            var best = [Int32](repeating: -1, count: groupCount)
+            groups.withUnsafeBufferPointer { g in
+                best.withUnsafeMutableBufferPointer { b in
                     for row in 0..<count {
                         let group = Int(g[row])
-                        let current = best[group]
-                        if current < 0 || s[row] > s[Int(current)] { best[group] = Int32(row) }
+                        let current = b[group]
+                        if current < 0 || s[row] > s[Int(current)] { b[group] = Int32(row) }
                     }
                 }
-                candidates.reserveCapacity(groupCount)
-                for (group, row) in best.enumerated() where row >= 0 && includeGroup(Int32(group)) {
-                    candidates.append(ScoredRow(row: Int(row), score: s[Int(row)]))
-                }
-            } else {
-                candidates.reserveCapacity(count)
-                for row in 0..<count where includeGroup(Int32(row)) { candidates.append(ScoredRow(row: row, score: s[row])) }
+            }
+            // Filters run only for groups that would enter the top k.
+            for (group, row) in best.enumerated() where row >= 0 {
+                let score = s[Int(row)]
+                if top.admits(score, Int(row)) && includeGroup(Int32(group)) { top.insert(ScoredRow(row: Int(row), score: score)) }
             }
         }
-        return Self.top(k, of: candidates)
+        return top.rows
     }
 
-    /// The k best, best first; ties broken by row for a stable order.
-    static func top(_ k: Int, of candidates: [ScoredRow]) -> [ScoredRow] {
-        func better(_ a: ScoredRow, _ b: ScoredRow) -> Bool { a.score > b.score || (a.score == b.score && a.row < b.row) }
-        guard candidates.count > k else { return candidates.sorted(by: better) }
-        // A bounded selection: keep the k best seen in a sorted buffer; k is small (tens).
-        var kept: [ScoredRow] = []
-        kept.reserveCapacity(k + 1)
-        for candidate in candidates {
-            if kept.count == k, !better(candidate, kept[k - 1]) { continue }
-            var index = kept.count
-            while index > 0 && better(candidate, kept[index - 1]) { index -= 1 }
-            kept.insert(candidate, at: index)
-            if kept.count > k { kept.removeLast() }
+    /// The k best of a stream, best first; ties broken by row for a stable order.
+    struct TopK {
+        let k: Int
+        private(set) var rows: [ScoredRow] = []
+
+        init(_ k: Int) {
+            self.k = k
+            rows.reserveCapacity(k + 1)
         }
-        return kept
+
+        static func better(_ a: ScoredRow, _ b: ScoredRow) -> Bool { a.score > b.score || (a.score == b.score && a.row < b.row) }
+
+        /// Whether a row with this score would be kept (cheap; checked before any filter).
+        func admits(_ score: Float, _ row: Int) -> Bool {
+            rows.count < k || Self.better(ScoredRow(row: row, score: score), rows[k - 1])
+        }
+
+        mutating func insert(_ candidate: ScoredRow) {
+            var index = rows.count
+            while index > 0 && Self.better(candidate, rows[index - 1]) { index -= 1 }
+            rows.insert(candidate, at: index)
+            if rows.count > k { rows.removeLast() }
+        }
     }
 }

@@ -174,6 +174,9 @@ struct IndexBuilderTests {
         let photo = setup.corpus.appendingPathComponent("cat photo.jpg")
         try builder.setCaption("A tabby cat lying on a wooden floor", forFileAt: photo, captioner: "smolvlm")
         try builder.setCaption("A tabby cat sleeping", forFileAt: photo, captioner: "smolvlm")  // replaces
+        let calls = setup.embedder.calls
+        try builder.setCaption("A tabby cat sleeping", forFileAt: photo, captioner: "smolvlm")  // same again
+        #expect(setup.embedder.calls == calls, "an unchanged caption is not embedded again")
         let item = try #require(try setup.store.item(path: photo.path))
         #expect(try setup.store.segments(itemId: item.id!).filter { $0.kind == .caption }.map(\.text) == ["A tabby cat sleeping"])
         #expect(throws: IndexError.notIndexed(path: setup.folder.appendingPathComponent("x.jpg").path, index: setup.store.url.path)) {
