@@ -33,9 +33,6 @@ struct BenchIndex: ParsableCommand {
     @Option(help: "Results per query.")
     var k = 10
 
-    @Flag(help: "Search with QuantizedVectorIndex (int8 scan + exact rescoring) instead of the float32 BLAS scan.")
-    var quantized = false
-
     @Option(name: .customLong("repeat"), help: "Timed indexing runs.")
     var repetitions = 3
 
@@ -105,9 +102,7 @@ struct BenchIndex: ParsableCommand {
         try store.replace(with: batch)
         let storeMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e6
 
-        let searcher = quantized
-            ? IndexSearcher(store: store, makeIndex: { QuantizedVectorIndex(rows: $0, dimension: $1) })
-            : IndexSearcher(store: store)
+        let searcher = IndexSearcher(store: store)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         try searcher.load(model: "bench")
         let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
@@ -124,7 +119,7 @@ struct BenchIndex: ParsableCommand {
         }
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)] }
-        return ["bench": "index-search", "index": quantized ? "int8+rescore" : "float32 sgemv", "vectors": count, "dimension": dimension, "queries": queries, "k": k,
+        return ["bench": "index-search", "vectors": count, "dimension": dimension, "queries": queries, "k": k,
                 "threads": threads, "store_ms": storeMilliseconds, "vector_load_ms": loadMilliseconds,
                 "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": latencies.last!]
     }

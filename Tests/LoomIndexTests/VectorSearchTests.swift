@@ -1,6 +1,5 @@
 import Foundation
 @testable import LoomIndex
-import LoomTestSupport
 import Testing
 
 /// The BLAS scan against a plain loop of dot products, grouping and filtering.
@@ -57,42 +56,5 @@ struct VectorSearchTests {
     @Test func emptyIndexFindsNothing() {
         let index = ExactVectorIndex(rows: [], dimension: 4)
         #expect(index.nearest(to: [1, 0, 0, 0], k: 3, groups: [], includeGroup: { _ in true }).isEmpty)
-    }
-}
-
-/// The int8 scan with exact rescoring returns what the float32 scan returns.
-@Suite("Quantized vector search")
-struct QuantizedVectorSearchTests {
-    func unitRows(_ rows: Int, _ dimension: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        var data = (0..<(rows * dimension)).map { _ -> Float in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-        for r in 0..<rows {
-            let norm = data[(r * dimension)..<((r + 1) * dimension)].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            for i in 0..<dimension { data[r * dimension + i] /= norm }
-        }
-        return data
-    }
-
-    @Test(arguments: [true, false])
-    func sameResultsAsTheExactScan(grouped: Bool) {
-        let (rows, dimension) = (6000, 40)
-        let data = unitRows(rows, dimension, seed: 9)
-        let exact = ExactVectorIndex(rows: data, dimension: dimension)
-        let quantized = QuantizedVectorIndex(rows: data, dimension: dimension)
-        let groups: [Int32]? = grouped ? (0..<rows).map { Int32($0 / 3) } : nil
-        var worst: Float = 0
-        for q in 0..<20 {
-            let query = unitRows(1, dimension, seed: 100 + UInt64(q))
-            let filter: (Int32) -> Bool = { $0 % 5 != 0 }
-            let a = exact.nearest(to: query, k: 10, groups: groups, includeGroup: filter)
-            let b = quantized.nearest(to: query, k: 10, groups: groups, includeGroup: filter)
-            #expect(a.map(\.row) == b.map(\.row))
-            worst = max(worst, maxAbsDiff(a.map(\.score), b.map(\.score)))
-        }
-        print("int8 + rescoring vs float32 scan: same rows, score maxdiff", worst)
-        #expect(worst <= 1e-5)
     }
 }
