@@ -5,5 +5,8 @@ struct Loom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Multimodal batch work on the CPU: captions, questions, transcripts and search.",
-        subcommands: [Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Models.self, Inspect.self, Bench.self])
+        subcommands: [
+            Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self,
+            Models.self, Inspect.self, Bench.self,
+        ])
 }

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+
+/// What kind of media an item is; decides how it is read and embedded.
+public enum Modality: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case image, audio, text
+
+    /// File name extensions read as each modality (lowercase, no dot).
+    public static let extensions: [Modality: Set<String>] = [
+        .image: ["png", "jpg", "jpeg", "jpe", "jfif"],
+        .audio: ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"],
+        .text: ["txt", "md", "markdown", "text", "rst"],
+    ]
+
+    /// The modality of a file by its extension, or nil for files the index does not read.
+    public init?(fileExtension: String) {
+        let ext = fileExtension.lowercased()
+        guard let match = Modality.extensions.first(where: { $0.value.contains(ext) }) else { return nil }
+        self = match.key
+    }
+}
+
+/// Whether an item was read and embedded, or failed (with the error kept for the user).
+public enum ItemStatus: String, Codable, Sendable, DatabaseValueConvertible {
+    case ok, failed
+}
+
+/// Where a segment's text came from.
+public enum SegmentKind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// A timed stretch of an audio transcript.
+    case transcript
+    /// A passage of a text file.
+    case chunk
+    /// A caption written for an image by a captioning model.
+    case caption
+    /// The file name, so every item can be found by it.
+    case filename
+}
+
+/// One file in the index (table `items`).
+public struct IndexedItem: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "items"
+    public var id: Int64?
+    /// Absolute, standardized path.
+    public var path: String
+    /// Lowercase hex SHA-256 of the file's bytes.
+    public var contentHash: String
+    public var modality: Modality
+    public var size: Int64
+    /// Modification time, seconds since 1970.
+    public var mtime: Double
+    /// A JSON object: duration and language for audio, width and height for images, words for text.
+    public var metadata: String
+    public var status: ItemStatus
+    public var error: String?
+    /// The models that made this item's segments and vectors; a change re-indexes the item.
+    public var fingerprint: String
+
+    public init(id: Int64? = nil, path: String, contentHash: String, modality: Modality, size: Int64, mtime: Double,
+                metadata: String = "{}", status: ItemStatus = .ok, error: String? = nil, fingerprint: String) {
+        (self.id, self.path, self.contentHash, self.modality, self.size, self.mtime) = (id, path, contentHash, modality, size, mtime)
+        (self.metadata, self.status, self.error, self.fingerprint) = (metadata, status, error, fingerprint)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var url: URL { URL(fileURLWithPath: path) }
+}
+
+/// A piece of searchable text of an item (table `segments`).
+public struct IndexedSegment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "segments"
+    public var id: Int64?
+    public var itemId: Int64
+    public var kind: SegmentKind
+    /// Order within the item (per kind).
+    public var ordinal: Int
+    /// Seconds into the audio, for transcript segments.
+    public var start: Double?
+    public var end: Double?
+    public var text: String
+    /// The model that wrote the text (ASR or captioning model), when a model did.
+    public var source: String?
+
+    public init(id: Int64? = nil, itemId: Int64 = 0, kind: SegmentKind, ordinal: Int, start: Double? = nil, end: Double? = nil,
+                text: String, source: String? = nil) {
+        (self.id, self.itemId, self.kind, self.ordinal, self.start, self.end) = (id, itemId, kind, ordinal, start, end)
+        (self.text, self.source) = (text, source)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One embedding (table `vectors`): of a segment's text, or of the whole item (an image).
+struct StoredVector: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "vectors"
+    var id: Int64?
+    var itemId: Int64
+    var segmentId: Int64?
+    var model: String
+    var dimension: Int
+    /// `dimension` float32 values, little-endian.
+    var embedding: Data
+
+    init(itemId: Int64, segmentId: Int64?, model: String, vector: [Float]) {
+        self.itemId = itemId
+        self.segmentId = segmentId
+        self.model = model
+        dimension = vector.count
+        embedding = vector.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+}
+
+/// An item's content before it is stored: the item row, its segments with their text embeddings,
+/// and embeddings of the whole item (images).
+public struct ItemContent: Sendable {
+    public var item: IndexedItem
+    public var segments: [(segment: IndexedSegment, vector: [Float]?)]
+    public var itemVectors: [(model: String, vector: [Float])]
+    /// The model id of the segment vectors.
+    public var textModel: String
+
+    public init(item: IndexedItem, segments: [(segment: IndexedSegment, vector: [Float]?)] = [],
+                itemVectors: [(model: String, vector: [Float])] = [], textModel: String) {
+        self.item = item
+        self.segments = segments
+        self.itemVectors = itemVectors
+        self.textModel = textModel
+    }
+}

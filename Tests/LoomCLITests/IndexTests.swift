@@ -1,0 +1,121 @@
+import Foundation
+import LoomTestSupport
+import Testing
+
+/// `loom index` and `loom search` on Samples with MiniLM and whisper-tiny.en.
+@Suite(.serialized) struct IndexCommandTests {
+    static var modelsInstalled: Bool {
+        InstalledModels.file("minilm-l6-v2", "model.safetensors") != nil && InstalledModels.file("whisper-tiny.en", "model.bin") != nil
+    }
+
+    /// A folder with a text file, a speech clip and a second text file, in that (sorted) order.
+    func corpus(_ folder: URL) throws -> URL {
+        let corpus = folder.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try "Tomatoes need full sun and regular watering.".write(to: corpus.appendingPathComponent("a-garden.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: Fixtures.sample("audio/jfk.wav"), to: corpus.appendingPathComponent("b-speech.wav"))
+        try "The diesel engine needs an oil change every ten thousand kilometres.".write(to: corpus.appendingPathComponent("c-engine.md"), atomically: true, encoding: .utf8)
+        return corpus
+    }
+
+    func search(_ query: String, index: URL, in folder: URL) throws -> [[String: Any]] {
+        let result = try CLIRunner.run(["search", query, "--index", index.path, "--json"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let timings = object?["timings"] as? [String: Double]
+        #expect(timings?["model_load_ms"] != nil && timings?["search_ms"] != nil, "model load and search timed apart")
+        return object?["results"] as? [[String: Any]] ?? []
+    }
+
+    @Test func indexSearchRerunAndBadFiles() throws {
+        guard Self.modelsInstalled else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-index")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let corpus = try corpus(folder)
+        let index = folder.appendingPathComponent("media.loom")
+        let arguments = ["index", "corpus", "--asr-model", "whisper-tiny.en", "--threads", "2"]
+        let first = try CLIRunner.run(arguments, in: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("3 added, 0 updated, 0 unchanged, 0 moved, 0 pruned, 0 failed"))
+        #expect(first.stderr.contains("[2/3] corpus/b-speech.wav: added"))
+        #expect(FileManager.default.fileExists(atPath: index.path), "media.loom in the current folder by default")
+
+        let hits = try search("citizens should ask how they can serve their country", index: index, in: folder)
+        #expect((hits.first?["path"] as? String)?.hasSuffix("b-speech.wav") == true)
+        #expect(hits.first?["modality"] as? String == "audio")
+        #expect((hits.first?["start"] as? Double).map { $0 >= 0 } == true && (hits.first?["end"] as? Double).map { $0 <= 11.1 } == true)
+        let text = try CLIRunner.run(["search", "oil for a diesel motor", "--modality", "text", "--k", "1"], in: folder)
+        #expect(text.stdout.hasPrefix(" 1  ") && text.stdout.contains("corpus/c-engine.md"), "\(text.stdout)")
+        #expect(text.stderr.contains("models loaded in") && text.stderr.contains("search"))
+
+        let rerun = try CLIRunner.run(arguments, in: folder)
+        #expect(rerun.stdout.contains("0 added, 0 updated, 3 unchanged"), "\(rerun.stdout)")
+        #expect(!rerun.stderr.contains("loaded speech model"), "nothing to transcribe: Whisper is not loaded")
+
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot audio".utf8).write(to: corpus.appendingPathComponent("d-broken.wav"))
+        try FileManager.default.removeItem(at: corpus.appendingPathComponent("a-garden.txt"))
+        let broken = try CLIRunner.run(arguments + ["--prune"], in: folder)
+        #expect(broken.status == 1, "a failed file makes the exit status non-zero")
+        #expect(broken.stdout.contains("0 added, 0 updated, 2 unchanged, 0 moved, 1 pruned, 1 failed"), "\(broken.stdout)")
+        #expect(broken.stderr.contains("d-broken.wav"))
+    }
+
+    @Test func killedRunResumesToTheSameIndex() throws {
+        guard Self.modelsInstalled else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-index-kill")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try corpus(folder)
+        let arguments = ["index", "corpus", "--asr-model", "whisper-tiny.en", "--threads", "2", "--index"]
+
+        // Killed (SIGKILL, no chance to clean up) while the speech clip is being transcribed.
+        let process = Process()
+        process.executableURL = CLIRunner.executable
+        process.arguments = arguments + ["killed.loom"]
+        process.currentDirectoryURL = folder
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("[1/3]") {
+            let data = err.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "killed before it finished: \(seen)")
+
+        let resumed = try CLIRunner.run(arguments + ["killed.loom"], in: folder)
+        #expect(resumed.stdout.contains("2 added, 0 updated, 1 unchanged"), "\(resumed.stdout)")
+        let fresh = try CLIRunner.run(arguments + ["fresh.loom"], in: folder)
+        #expect(fresh.stdout.contains("3 added"))
+        for query in ["ask what you can do for your country", "watering the garden", "engine oil"] {
+            let a = try search(query, index: folder.appendingPathComponent("killed.loom"), in: folder)
+            let b = try search(query, index: folder.appendingPathComponent("fresh.loom"), in: folder)
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) {
+                #expect(x["path"] as? String == y["path"] as? String && x["score"] as? Double == y["score"] as? Double)
+                #expect(x["start"] as? Double == y["start"] as? Double && x["text"] as? String == y["text"] as? String)
+            }
+        }
+    }
+
+    @Test func clearErrorsForMissingIndexAndBadOptions() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-search")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = try CLIRunner.run(["search", "anything", "--index", "nothing.loom"], in: folder)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("nothing.loom") && missing.stderr.contains("loom index"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("nothing.loom").path))
+        let neither = try CLIRunner.run(["search"], in: folder)
+        #expect(neither.status != 0 && neither.stderr.contains("--like"))
+        let modality = try CLIRunner.run(["search", "x", "--modality", "video"], in: folder)
+        #expect(modality.status != 0 && modality.stderr.contains("unknown modality 'video'"))
+        try Data("not a database at all, just text".utf8).write(to: folder.appendingPathComponent("notes.loom"))
+        let foreign = try CLIRunner.run(["search", "x", "--index", "notes.loom"], in: folder)
+        #expect(foreign.status != 0 && foreign.stderr.contains("not a Loom index"), "\(foreign.stderr)")
+        let noPath = try CLIRunner.run(["index", "no/such/folder"], in: folder)
+        #expect(noPath.status != 0 && noPath.stderr.contains("no/such/folder"), "\(noPath.stderr)")
+    }
+}
