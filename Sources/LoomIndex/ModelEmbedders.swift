@@ -24,64 +24,34 @@ public struct SentenceTextEmbedder: TextEmbedding {
 }
 
 /// A CLIP or SigLIP folder (config.json `model_type`) as the index's image embedder: the folder's
-/// image processor, then the vision tower and projection (normalized).
+/// image processor, then the vision tower and projection (normalized). Text queries reach image vectors
+/// through the same model's text tower when the folder has its tokenizer.
 public struct DualEncoderImageEmbedder: ImageEmbedding {
-    enum Model: Sendable {
-        case clip(CLIPModel)
-        case siglip(SigLIPModel)
-    }
-
     public let modelID: String
-    let model: Model
-    let processor: any ImageProcessing
+    let task: DualEncoderTask
     let decoder = ImageDecoder()
 
     public init(folder: URL, modelID: String) throws {
         self.modelID = modelID
-        let configURL = folder.appendingPathComponent("config.json")
-        let data = try Data(contentsOf: configURL)
-        let type = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
-        let processor: (any ImageProcessing)?
-        switch type {
-        case "clip":
-            let clip = try CLIPModel(folder: folder)
-            (model, processor) = (.clip(clip), clip.imageProcessor)
-        case "siglip":
-            let siglip = try SigLIPModel(folder: folder)
-            (model, processor) = (.siglip(siglip), siglip.imageProcessor)
-        default:
-            throw IndexError.modelUnavailable(
-                path: configURL.path, role: "image",
-                reason: "model_type \(type ?? "(missing)") is not clip or siglip; pass a CLIP or SigLIP folder")
+        do {
+            task = try DualEncoderTask(folder: folder)
+        } catch let error as VisionModelError {
+            throw IndexError.modelUnavailable(path: folder.path, role: "image", reason: error.description)
         }
-        guard let processor else {
-            throw IndexError.modelUnavailable(
-                path: folder.path, role: "image", reason: "the folder has no preprocessor_config.json")
-        }
-        self.processor = processor
     }
 
-    public var dimension: Int {
-        switch model {
-        case .clip(let clip): clip.config.projectionDim
-        case .siglip(let siglip): siglip.config.visionConfig.hiddenSize
-        }
-    }
+    public var dimension: Int { task.dimension }
 
     public func embed(imageAt url: URL) throws -> (vector: [Float], width: Int, height: Int) {
         let image = try decoder.decode(contentsOf: url)
-        let pixels = try processor.process(image).pixelValues
-        let vector = switch model {
-        case .clip(let clip): try clip.imageEmbedding(pixelValues: pixels)
-        case .siglip(let siglip): try siglip.imageEmbedding(pixelValues: pixels)
-        }
-        return (vector, image.width, image.height)
+        return (try task.imageEmbedding(image), image.width, image.height)
     }
 
-    /// Nil: text queries reach images through their file names and captions. The text towers are
-    /// tested on reference token ids, but CLIP's and SigLIP's own tokenizers are not yet reproduced
-    /// and checked in LoomTokenizers, so a text-to-image vector here would be unverified.
-    public func embed(text: String) throws -> [Float]? { nil }
+    /// Nil when the folder has no tokenizer.json: then images are found by file name, caption, or `--like`.
+    public func embed(text: String) throws -> [Float]? {
+        guard task.embedsText else { return nil }
+        return try task.textEmbedding(text)
+    }
 }
 
 /// A Whisper model folder as the index's transcriber: greedy decoding with temperature fallback,

@@ -54,6 +54,12 @@ public final class DualEncoderTask: Sendable {
         }
     }
 
+    /// Whether the folder holds a tokenizer, so texts can be embedded (images always can).
+    public var embedsText: Bool {
+        if case .success = tokenizer { return true }
+        return false
+    }
+
     /// Width of the embeddings.
     public var dimension: Int {
         clip.map { $0.config.projectionDim } ?? siglip!.config.visionConfig.hiddenSize
