@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where something was written: a pipeline file position, or a command-line override.
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct PipelineLocation: Sendable, Equatable, CustomStringConvertible {
     public let file: String
     /// 1-based; 0 when the value came from the command line (`--set`).
     public let line: Int
@@ -24,10 +24,10 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public let kind: Kind
-    public let location: SourceLocation?
+    public let location: PipelineLocation?
     public let message: String
 
-    public init(_ kind: Kind, at location: SourceLocation?, _ message: String) {
+    public init(_ kind: Kind, at location: PipelineLocation?, _ message: String) {
         self.kind = kind
         self.location = location
         self.message = message

@@ -19,7 +19,7 @@ public struct PipelineOverrides: Sendable {
         var errors: [PipelineError] = []
         if let input {
             // One input: the given folder, read with the first input's filters.
-            let location = SourceLocation(file: "--input \(input.path)", line: 0, column: 0)
+            let location = PipelineLocation(file: "--input \(input.path)", line: 0, column: 0)
             var first = spec.inputs.first ?? InputSpec(path: input, include: [], exclude: [], recursive: true,
                                                        media: Set(MediaKind.allCases), location: location)
             first.path = input.standardizedFileURL
@@ -28,7 +28,7 @@ public struct PipelineOverrides: Sendable {
         }
         if let output { spec.outputs.folder = output.standardizedFileURL }
         for setting in settings {
-            let location = SourceLocation(file: "--set \(setting)", line: 0, column: 0)
+            let location = PipelineLocation(file: "--set \(setting)", line: 0, column: 0)
             guard let equals = setting.firstIndex(of: "="), let dot = setting[..<equals].firstIndex(of: ".") else {
                 errors.append(PipelineError(.syntax, at: location, "expected STEP.PARAMETER=VALUE or models.NAME=MODEL"))
                 continue

@@ -46,20 +46,20 @@ public struct PipelineParser {
         return url.path.hasPrefix(cwd) ? String(url.path.dropFirst(cwd.count)) : url.path
     }
 
-    func at(_ node: Node?) -> SourceLocation {
+    func at(_ node: Node?) -> PipelineLocation {
         let mark = node?.mark
-        return SourceLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        return PipelineLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
     func syntaxError(_ error: YamlError) -> PipelineError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return PipelineError(.syntax, at: SourceLocation(file: path, line: mark.line, column: mark.column), "YAML: \(problem)")
+            return PipelineError(.syntax, at: PipelineLocation(file: path, line: mark.line, column: mark.column), "YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return PipelineError(.syntax, at: SourceLocation(file: path, line: context.mark.line, column: context.mark.column),
+            return PipelineError(.syntax, at: PipelineLocation(file: path, line: context.mark.line, column: context.mark.column),
                                  "duplicate key \(duplicates.joined(separator: ", ")): each key may appear once")
         default:
-            return PipelineError(.syntax, at: SourceLocation(file: path, line: 1, column: 1), "YAML: \(error)")
+            return PipelineError(.syntax, at: PipelineLocation(file: path, line: 1, column: 1), "YAML: \(error)")
         }
     }
 

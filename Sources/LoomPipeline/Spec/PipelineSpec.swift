@@ -30,7 +30,7 @@ public struct PipelineSpec: Sendable {
     /// Items processed at once (each model still runs one call at a time; the others decode).
     public var concurrency: Int
     public var onError: ErrorPolicy
-    public var location: SourceLocation
+    public var location: PipelineLocation
 
     public func model(named name: String) -> ModelSpec? { models.first { $0.name == name } }
 }
@@ -43,7 +43,7 @@ public struct InputSpec: Sendable {
     public var exclude: [String]
     public var recursive: Bool
     public var media: Set<MediaKind>
-    public var location: SourceLocation
+    public var location: PipelineLocation
 }
 
 /// A model named once and shared by every step that names it.
@@ -51,19 +51,19 @@ public struct ModelSpec: Sendable {
     public var name: String
     /// A catalog name (`loom models list`) or a path.
     public var source: String
-    public var location: SourceLocation
+    public var location: PipelineLocation
 }
 
 public struct StepSpec: Sendable {
     public var id: String
     public var uses: String
-    public var usesLocation: SourceLocation
-    public var needs: [(id: String, location: SourceLocation)]
+    public var usesLocation: PipelineLocation
+    public var needs: [(id: String, location: PipelineLocation)]
     /// `with:` entries in file order (and `model:` written at the step level).
-    public var with: [(name: String, value: RawValue, location: SourceLocation)]
+    public var with: [(name: String, value: RawValue, location: PipelineLocation)]
     /// When its model is not available, skip the step (and report it) instead of refusing to run.
     public var optional: Bool
-    public var location: SourceLocation
+    public var location: PipelineLocation
 }
 
 public struct OutputSpec: Sendable {
@@ -79,7 +79,7 @@ public struct OutputSpec: Sendable {
     /// The JSONL manifest's file name (in the output folder, or the first input folder); nil: none.
     public var manifest: String?
     public var naming: Naming
-    public var location: SourceLocation
+    public var location: PipelineLocation
 }
 
 public enum ErrorPolicy: String, Sendable, CaseIterable {

@@ -113,7 +113,8 @@ public enum PipelineValidator {
                 let hint = type.accepts.contains(.media) ? "a decode step" : "a step giving " + type.accepts.map(\.rawValue).sorted().joined(separator: " or ")
                 errors.append(PipelineError(.missingKey, at: step.location, "step '\(step.id)' (\(step.uses)) has no needs; add `needs: [...]` naming \(hint)"))
             }
-            if type.accepts.isEmpty { media = inputMedia }
+            // A step with no needs is either decode or already reported; either way it sees the inputs.
+            if step.needs.isEmpty { media = inputMedia }
             if let own = type.mediaKinds { media.formIntersection(own) }
             if media.isEmpty && !step.needs.isEmpty {
                 errors.append(PipelineError(.incompatibleInput, at: step.location,

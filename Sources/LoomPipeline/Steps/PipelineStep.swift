@@ -143,5 +143,6 @@ public struct StepFailure: Error, Sendable, CustomStringConvertible {
 /// A step's work needs a model or engine that is not there.
 public struct UnavailableError: Error, Sendable, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
