@@ -44,7 +44,7 @@ public final class RunProgress: @unchecked Sendable {
             failed += 1
             line = "error: \(failure)"
         } else if !isTerminal {
-            let work = outcome.computed.isEmpty ? "cached" : outcome.computed.joined(separator: ", ") + String(format: " (%.1f s)", seconds)
+            let work = outcome.computed.isEmpty ? "done (cached or nothing to run)" : outcome.computed.joined(separator: ", ") + String(format: " (%.1f s)", seconds)
             line = "[\(finished)/\(total)] \(name): \(work)"
         }
         if isTerminal {

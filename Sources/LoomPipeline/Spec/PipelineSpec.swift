@@ -44,6 +44,16 @@ public struct InputSpec: Sendable {
     public var recursive: Bool
     public var media: Set<MediaKind>
     public var location: PipelineLocation
+
+    public init(path: URL, include: [String] = [], exclude: [String] = [], recursive: Bool = true,
+                media: Set<MediaKind> = Set(MediaKind.allCases), location: PipelineLocation) {
+        self.path = path
+        self.include = include
+        self.exclude = exclude
+        self.recursive = recursive
+        self.media = media
+        self.location = location
+    }
 }
 
 /// A model named once and shared by every step that names it.
