@@ -58,8 +58,8 @@ struct Run: ParsableCommand {
     func report(_ summary: RunSummary, progress: RunProgress) {
         let runs = summary.stepRuns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         var lines = [
-            String(format: "%d items: %d ok (%d from cache), %d failed%@ in %.1f s", summary.total, summary.succeeded,
-                   summary.fromCache, summary.failed, summary.notStarted > 0 ? ", \(summary.notStarted) not started (on_error: stop)" : "",
+            String(format: "%d items: %d ok (%d with nothing left to run), %d failed%@ in %.1f s", summary.total, summary.succeeded,
+                   summary.withoutWork, summary.failed, summary.notStarted > 0 ? ", \(summary.notStarted) not started (on_error: stop)" : "",
                    summary.seconds),
             "steps run: " + (runs.isEmpty ? "none" : runs.joined(separator: ", "))
                 + "; models loaded: " + (summary.modelsLoaded.isEmpty ? "none" : summary.modelsLoaded.joined(separator: ", ")),

@@ -83,7 +83,7 @@ import Testing
         let second = try run(file, engine: engine)
         #expect(engine.calls == 2)
         #expect(second.summary.stepRuns.isEmpty && second.summary.modelsLoaded.isEmpty)
-        #expect(second.summary.fromCache == 3 && second.summary.failed == 1)
+        #expect(second.summary.withoutWork == 3 && second.summary.failed == 1)
         #expect(tree(out) == before)
 
         // A changed parameter is new work; a deleted output is written again from the cache.

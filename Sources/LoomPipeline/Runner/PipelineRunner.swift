@@ -5,8 +5,8 @@ import LoomModelStore
 public struct RunSummary: Sendable {
     public var total = 0
     public var succeeded = 0
-    /// Items for which no step had to run (every result came from the cache).
-    public var fromCache = 0
+    /// Items for which no step had to run (results cached, or nothing applies to them).
+    public var withoutWork = 0
     public var failed = 0
     /// Items never started because `on_error: stop` ended the run.
     public var notStarted = 0
@@ -153,7 +153,7 @@ public final class PipelineRunner: @unchecked Sendable {
 private final class RunState: @unchecked Sendable {
     private let lock = NSLock()
     private var isStopped = false
-    private var succeeded = 0, fromCache = 0, failed = 0, notStarted = 0, computedItems = 0
+    private var succeeded = 0, withoutWork = 0, failed = 0, notStarted = 0, computedItems = 0
     private var stepRuns: [String: Int] = [:]
 
     var stopped: Bool { lock.lock(); defer { lock.unlock() }; return isStopped }
@@ -165,7 +165,7 @@ private final class RunState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if outcome.failure != nil { failed += 1 } else { succeeded += 1 }
-        if outcome.computed.isEmpty && outcome.failure == nil { fromCache += 1 }
+        if outcome.computed.isEmpty && outcome.failure == nil { withoutWork += 1 }
         if !outcome.computed.isEmpty { computedItems += 1 }
         for step in outcome.computed { stepRuns[step, default: 0] += 1 }
         return computedItems
@@ -175,7 +175,7 @@ private final class RunState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         summary.succeeded = succeeded
-        summary.fromCache = fromCache
+        summary.withoutWork = withoutWork
         summary.failed = failed
         summary.notStarted = notStarted
         summary.stepRuns = stepRuns

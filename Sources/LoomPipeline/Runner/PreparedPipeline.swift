@@ -45,7 +45,9 @@ public struct PreparedPipeline: Sendable {
                 switch located[model.name]! {
                 case .success(let found): resolved[parameter] = found
                 case .failure(let error):
-                    reason = reason ?? "model '\(model.name)' (\(model.source)) is not available: \(error)"
+                    let noun = [CaptionStep.kind, AskStep.kind].contains(step.spec.uses) ? "vision model" : "model"
+                    reason = reason ?? "\(noun) '\(model.name)' (\(model.source)) is not available: \(error) "
+                        + "(give one with --set models.\(model.name)=PATH)"
                     if !step.spec.optional {
                         errors.append(PipelineError(.missingModel, at: model.location, "model '\(model.name)': \(error)"))
                     }
