@@ -40,10 +40,11 @@ struct Run: ParsableCommand {
             let spec = try overrides.apply(to: try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline)))
             let plan = try PipelineValidator.validate(spec)
             let pool = ModelPool { name, seconds in progress.note(String(format: "loaded model %@ in %.1f s", name, seconds)) }
-            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool)
+            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool, strict: !dryRun)
             let runner = PipelineRunner(prepared, progress: progress, options: Self.testOptions())
             if dryRun {
                 print(prepared.describe(fileCount: try runner.scan()))
+                if !prepared.problems.isEmpty { throw PipelineErrors(prepared.problems) }
                 return
             }
             let summary = try runner.run()

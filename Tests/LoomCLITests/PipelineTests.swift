@@ -112,5 +112,13 @@ import Testing
         #expect(bad.stderr.contains("bad.yaml:4:11: step 'a': unknown step kind 'transcode'"), "\(bad.stderr)")
         let override = try CLIRunner.run(["run", "Pipelines/transcribe-folder.yaml", "--set", "transcribe.beam=0", "--dry-run"])
         #expect(override.status == 1 && override.stderr.contains("--set transcribe.beam=0: step 'transcribe': beam: 0 is outside 1...16"))
+
+        // Missing models and engines: the dry run still prints the plan, then the located problem.
+        let caption = try CLIRunner.run(["run", "Pipelines/caption-folder.yaml", "--dry-run"])
+        #expect(caption.status == 1 && caption.stdout.contains("2. caption   caption <- decode  [image]"), "\(caption.stdout)")
+        #expect(caption.stderr.contains("Pipelines/caption-folder.yaml:9:11: model 'vision': unknown model 'smolvlm-256m-instruct'"), "\(caption.stderr)")
+        let index = try CLIRunner.run(["run", "Pipelines/index-media.yaml"])
+        #expect(index.status == 1 && index.stderr.contains("Pipelines/index-media.yaml:33:11: step 'index': the search index is not available"))
+        #expect(!index.stderr.contains("items:"), "nothing ran")
     }
 }

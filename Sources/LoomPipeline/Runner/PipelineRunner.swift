@@ -82,22 +82,21 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         let processor = ItemProcessor(pipeline: pipeline, cache: StepCache(folder: layout.cacheFolder))
         let concurrency = pipeline.plan.spec.concurrency
-        let queue = BoundedQueue<(Int, Result<PipelineItem, StepFailure>)>(capacity: concurrency * 2)
+        let queue = BoundedQueue<(Int, FoundFile, Result<String, StepFailure>)>(capacity: concurrency * 2)
         let state = RunState()
         let stopOnError = pipeline.plan.spec.onError == .stop
 
         let producer = Thread { [walker] in
             for (index, file) in walker.enumerated() {
                 if state.stopped { break }
-                let item: Result<PipelineItem, StepFailure>
+                let hash: Result<String, StepFailure>
                 do {
-                    let hash = try SHA256.hex(ofFile: file.url)
-                    item = .success(PipelineItem(url: file.url, root: file.root, relativePath: file.relativePath, kind: file.kind, contentHash: hash))
+                    hash = .success(try SHA256.hex(ofFile: file.url))
                 } catch {
-                    item = .failure(StepFailure(item: PipelineParser.displayPath(file.url), step: "read",
+                    hash = .failure(StepFailure(item: PipelineParser.displayPath(file.url), step: "read",
                                                 message: "cannot read the file: \(error.localizedDescription)"))
                 }
-                queue.push((index, item))
+                queue.push((index, file, hash))
             }
             queue.close()
         }
@@ -107,15 +106,17 @@ public final class PipelineRunner: @unchecked Sendable {
             workers.enter()
             let worker = Thread { [progress, options] in
                 defer { workers.leave() }
-                while let (index, next) = queue.pop() {
+                while let (index, file, hash) = queue.pop() {
                     if state.stopped { manifest?.skip(index); state.count(notStarted: 1); continue }
                     let itemStart = Date()
                     var outcome: ItemOutcome
-                    switch next {
-                    case .success(let item): outcome = processor.process(item)
+                    switch hash {
+                    case .success(let contentHash):
+                        outcome = processor.process(PipelineItem(url: file.url, root: file.root, relativePath: file.relativePath,
+                                                                 kind: file.kind, contentHash: contentHash))
                     case .failure(let failure):
-                        outcome = ItemOutcome(item: PipelineItem(url: URL(fileURLWithPath: failure.item), root: layout.base,
-                                                                 relativePath: failure.item, kind: .image, contentHash: ""))
+                        outcome = ItemOutcome(item: PipelineItem(url: file.url, root: file.root, relativePath: file.relativePath,
+                                                                 kind: file.kind, contentHash: ""))
                         outcome.failure = failure
                     }
                     manifest?.add(index, outcome)

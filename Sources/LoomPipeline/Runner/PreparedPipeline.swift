@@ -19,10 +19,13 @@ public struct PreparedPipeline: Sendable {
     public let layout: OutputLayout
     public let steps: [Step]
     public let pool: ModelPool
+    /// What non-optional steps lack (only when not `strict`; a strict preparation throws them).
+    public let problems: [PipelineError]
 
-    /// Finds models and checks engines; throws located errors for what a non-optional step lacks.
+    /// Finds models and checks engines. What a non-optional step lacks is a located error: thrown
+    /// when `strict`, else kept in `problems` (a dry run prints the plan and then them).
     public init(_ plan: PipelinePlan, engines: PipelineEngines, pool: ModelPool = ModelPool(),
-                locator: ModelLocator = ModelLocator()) throws {
+                locator: ModelLocator = ModelLocator(), strict: Bool = true) throws {
         self.plan = plan
         self.pool = pool
         let spec = plan.spec
@@ -73,7 +76,8 @@ public struct PreparedPipeline: Sendable {
                               modelIdentities: resolved.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.identity)" },
                               dependents: plan.steps.filter { $0.needs.contains(step.id) }.map(\.id)))
         }
-        if !errors.isEmpty { throw PipelineErrors(errors) }
+        if strict && !errors.isEmpty { throw PipelineErrors(errors) }
+        problems = errors
         steps = built
     }
 

@@ -10,7 +10,6 @@ public final class RunProgress: @unchecked Sendable {
     private var finished = 0
     private var computed = 0
     private var failed = 0
-    private var computeSeconds = 0.0
     private let write: @Sendable (String) -> Void
 
     public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1,
@@ -37,7 +36,7 @@ public final class RunProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         finished += 1
-        if !outcome.computed.isEmpty { computed += 1; computeSeconds += seconds }
+        if !outcome.computed.isEmpty { computed += 1 }
         let name = outcome.item.displayPath
         var line: String?
         if let failure = outcome.failure {
@@ -55,11 +54,10 @@ public final class RunProgress: @unchecked Sendable {
         }
     }
 
-    /// Remaining time from the pace of items that did work (cached ones cost next to nothing).
+    /// Remaining time at the pace so far (cached items are quick, so early estimates run high).
     private var eta: String {
-        guard computed > 0, total > finished else { return "--:--" }
-        let workers = max(1.0, Date().timeIntervalSince(started) > 0 ? computeSeconds / Date().timeIntervalSince(started) : 1)
-        let seconds = Int((computeSeconds / Double(computed)) * Double(total - finished) / workers)
+        guard finished > 0, total > finished else { return "--:--" }
+        let seconds = Int(Date().timeIntervalSince(started) / Double(finished) * Double(total - finished))
         return String(format: "%d:%02d", seconds / 60, seconds % 60)
     }
 
