@@ -154,6 +154,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: optional.folder.appendingPathComponent("out/coffee.caption.txt").path))
     }
 
+    @Test func terminalProgressRedrawsABarWithCountsAndETA() throws {
+        let file = try captionFolder()
+        defer { file.remove() }
+        var engines = PipelineEngines()
+        let engine = FakeVisionEngine()
+        engines.vision = { @Sendable _ in engine }
+        let prepared = try PreparedPipeline(try file.plan(PipelineOverrides(input: file.folder.appendingPathComponent("media"))), engines: engines)
+        let log = LogLines()
+        _ = try PipelineRunner(prepared, progress: RunProgress(isTerminal: true, write: log.append)).run()
+        #expect(log.text.contains("\r[########################] 4/4"), "\(log.text)")
+        #expect(log.text.contains("failed  ETA"))
+        #expect(log.text.contains("\r\u{1B}[Kerror: decode: "), "errors go on their own line above the bar")
+        #expect(!log.text.contains("[1/4]"), "no per-item log lines on a terminal")
+    }
+
     @Test func walkerIsOrderedSkipsHiddenAndOutputFoldersAndFilters() throws {
         let root = try Fixtures.temporaryDirectory("loom-walk")
         defer { try? FileManager.default.removeItem(at: root) }
