@@ -6,7 +6,7 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "Multimodal batch work on the CPU: captions, questions, transcripts and search.",
         subcommands: [
-            Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self,
+            Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self, Run.self,
             Models.self, Inspect.self, Bench.self,
         ])
 }

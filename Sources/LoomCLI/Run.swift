@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LoomPipeline
+
+/// `loom run`: a pipeline file over its inputs (Sources/LoomPipeline).
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline file (decode, caption, ask, transcribe, embed, index, write) over folders.",
+        discussion: """
+            The file is checked completely before anything runs; problems are reported as \
+            FILE:LINE:COLUMN. Finished work is kept in .loom-cache/ in the output folder, so a re-run \
+            (also after a crash or kill) only does what is left. A file that fails is reported and the \
+            others go on (on_error: skip), and the exit status is non-zero when any failed.
+            """)
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Option(help: "Read this folder instead of the file's inputs (keeping the first input's filters).")
+    var input: String?
+
+    @Option(help: "Write results under this folder instead of the file's outputs.folder.")
+    var output: String?
+
+    @Option(name: .customLong("set"), help: "Override a parameter: STEP.PARAM=VALUE, or models.NAME=MODEL (repeatable).")
+    var settings: [String] = []
+
+    @Flag(help: "Check the file and print the plan; run nothing.")
+    var dryRun = false
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        let progress = RunProgress()
+        do {
+            let overrides = PipelineOverrides(
+                input: input.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                output: output.map { URL(fileURLWithPath: $0, isDirectory: true) }, settings: settings)
+            let spec = try overrides.apply(to: try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline)))
+            let plan = try PipelineValidator.validate(spec)
+            let pool = ModelPool { name, seconds in progress.note(String(format: "loaded model %@ in %.1f s", name, seconds)) }
+            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool, strict: !dryRun)
+            let runner = PipelineRunner(prepared, progress: progress, options: Self.testOptions())
+            if dryRun {
+                print(prepared.describe(fileCount: try runner.scan()))
+                if !prepared.problems.isEmpty { throw PipelineErrors(prepared.problems) }
+                return
+            }
+            let summary = try runner.run()
+            report(summary, progress: progress)
+            if summary.failed > 0 || summary.notStarted > 0 { throw ExitCode.failure }
+        } catch let errors as PipelineErrors {
+            printErr(errors.description)
+            throw ExitCode.failure
+        }
+    }
+
+    func report(_ summary: RunSummary, progress: RunProgress) {
+        let runs = summary.stepRuns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        var lines = [
+            String(format: "%d items: %d ok (%d with nothing left to run), %d failed%@ in %.1f s", summary.total, summary.succeeded,
+                   summary.withoutWork, summary.failed, summary.notStarted > 0 ? ", \(summary.notStarted) not started (on_error: stop)" : "",
+                   summary.seconds),
+            "steps run: " + (runs.isEmpty ? "none" : runs.joined(separator: ", "))
+                + "; models loaded: " + (summary.modelsLoaded.isEmpty ? "none" : summary.modelsLoaded.joined(separator: ", ")),
+        ]
+        for (step, reason) in summary.unavailable { lines.append("skipped step '\(step)': \(reason)") }
+        if let manifest = summary.manifest { lines.append("manifest: \(MediaFiles.displayPath(manifest))") }
+        printErr(lines.joined(separator: "\n"))
+    }
+
+    /// LOOM_PIPELINE_KILL_AFTER=N: a test hook that kills the run (SIGKILL) after N items did work.
+    static func testOptions() -> RunOptions {
+        RunOptions(killAfterComputedItems: ProcessInfo.processInfo.environment["LOOM_PIPELINE_KILL_AFTER"].flatMap { Int($0) })
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// `uses: index`: puts each item's transcripts, captions, answers and embeddings into one search
+/// index file (LoomIndex, issue #6) through an `IndexSink`, opened once per run.
+public struct IndexStep: PipelineStep {
+    public static let kind = "index"
+    public static let summary = "add transcripts, captions and embeddings to a search index file"
+    public static let parameters = [
+        ParameterSpec("file", .string, default: .string("index.sqlite"), help: "the index file, in the output folder"),
+    ]
+    public static let accepts: Set<ArtifactKind> = [.transcript, .text, .embeddings]
+    public static let produces = ArtifactKind.indexed
+    public static let mediaKinds: Set<MediaKind>? = nil
+
+    public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] {
+        let file = parameters["file"]?.string ?? ""
+        return file.isEmpty || file.contains("/") ? [("file", "file: a file name, created in the output folder")] : []
+    }
+
+    public static func unavailableReason(_ setup: StepSetup) -> String? {
+        setup.engines.index == nil
+            ? "the search index is not available: this build of Loom has no index engine (LoomIndex, issue #6)" : nil
+    }
+
+    let sink: LazySink
+    let sourceSteps: [String: String]
+    let embeddingModel: String?
+
+    public init(_ setup: StepSetup) throws {
+        let file = setup.layout.stateFolder.appendingPathComponent(setup.parameters["file"]?.string ?? "index.sqlite")
+        sourceSteps = setup.sourceSteps
+        let embedSteps = setup.sourceSteps.filter { $0.value == EmbedStep.kind }.keys.sorted()
+        embeddingModel = embedSteps.first.flatMap { setup.upstreamModels[$0] }
+        let (opener, model) = (setup.engines.index, embeddingModel)
+        sink = LazySink {
+            guard let opener else { throw UnavailableError(message: "the search index is not available in this build") }
+            return try opener(file, model)
+        }
+    }
+
+    public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
+        var record = IndexRecord(path: item.url.path, mediaKind: item.kind, contentHash: item.contentHash,
+                                 texts: [], embeddings: [], embeddingModel: embeddingModel)
+        for input in inputs {
+            switch input.artifact {
+            case .transcript(let transcript):
+                record.texts.append(IndexText(source: input.step, kind: .transcript, text: transcript.text,
+                                              segments: transcript.segments.map { ($0.start, $0.end, $0.text) }))
+            case .text(let text):
+                let kind: IndexText.Kind = sourceSteps[input.step] == AskStep.kind ? .answer : .caption
+                record.texts.append(IndexText(source: input.step, kind: kind, text: text, segments: []))
+            case .embeddings(let vectors):
+                record.embeddings += vectors
+            default:
+                break
+            }
+        }
+        guard !record.texts.isEmpty || !record.embeddings.isEmpty else { return nil }
+        return .indexed(try sink.get().upsert(record))
+    }
+
+    public func finish() throws { try sink.ifOpened { try $0.finish() } }
+}
+
+/// The index, opened on first use so a run with nothing to add does not touch it.
+final class LazySink: @unchecked Sendable {
+    private let lock = NSLock()
+    private let open: () throws -> any IndexSink
+    private var sink: (any IndexSink)?
+
+    init(_ open: @escaping () throws -> any IndexSink) { self.open = open }
+
+    func get() throws -> any IndexSink {
+        lock.lock()
+        defer { lock.unlock() }
+        if let sink { return sink }
+        let opened = try open()
+        sink = opened
+        return opened
+    }
+
+    func ifOpened(_ body: (any IndexSink) throws -> Void) throws {
+        lock.lock()
+        let current = sink
+        lock.unlock()
+        if let current { try body(current) }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LoomMedia
+
+/// The vision-language model behind caption and ask, or why there is none.
+enum VisionModel {
+    static func unavailableReason(_ setup: StepSetup) -> String? {
+        let model = setup.models["model"]
+        let name = model.map { "'\($0.spec.name)' (\($0.spec.source))" } ?? "?"
+        guard setup.engines.vision != nil else {
+            return "vision model \(name) is not available: this build of Loom has no vision-language engine "
+                + "(SmolVLM, issue #5); images are not captioned or asked about"
+        }
+        return nil
+    }
+
+    static func engine(_ setup: ResolvedModel, _ pool: ModelPool, _ engines: PipelineEngines) throws -> any VisionLanguageEngine {
+        guard let load = engines.vision else {
+            throw UnavailableError(message: "vision model '\(setup.spec.name)' is not available: no vision-language engine in this build")
+        }
+        return try pool.shared(setup, as: (any VisionLanguageEngine).self) { try load($0) }
+    }
+
+    static func image(_ inputs: [StepInput]) -> RGBImage? {
+        inputs.lazy.compactMap { input -> RGBImage? in
+            if case .media(.image(let image)) = input.artifact { return image }
+            return nil
+        }.first
+    }
+}
+
+/// `uses: caption`: one sentence about each image.
+public struct CaptionStep: PipelineStep {
+    public static let kind = "caption"
+    public static let summary = "image captions with a vision-language model (SmolVLM)"
+    public static let parameters = [
+        ParameterSpec("model", .model, required: true, help: "a vision-language model under models:"),
+        ParameterSpec("prompt", .string, default: .string("Describe this image in one sentence."), help: "the instruction given with the image"),
+        ParameterSpec("max_tokens", .integer(1...1024), default: .integer(64), help: "longest caption, in tokens"),
+    ]
+    public static let accepts: Set<ArtifactKind> = [.media]
+    public static let produces = ArtifactKind.text
+    public static let mediaKinds: Set<MediaKind>? = [.image]
+
+    public static func unavailableReason(_ setup: StepSetup) -> String? { VisionModel.unavailableReason(setup) }
+
+    let model: ResolvedModel
+    let pool: ModelPool
+    let engines: PipelineEngines
+    let prompt: String
+    let maxTokens: Int
+
+    public init(_ setup: StepSetup) throws {
+        model = setup.models["model"]!
+        pool = setup.pool
+        engines = setup.engines
+        prompt = setup.parameters["prompt"]?.string ?? ""
+        maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
+    }
+
+    public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
+        guard let image = VisionModel.image(inputs) else { return nil }
+        let engine = try VisionModel.engine(model, pool, engines)
+        return .text(try engine.caption(image, prompt: prompt, maxTokens: maxTokens))
+    }
+}
+
+/// `uses: ask`: the answer to one question about each image.
+public struct AskStep: PipelineStep {
+    public static let kind = "ask"
+    public static let summary = "visual question answering with a vision-language model (SmolVLM)"
+    public static let parameters = [
+        ParameterSpec("model", .model, required: true, help: "a vision-language model under models:"),
+        ParameterSpec("question", .string, required: true, help: "the question asked about every image"),
+        ParameterSpec("max_tokens", .integer(1...1024), default: .integer(64), help: "longest answer, in tokens"),
+    ]
+    public static let accepts: Set<ArtifactKind> = [.media]
+    public static let produces = ArtifactKind.text
+    public static let mediaKinds: Set<MediaKind>? = [.image]
+
+    public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] {
+        parameters["question"]?.string?.trimmingCharacters(in: .whitespaces).isEmpty == true
+            ? [("question", "question: give the question to ask about each image")] : []
+    }
+
+    public static func unavailableReason(_ setup: StepSetup) -> String? { VisionModel.unavailableReason(setup) }
+
+    let model: ResolvedModel
+    let pool: ModelPool
+    let engines: PipelineEngines
+    let question: String
+    let maxTokens: Int
+
+    public init(_ setup: StepSetup) throws {
+        model = setup.models["model"]!
+        pool = setup.pool
+        engines = setup.engines
+        question = setup.parameters["question"]?.string ?? ""
+        maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
+    }
+
+    public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
+        guard let image = VisionModel.image(inputs) else { return nil }
+        let engine = try VisionModel.engine(model, pool, engines)
+        return .text(try engine.answer(question, about: image, maxTokens: maxTokens))
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import LoomTestSupport
+import Testing
+
+/// `loom run` on the shipped pipelines with real models (whisper-tiny.en for speed), including a run
+/// killed with SIGKILL halfway and resumed.
+@Suite(.serialized) struct PipelineTests {
+    static let fast = ["--set", "models.asr=whisper-tiny.en", "--set", "transcribe.beam=1"]
+
+    /// A folder of three clips and one broken file.
+    func clips() throws -> URL {
+        let folder = try Fixtures.temporaryDirectory("loom-run-in")
+        for name in ["arctic_a0007.wav", "arctic_a0007_8k.wav", "jfk.wav"] {
+            try FileManager.default.copyItem(at: Fixtures.sample("audio/\(name)"), to: folder.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: Fixtures.url("audio/random_bytes.wav"), to: folder.appendingPathComponent("broken.wav"))
+        return folder
+    }
+
+    /// Every file under `folder` (relative path -> bytes), the cache left out.
+    func outputs(_ folder: URL) -> [String: Data] {
+        var files: [String: Data] = [:]
+        for case let url as URL in FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)! {
+            let relative = String(url.standardizedFileURL.path.dropFirst(folder.standardizedFileURL.path.count + 1))
+            if relative.hasPrefix(".loom-cache") || url.hasDirectoryPath { continue }
+            files[relative] = try? Data(contentsOf: url)
+        }
+        return files
+    }
+
+    func cacheRecords(_ folder: URL) -> Int {
+        let cache = folder.appendingPathComponent(".loom-cache")
+        return (FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".json") }.count
+    }
+
+    @Test func transcribeFolderSurvivesKillAndRerunsWithoutModelWork() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil else { return }
+        let input = try clips()
+        let whole = try Fixtures.temporaryDirectory("loom-run-whole")
+        let killed = try Fixtures.temporaryDirectory("loom-run-killed")
+        defer { for url in [input, whole, killed] { try? FileManager.default.removeItem(at: url) } }
+        let base = ["run", "Pipelines/transcribe-folder.yaml", "--input", input.path] + Self.fast
+
+        // An uninterrupted run: the broken file is reported, the rest are done, exit status 1.
+        let first = try CLIRunner.run(base + ["--output", whole.path])
+        print(first.stderr)
+        #expect(first.status == 1)
+        #expect(first.stderr.contains("broken.wav") && first.stderr.contains("4 items: 3 ok (0 with nothing left to run), 1 failed"))
+        let srt = try String(contentsOf: whole.appendingPathComponent("jfk.wav.srt"), encoding: .utf8)
+        #expect(srt.contains("ask not what your country can do for you"))
+        let expected = outputs(whole)
+        #expect(Set(expected.keys) == ["manifest.jsonl", "arctic_a0007.wav.srt", "arctic_a0007.wav.json", "arctic_a0007_8k.wav.srt",
+                                       "arctic_a0007_8k.wav.json", "jfk.wav.srt", "jfk.wav.json"])
+
+        // Killed (SIGKILL) right after the first item finished, then run again.
+        let interrupted = try CLIRunner.run(base + ["--output", killed.path], environment: ["LOOM_PIPELINE_KILL_AFTER": "1"])
+        #expect(interrupted.status == 9, "killed by SIGKILL: \(interrupted.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("manifest.jsonl").path), "no manifest from a killed run")
+        let partial = outputs(killed).keys.filter { $0.hasSuffix(".srt") }.count
+        #expect(partial >= 1 && partial < 3, "the kill came halfway: \(partial) transcripts")
+        let resumed = try CLIRunner.run(base + ["--output", killed.path])
+        print(resumed.stderr)
+        #expect(resumed.status == 1 && resumed.stderr.contains("4 items: 3 ok"))
+        #expect(!resumed.stderr.contains("transcribe 3"), "finished items are not transcribed again")
+        #expect(outputs(killed) == expected, "exactly the outputs of the uninterrupted run, no leftovers")
+        #expect(cacheRecords(killed) == cacheRecords(whole))
+
+        // Nothing changed: no step runs and no model is loaded.
+        let again = try CLIRunner.run(base + ["--output", whole.path])
+        #expect(again.stderr.contains("steps run: none; models loaded: none"), "\(again.stderr)")
+        #expect(again.stderr.contains("4 items: 3 ok (3 with nothing left to run), 1 failed"))
+        #expect(outputs(whole) == expected)
+    }
+
+    @Test func demoRunsAndReportsTheMissingVisionModel() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil,
+              InstalledModels.file("minilm-l6-v2", "config.json") != nil,
+              InstalledModels.file("silero-vad", "silero_vad_16k.safetensors") != nil else { return }
+        let out = try Fixtures.temporaryDirectory("loom-run-demo")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try CLIRunner.run(["run", "Pipelines/demo.yaml", "--output", out.path] + Self.fast)
+        print(result.stderr)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("vision model 'vision' (smolvlm-256m-instruct) is not available"))
+        #expect(result.stderr.contains("9 items: 9 ok"))
+        let jfk = try String(contentsOf: out.appendingPathComponent("audio/jfk.txt"), encoding: .utf8)
+        #expect(jfk.lowercased().contains("ask not what your country can do for you"))
+        let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("audio/jfk.embedding.json"))) as? [String: Any]
+        let first = (vectors?["embeddings"] as? [[String: Any]])?.first
+        #expect(first?["source"] as? String == "transcribe" && (first?["vector"] as? [Double])?.count == 384)
+        let manifest = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").count == 9)
+        #expect(manifest.contains("\"caption\":{\"skipped\":\"not available\"}"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("images/coffee.caption.txt").path))
+    }
+
+    @Test func dryRunPrintsThePlanAndBadFilesAreLocated() throws {
+        let plan = try CLIRunner.run(["run", "Pipelines/transcribe-folder.yaml", "--dry-run", "--output", "/tmp/loom-unused"] + Self.fast)
+        if InstalledModels.folder("whisper-tiny.en") != nil {
+            #expect(plan.status == 0, "\(plan.stderr)")
+            #expect(plan.stdout.contains("2. transcribe  transcribe <- decode  [audio]  beam=1"))
+            #expect(plan.stdout.contains("9 files to process"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/loom-unused"), "a dry run writes nothing")
+
+        let folder = try Fixtures.temporaryDirectory("loom-run-bad")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("bad.yaml")
+        try Data("inputs: [.]\nsteps:\n  a:\n    uses: transcode\n".utf8).write(to: file)
+        let bad = try CLIRunner.run(["run", file.path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.yaml:4:11: step 'a': unknown step kind 'transcode'"), "\(bad.stderr)")
+        let override = try CLIRunner.run(["run", "Pipelines/transcribe-folder.yaml", "--set", "transcribe.beam=0", "--dry-run"])
+        #expect(override.status == 1 && override.stderr.contains("--set transcribe.beam=0: step 'transcribe': beam: 0 is outside 1...16"))
+
+        // Missing models and engines: the dry run still prints the plan, then the located problem.
+        let caption = try CLIRunner.run(["run", "Pipelines/caption-folder.yaml", "--dry-run"])
+        #expect(caption.status == 1 && caption.stdout.contains("2. caption   caption <- decode  [image]"), "\(caption.stdout)")
+        #expect(caption.stderr.contains("Pipelines/caption-folder.yaml:9:11: model 'vision': unknown model 'smolvlm-256m-instruct'"), "\(caption.stderr)")
+        let index = try CLIRunner.run(["run", "Pipelines/index-media.yaml"])
+        #expect(index.status == 1 && index.stderr.contains("Pipelines/index-media.yaml:33:11: step 'index': the search index is not available"))
+        #expect(!index.stderr.contains("items:"), "nothing ran")
+    }
+}
