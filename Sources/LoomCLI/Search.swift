@@ -74,9 +74,16 @@ struct Search: ParsableCommand {
             throw IndexError.modelMismatch(path: store.url.path, role: "text", indexed: indexed, requested: text.embedder.modelID)
         }
         let likeModality = like.flatMap { Modality(fileExtension: URL(fileURLWithPath: $0).pathExtension) }
-        // The image model only embeds example images: its text tower is not used yet (see
-        // DualEncoderImageEmbedder.embed(text:)), so text queries do not load it.
-        let image = likeModality == .image ? try models.imageEmbedder(imageModel) : nil
+        // Example images need the image model; text queries use its text tower too when the index
+        // holds image vectors (CLIP/SigLIP text and image embeddings share one space).
+        let image: IndexModels.Loaded<DualEncoderImageEmbedder>?
+        if likeModality == .image {
+            image = try models.imageEmbedder(imageModel)
+        } else if like == nil, imageModel != nil || models.settings["image.model"] != nil {
+            image = try models.imageEmbedder(imageModel)
+        } else {
+            image = nil
+        }
         let speech = likeModality == .audio ? try models.transcriber(asrModel, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount) : nil
         let encoder = QueryEncoder(textEmbedder: text.embedder, imageEmbedder: image?.embedder, transcriber: speech?.embedder)
         let modelMilliseconds = milliseconds(since: modelStart)

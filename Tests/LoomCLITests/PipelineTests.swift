@@ -117,8 +117,41 @@ import Testing
         let caption = try CLIRunner.run(["run", "Pipelines/caption-folder.yaml", "--dry-run"])
         #expect(caption.status == 1 && caption.stdout.contains("2. caption   caption <- decode  [image]"), "\(caption.stdout)")
         #expect(caption.stderr.contains("Pipelines/caption-folder.yaml:9:11: model 'vision': unknown model 'smolvlm-256m-instruct'"), "\(caption.stderr)")
-        let index = try CLIRunner.run(["run", "Pipelines/index-media.yaml"])
-        #expect(index.status == 1 && index.stderr.contains("Pipelines/index-media.yaml:33:11: step 'index': the search index is not available"))
-        #expect(!index.stderr.contains("items:"), "nothing ran")
+    }
+
+    /// index-media end to end: speech transcribed, an image captioned by the tiny SmolVLM fixture, all in
+    /// one index that `loom search` reads; a spoken sentence is found by paraphrase with its time range.
+    @Test func indexMediaBuildsAnIndexThatSearchFinds() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil,
+              InstalledModels.file("minilm-l6-v2", "model.safetensors") != nil else { return }
+        let input = try Fixtures.temporaryDirectory("loom-run-media-in")
+        let output = try Fixtures.temporaryDirectory("loom-run-media-out")
+        defer { for url in [input, output] { try? FileManager.default.removeItem(at: url) } }
+        for name in ["audio/jfk.wav", "images/chelsea.jpg"] {
+            try FileManager.default.copyItem(at: Fixtures.sample(name), to: input.appendingPathComponent((name as NSString).lastPathComponent))
+        }
+        let vision = Fixtures.url("idefics3/model").path
+        let run = try CLIRunner.run(["run", "Pipelines/index-media.yaml", "--input", input.path, "--output", output.path,
+                                     "--set", "models.vision=\(vision)", "--set", "caption.max_tokens=8"] + Self.fast)
+        #expect(run.status == 0, "\(run.stderr)")
+        let index = output.appendingPathComponent("media.loom").path
+        let search = try CLIRunner.run(["search", "--index", index, "--json", "find out how you could help your nation"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
+        let results = try #require(object?["results"] as? [[String: Any]])
+        let top = try #require(results.first)
+        #expect((top["path"] as? String)?.hasSuffix("jfk.wav") == true && top["match"] as? String == "transcript", "\(results)")
+        let (start, end) = (top["start"] as? Double ?? -1, top["end"] as? Double ?? -1)
+        #expect(start >= 6 && start <= 9 && end >= 10 && end <= 11.1, "time range \(start)-\(end)")
+        // The image went in with its caption from the vision step.
+        let captioned = try CLIRunner.run(["search", "--index", index, "--json", "--segments", "--modality", "image", "a picture"])
+        let images = (try JSONSerialization.jsonObject(with: Data(captioned.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]
+        #expect(images?.contains { ($0["path"] as? String)?.hasSuffix("chelsea.jpg") == true && $0["match"] as? String == "caption" } == true,
+                "\(captioned.stdout)")
+
+        // Nothing changed: the re-run does no model work and the index answers the same.
+        let again = try CLIRunner.run(["run", "Pipelines/index-media.yaml", "--input", input.path, "--output", output.path,
+                                       "--set", "models.vision=\(vision)", "--set", "caption.max_tokens=8"] + Self.fast)
+        #expect(again.status == 0 && again.stderr.contains("models loaded: none"), "\(again.stderr)")
     }
 }

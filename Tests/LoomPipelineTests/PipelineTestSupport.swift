@@ -52,13 +52,13 @@ final class FakeVisionEngine: VisionLanguageEngine, @unchecked Sendable {
 
     var calls: Int { lock.lock(); defer { lock.unlock() }; return count }
 
-    func caption(_ image: RGBImage, prompt: String, maxTokens: Int) throws -> String {
+    func caption(_ image: RGBImage, prompt: String, maxTokens: Int, tiling: Bool) throws -> String {
         lock.lock(); count += 1; lock.unlock()
         if image.width == failingWidth { throw UnavailableError(message: "fake engine refuses width \(image.width)") }
         return "an image of \(image.width)x\(image.height) pixels"
     }
 
-    func answer(_ question: String, about image: RGBImage, maxTokens: Int) throws -> String {
+    func answer(_ question: String, about image: RGBImage, maxTokens: Int, tiling: Bool) throws -> String {
         lock.lock(); count += 1; lock.unlock()
         return "\(question) -> \(image.width)"
     }

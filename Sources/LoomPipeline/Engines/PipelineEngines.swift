@@ -5,10 +5,11 @@ import LoomModelStore
 /// A vision-language model as the caption and ask steps use it (SmolVLM / Idefics3, issue #5).
 /// One instance serves every item of a run from several threads.
 public protocol VisionLanguageEngine: Sendable {
-    /// A caption of `image`, prompted with `prompt`, at most `maxTokens` tokens.
-    func caption(_ image: RGBImage, prompt: String, maxTokens: Int) throws -> String
+    /// A caption of `image`, prompted with `prompt`, at most `maxTokens` tokens; `tiling` splits large
+    /// images into tiles plus a global view.
+    func caption(_ image: RGBImage, prompt: String, maxTokens: Int, tiling: Bool) throws -> String
     /// The answer to `question` about `image`, at most `maxTokens` tokens.
-    func answer(_ question: String, about image: RGBImage, maxTokens: Int) throws -> String
+    func answer(_ question: String, about image: RGBImage, maxTokens: Int, tiling: Bool) throws -> String
 }
 
 /// Where the index step puts items (the SQLite search index, issue #6).
@@ -45,8 +46,9 @@ public struct IndexText: Sendable {
 /// running; `PipelineEngines.standard` (StandardEngines.swift) is where the real ones are plugged in.
 public struct PipelineEngines: Sendable {
     public typealias VisionLoader = @Sendable (ModelLocation) throws -> any VisionLanguageEngine
-    /// Opens (creating if needed) the index at a file; `embeddingModel` is the embed step's model identity.
-    public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: String?) throws -> any IndexSink
+    /// Opens (creating if needed) the index at a file; `embeddingModel` is the embed step's model, which
+    /// the index also uses for its segments and for queries.
+    public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: ResolvedModel?) throws -> any IndexSink
 
     public var vision: VisionLoader?
     public var index: IndexOpener?

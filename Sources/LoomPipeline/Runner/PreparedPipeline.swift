@@ -39,7 +39,7 @@ public struct PreparedPipeline: Sendable {
                 return ResolvedModel(spec: model, location: location, identity: Self.identity(of: location))
             }
         }
-        var identities: [String: String] = [:]
+        var stepModels: [String: ResolvedModel] = [:]
         var built: [Step] = []
         for step in plan.steps {
             var resolved: [String: ResolvedModel] = [:]
@@ -59,7 +59,7 @@ public struct PreparedPipeline: Sendable {
             let setup = StepSetup(
                 id: step.id, parameters: step.parameters, models: resolved, pool: pool, engines: engines, layout: layout,
                 sourceSteps: Dictionary(uniqueKeysWithValues: step.needs.map { ($0, plan.step($0)!.spec.uses) }),
-                upstreamModels: identities.filter { step.needs.contains($0.key) })
+                upstreamModels: stepModels.filter { step.needs.contains($0.key) })
             if reason == nil { reason = step.type.unavailableReason(setup) }
             if let why = reason, !step.spec.optional, resolved.count == step.models.count {
                 errors.append(PipelineError(.unavailable, at: step.spec.usesLocation,
@@ -71,7 +71,7 @@ public struct PreparedPipeline: Sendable {
                     errors.append(PipelineError(.badValue, at: step.spec.location, "step '\(step.id)': \(error)"))
                 }
             }
-            identities[step.id] = resolved["model"]?.identity
+            stepModels[step.id] = resolved["model"]
             built.append(Step(plan: step, instance: instance, unavailable: reason,
                               modelIdentities: resolved.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.identity)" },
                               dependents: plan.steps.filter { $0.needs.contains(step.id) }.map(\.id)))

@@ -6,7 +6,7 @@ public struct IndexStep: PipelineStep {
     public static let kind = "index"
     public static let summary = "add transcripts, captions and embeddings to a search index file"
     public static let parameters = [
-        ParameterSpec("file", .string, default: .string("index.sqlite"), help: "the index file, in the output folder"),
+        ParameterSpec("file", .string, default: .string("media.loom"), help: "the index file, in the output folder"),
     ]
     public static let accepts: Set<ArtifactKind> = [.transcript, .text, .embeddings]
     public static let produces = ArtifactKind.indexed
@@ -27,11 +27,12 @@ public struct IndexStep: PipelineStep {
     let embeddingModel: String?
 
     public init(_ setup: StepSetup) throws {
-        let file = setup.layout.stateFolder.appendingPathComponent(setup.parameters["file"]?.string ?? "index.sqlite")
+        let file = setup.layout.stateFolder.appendingPathComponent(setup.parameters["file"]?.string ?? "media.loom")
         sourceSteps = setup.sourceSteps
         let embedSteps = setup.sourceSteps.filter { $0.value == EmbedStep.kind }.keys.sorted()
-        embeddingModel = embedSteps.first.flatMap { setup.upstreamModels[$0] }
-        let (opener, model) = (setup.engines.index, embeddingModel)
+        let model = embedSteps.first.flatMap { setup.upstreamModels[$0] }
+        embeddingModel = model?.identity
+        let opener = setup.engines.index
         sink = LazySink {
             guard let opener else { throw UnavailableError(message: "the search index is not available in this build") }
             return try opener(file, model)
@@ -55,7 +56,7 @@ public struct IndexStep: PipelineStep {
                 break
             }
         }
-        guard !record.texts.isEmpty || !record.embeddings.isEmpty else { return nil }
+        // Items with no text still go in: the index finds them by file name (and images by pixels).
         return .indexed(try sink.get().upsert(record))
     }
 

@@ -88,8 +88,8 @@ public struct StepSetup: Sendable {
     public let layout: OutputLayout
     /// The `uses:` word of each step it needs, by id.
     public let sourceSteps: [String: String]
-    /// The identity of the `model` of each step it needs, by id (the index records the embedding model).
-    public let upstreamModels: [String: String]
+    /// The `model` of each step it needs, by id (the index loads the embed step's model for its queries).
+    public let upstreamModels: [String: ResolvedModel]
 }
 
 /// One kind of step (`uses:`): its declared parameters, what it takes and gives, and its work.

@@ -36,6 +36,7 @@ public struct CaptionStep: PipelineStep {
         ParameterSpec("model", .model, required: true, help: "a vision-language model under models:"),
         ParameterSpec("prompt", .string, default: .string("Describe this image in one sentence."), help: "the instruction given with the image"),
         ParameterSpec("max_tokens", .integer(1...1024), default: .integer(64), help: "longest caption, in tokens"),
+        ParameterSpec("tiling", .boolean, default: .boolean(true), help: "split large images into tiles plus a global view (false: one tile, faster)"),
     ]
     public static let accepts: Set<ArtifactKind> = [.media]
     public static let produces = ArtifactKind.text
@@ -48,6 +49,7 @@ public struct CaptionStep: PipelineStep {
     let engines: PipelineEngines
     let prompt: String
     let maxTokens: Int
+    let tiling: Bool
 
     public init(_ setup: StepSetup) throws {
         model = setup.models["model"]!
@@ -55,12 +57,13 @@ public struct CaptionStep: PipelineStep {
         engines = setup.engines
         prompt = setup.parameters["prompt"]?.string ?? ""
         maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
+        tiling = setup.parameters["tiling"]?.boolean ?? true
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
         guard let image = VisionModel.image(inputs) else { return nil }
         let engine = try VisionModel.engine(model, pool, engines)
-        return .text(try engine.caption(image, prompt: prompt, maxTokens: maxTokens))
+        return .text(try engine.caption(image, prompt: prompt, maxTokens: maxTokens, tiling: tiling))
     }
 }
 
@@ -72,6 +75,7 @@ public struct AskStep: PipelineStep {
         ParameterSpec("model", .model, required: true, help: "a vision-language model under models:"),
         ParameterSpec("question", .string, required: true, help: "the question asked about every image"),
         ParameterSpec("max_tokens", .integer(1...1024), default: .integer(64), help: "longest answer, in tokens"),
+        ParameterSpec("tiling", .boolean, default: .boolean(true), help: "split large images into tiles plus a global view (false: one tile, faster)"),
     ]
     public static let accepts: Set<ArtifactKind> = [.media]
     public static let produces = ArtifactKind.text
@@ -89,6 +93,7 @@ public struct AskStep: PipelineStep {
     let engines: PipelineEngines
     let question: String
     let maxTokens: Int
+    let tiling: Bool
 
     public init(_ setup: StepSetup) throws {
         model = setup.models["model"]!
@@ -96,11 +101,12 @@ public struct AskStep: PipelineStep {
         engines = setup.engines
         question = setup.parameters["question"]?.string ?? ""
         maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
+        tiling = setup.parameters["tiling"]?.boolean ?? true
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
         guard let image = VisionModel.image(inputs) else { return nil }
         let engine = try VisionModel.engine(model, pool, engines)
-        return .text(try engine.answer(question, about: image, maxTokens: maxTokens))
+        return .text(try engine.answer(question, about: image, maxTokens: maxTokens, tiling: tiling))
     }
 }
