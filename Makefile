@@ -13,13 +13,13 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build -c release --product loom
 
-# The main job on the samples: what is in Samples/, then the speech transcribed into out/demo/.
+# The main job on the samples: Pipelines/demo.yaml transcribes the speech in Samples/ into out/demo/
+# (txt, srt, json), embeds it, puts speech and photos into one search index, which is then queried.
 demo: build
-	$(RELEASE_LOOM) models pull whisper-base silero-vad
-	$(RELEASE_LOOM) inspect --recursive Samples
-	$(RELEASE_LOOM) transcribe --model whisper-base --format txt,srt,json --output-dir out/demo --overwrite \
-		Samples/audio/jfk.mp3 Samples/audio/arctic_a0007_44k_stereo.flac
-	@echo "== out/demo/jfk.srt"; cat out/demo/jfk.srt
+	$(RELEASE_LOOM) models pull whisper-base silero-vad minilm-l6-v2
+	$(RELEASE_LOOM) run Pipelines/demo.yaml
+	@echo "== out/demo/audio/jfk.srt"; cat out/demo/audio/jfk.srt
+	$(RELEASE_LOOM) search --index out/demo/media.loom "what can I do for my nation"
 
 test-models: bootstrap
 	$(SWIFT) build --product loom

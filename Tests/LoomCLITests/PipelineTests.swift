@@ -82,6 +82,7 @@ import Testing
         print(result.stderr)
         #expect(result.status == 0)
         #expect(result.stderr.contains("vision model 'vision' (smolvlm-256m-instruct) is not available"))
+        #expect(result.stderr.contains("SmolVLM / Idefics3 folder"), "the message says what folder to provide")
         #expect(result.stderr.contains("9 items: 9 ok"))
         let jfk = try String(contentsOf: out.appendingPathComponent("audio/jfk.txt"), encoding: .utf8)
         #expect(jfk.lowercased().contains("ask not what your country can do for you"))
@@ -116,7 +117,7 @@ import Testing
         // Missing models and engines: the dry run still prints the plan, then the located problem.
         let caption = try CLIRunner.run(["run", "Pipelines/caption-folder.yaml", "--dry-run"])
         #expect(caption.status == 1 && caption.stdout.contains("2. caption   caption <- decode  [image]"), "\(caption.stdout)")
-        #expect(caption.stderr.contains("Pipelines/caption-folder.yaml:9:11: model 'vision': unknown model 'smolvlm-256m-instruct'"), "\(caption.stderr)")
+        #expect(caption.stderr.contains("Pipelines/caption-folder.yaml:9:11: model 'vision': smolvlm-256m-instruct: no such model folder"), "\(caption.stderr)")
     }
 
     /// index-media end to end: speech transcribed, an image captioned by the tiny SmolVLM fixture, all in

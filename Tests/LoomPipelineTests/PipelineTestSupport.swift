@@ -64,13 +64,15 @@ final class FakeVisionEngine: VisionLanguageEngine, @unchecked Sendable {
     }
 }
 
-/// A folder that ModelLocator takes for a Hugging Face model (config.json + *.safetensors); the
-/// fake engine never reads it.
+/// A folder that passes for a SmolVLM folder (the files VisionModelFolder requires); the fake engine
+/// never reads it.
 func fakeModelFolder(in folder: URL) throws -> URL {
     let model = folder.appendingPathComponent("fake-vlm")
     try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
     try Data("{}".utf8).write(to: model.appendingPathComponent("config.json"))
-    try Data().write(to: model.appendingPathComponent("model.safetensors"))
+    for name in ["model.safetensors", "tokenizer.json", "preprocessor_config.json"] {
+        try Data().write(to: model.appendingPathComponent(name))
+    }
     return model
 }
 

@@ -104,7 +104,7 @@ private struct ItemRun {
             }
         }
         if sawUnavailable { provisional.insert(id) }
-        if !step.plan.needs.isEmpty && inputs.isEmpty { return .nothing }
+        if !step.plan.needs.isEmpty && inputs.isEmpty && !step.plan.type.runsWithoutInputs { return .nothing }
         let artifact: Artifact?
         do {
             artifact = try instance.run(item, inputs: inputs)

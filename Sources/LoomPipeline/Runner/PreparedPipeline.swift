@@ -1,5 +1,6 @@
 import Foundation
 import LoomModelStore
+import LoomTasks
 
 /// A plan made ready to run: models found on disk (not loaded), steps built, and the steps that
 /// cannot run here (no engine or model) set aside with the reason, when they are `optional`.
@@ -33,9 +34,16 @@ public struct PreparedPipeline: Sendable {
                               naming: spec.outputs.naming, manifestName: spec.outputs.manifest)
         var errors: [PipelineError] = []
         var located: [String: Result<ResolvedModel, Error>] = [:]
+        // Vision models cannot come from the catalog: they are folders the user provides, and the
+        // message for a missing one says which folder and where Loom looks.
+        let visionModels = Set(plan.steps.filter { [CaptionStep.kind, AskStep.kind].contains($0.spec.uses) }
+            .flatMap { $0.models.values.map(\.name) })
         for model in spec.models where plan.steps.contains(where: { $0.models.values.contains { $0.name == model.name } }) {
             located[model.name] = Result {
-                let location = try locator.locate(model.source)
+                let location = visionModels.contains(model.name)
+                    ? try locator.locate(VisionModelFolder.resolve(
+                        model.source, kind: .visionLanguage, modelsFolder: locator.store.modelsFolder).path)
+                    : try locator.locate(model.source)
                 return ResolvedModel(spec: model, location: location, identity: Self.identity(of: location))
             }
         }

@@ -11,6 +11,7 @@ public struct IndexStep: PipelineStep {
     public static let accepts: Set<ArtifactKind> = [.transcript, .text, .embeddings]
     public static let produces = ArtifactKind.indexed
     public static let mediaKinds: Set<MediaKind>? = nil
+    public static let runsWithoutInputs = true
 
     public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] {
         let file = parameters["file"]?.string ?? ""

@@ -106,6 +106,8 @@ public protocol PipelineStep: Sendable {
     static var mediaKinds: Set<MediaKind>? { get }
     /// Whether results go in the per-item cache (decoded pixels do not: cheap to redo, big to keep).
     static var isCached: Bool { get }
+    /// Whether it runs for an item whose needs gave nothing (index: every file is found by its name).
+    static var runsWithoutInputs: Bool { get }
     /// Checks that need more than each parameter's type; (parameter or nil, message).
     static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)]
     /// Why the step cannot run in this build or on this machine (no engine, no model), or nil.
@@ -122,6 +124,7 @@ public protocol PipelineStep: Sendable {
 
 extension PipelineStep {
     public static var isCached: Bool { true }
+    public static var runsWithoutInputs: Bool { false }
     public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] { [] }
     public static func unavailableReason(_ setup: StepSetup) -> String? { nil }
     public func isStillValid(_ cached: Artifact) -> Bool { true }
