@@ -26,43 +26,26 @@ enum LlamaKernels {
 
     /// Attention for `count` queries at positions start..<start+count. Query t attends cached
     /// positions 0...start+t (causal). q: (count, heads * d); cache k/v: (kvHeads, capacity, d);
-    /// out: (count, heads * d). `scores` holds heads * capacity floats. Query head h reads kv head
-    /// h / (heads / kvHeads), as transformers' `repeat_kv`.
+    /// out: (count, heads * d). Query head h reads kv head h / (heads / kvHeads), as transformers'
+    /// `repeat_kv`. The (head, query) pairs are split across threads in head-major order, so each
+    /// thread gets a similar share of the causal triangle; each pair is one `FastKernels.attend`.
     static func attention(query q: UnsafePointer<Float>, count: Int, start: Int,
                           keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int,
-                          heads: Int, kvHeads: Int, headDim d: Int,
-                          scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+                          heads: Int, kvHeads: Int, headDim d: Int, into out: UnsafeMutablePointer<Float>) {
         let group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
-        let work = count * (start + count) * d
-        ComputeThreads.forEachChunk(heads, minimumPerChunk: work * heads < 1 << 15 ? heads : 1) { range in
-            for h in range {
-                let kh = keys + (h / group) * capacity * d
-                let vh = values + (h / group) * capacity * d
-                let s = scores + h * capacity
-                for t in 0..<count {
-                    let qv = q + t * heads * d + h * d
-                    let visible = start + t + 1
-                    var maximum = -Float.infinity
-                    for j in 0..<visible {
-                        let dot = QuantizedBlocks.dotF32(kh + j * d, qv, count: d) * scale
-                        s[j] = dot
-                        maximum = max(maximum, dot)
-                    }
-                    var total: Float = 0
-                    for j in 0..<visible {
-                        let e = expf(s[j] - maximum)
-                        s[j] = e
-                        total += e
-                    }
-                    let o = out + t * heads * d + h * d
-                    for i in 0..<d { o[i] = 0 }
-                    let inverse = 1 / total
-                    for j in 0..<visible {
-                        let w = s[j] * inverse
-                        let vj = vh + j * d
-                        for i in 0..<d { o[i] += w * vj[i] }
-                    }
+        let pairs = heads * count
+        // A pair over `visible` positions costs ~2 * visible * d multiply-adds; below ~16K in
+        // total a second thread costs more than it saves.
+        let perPair = (start + count) * d
+        ComputeThreads.forEachChunk(pairs, minimumPerChunk: max(1, 16384 / max(perPair, 1))) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: start + count) { scores in
+                for pair in range {
+                    let h = pair / count, t = pair % count
+                    let kv = (h / group) * capacity * d
+                    let offset = t * heads * d + h * d
+                    FastKernels.attend(query: q + offset, keys: keys + kv, values: values + kv, count: start + t + 1,
+                                       headDim: d, scale: scale, scores: scores.baseAddress!, into: out + offset)
                 }
             }
         }
