@@ -92,6 +92,60 @@ AVX2 static void attend_avx2(const float *q, const float *keys, const float *val
         for (int c = 0; c < width / 8; c++) _mm256_storeu_ps(out + i0 + 8 * c, o[c]);
     }
 }
+
+/// `group` query heads (contiguous, d each) sharing one kv head: every key and value row is read
+/// once for all of them. d a multiple of 16, group <= 8; scores holds group * n floats.
+AVX2 static void attend_group_avx2(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
+                                   int64_t group, float scale, float *scores, float *out) {
+    for (int64_t j = 0; j < n; j++) {
+        __m256 acc[8];
+        for (int g = 0; g < group; g++) acc[g] = _mm256_setzero_ps();
+        const float *k = keys + j * d;
+        for (int64_t i = 0; i < d; i += 8) {
+            const __m256 ki = _mm256_loadu_ps(k + i);
+            for (int g = 0; g < group; g++) acc[g] = _mm256_fmadd_ps(_mm256_loadu_ps(q + g * d + i), ki, acc[g]);
+        }
+        for (int g = 0; g < group; g++) scores[g * n + j] = hsum8(acc[g]) * scale;
+    }
+    float inverse[8];
+    for (int g = 0; g < group; g++) {
+        float *s = scores + g * n;
+        float maximum = -INFINITY;
+        for (int64_t j = 0; j < n; j++) maximum = fmaxf(maximum, s[j]);
+        const __m256 top = _mm256_set1_ps(maximum);
+        __m256 sums = _mm256_setzero_ps();
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), top));
+            _mm256_storeu_ps(s + j, e);
+            sums = _mm256_add_ps(sums, e);
+        }
+        float total = hsum8(sums);
+        for (; j < n; j++) {
+            s[j] = expf(s[j] - maximum);
+            total += s[j];
+        }
+        inverse[g] = 1.0f / total;
+    }
+    // 16 output features of every head at a time (2 * group accumulators), all positions.
+    for (int64_t i = 0; i < d; i += 16) {
+        __m256 lo[8], hi[8];
+        for (int g = 0; g < group; g++) { lo[g] = _mm256_setzero_ps(); hi[g] = _mm256_setzero_ps(); }
+        for (int64_t j = 0; j < n; j++) {
+            const __m256 v0 = _mm256_loadu_ps(values + j * d + i), v1 = _mm256_loadu_ps(values + j * d + i + 8);
+            for (int g = 0; g < group; g++) {
+                const __m256 w = _mm256_set1_ps(scores[g * n + j]);
+                lo[g] = _mm256_fmadd_ps(w, v0, lo[g]);
+                hi[g] = _mm256_fmadd_ps(w, v1, hi[g]);
+            }
+        }
+        for (int g = 0; g < group; g++) {
+            const __m256 scale_g = _mm256_set1_ps(inverse[g]);
+            _mm256_storeu_ps(out + g * d + i, _mm256_mul_ps(lo[g], scale_g));
+            _mm256_storeu_ps(out + g * d + i + 8, _mm256_mul_ps(hi[g], scale_g));
+        }
+    }
+}
 #endif
 
 void loom_attend(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
@@ -100,4 +154,15 @@ void loom_attend(const float *q, const float *keys, const float *values, int64_t
     if (d % 8 == 0 && loom_kernels_use_avx2()) { attend_avx2(q, keys, values, n, d, scale, scores, out); return; }
 #endif
     attend_portable(q, keys, values, n, d, scale, scores, out);
+}
+
+void loom_attend_group(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
+                       int64_t group, float scale, float *scores, float *out) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (d % 16 == 0 && group <= 8 && loom_kernels_use_avx2()) {
+        attend_group_avx2(q, keys, values, n, d, group, scale, scores, out);
+        return;
+    }
+#endif
+    for (int64_t g = 0; g < group; g++) loom_attend(q + g * d, keys, values, n, d, scale, scores, out + g * d);
 }

@@ -117,3 +117,31 @@ import Testing
         #expect(diff < 1e-5)
     }
 }
+
+extension LlamaIntegerKernelTests {
+    /// Grouped heads (one kv head read once) equal one `attend` per head.
+    @Test(arguments: [64, 40], [false, true]) func attendGroupEqualsAttendPerHead(headDim d: Int, portable: Bool) {
+        var rng = SplitMix(UInt64(d) + 100)
+        let n = 23, group = 3
+        let q = (0..<(group * d)).map { _ in rng.float(-3, 3) }
+        let keys = (0..<(n * d)).map { _ in rng.float(-1, 1) }
+        let values = (0..<(n * d)).map { _ in rng.float(-1, 1) }
+        var grouped = [Float](repeating: 0, count: group * d), single = grouped
+        var scratch = [Float](repeating: 0, count: group * n)
+        FastKernels.forcePortable(portable)
+        defer { FastKernels.forcePortable(false) }
+        FastKernels.attendGroup(query: q, keys: keys, values: values, count: n, headDim: d, group: group, scale: 0.125,
+                                scores: &scratch, into: &grouped)
+        for g in 0..<group {
+            q.withUnsafeBufferPointer { qp in
+                single.withUnsafeMutableBufferPointer { op in
+                    FastKernels.attend(query: qp.baseAddress! + g * d, keys: keys, values: values, count: n, headDim: d,
+                                       scale: 0.125, scores: &scratch, into: op.baseAddress! + g * d)
+                }
+            }
+        }
+        let diff = maxAbsDiff(grouped, single)
+        print("attendGroup d=\(d) portable=\(portable) maxdiff", diff)
+        #expect(diff < 1e-6)
+    }
+}

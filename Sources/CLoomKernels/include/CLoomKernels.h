@@ -54,6 +54,12 @@ void loom_swiglu(float *gate, const float *up, int64_t n);
 void loom_attend(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
                  float scale, float *scores, float *out);
 
+/// `group` consecutive query heads (q and out: group * d floats) that share one kv head, as in
+/// grouped-query attention: `loom_attend` for each, reading keys and values once for all of them.
+/// `scores` is scratch for group * n floats.
+void loom_attend_group(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
+                       int64_t group, float scale, float *scores, float *out);
+
 #ifdef __cplusplus
 }
 #endif

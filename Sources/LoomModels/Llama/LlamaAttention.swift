@@ -27,25 +27,32 @@ enum LlamaKernels {
     /// Attention for `count` queries at positions start..<start+count. Query t attends cached
     /// positions 0...start+t (causal). q: (count, heads * d); cache k/v: (kvHeads, capacity, d);
     /// out: (count, heads * d). Query head h reads kv head h / (heads / kvHeads), as transformers'
-    /// `repeat_kv`. The (head, query) pairs are split across threads in head-major order, so each
-    /// thread gets a similar share of the causal triangle; each pair is one `FastKernels.attend`.
+    /// `repeat_kv`.
+    ///
+    /// Work items are (kv head, query t, head in group) in that order, split into contiguous
+    /// shares across threads: each share covers whole stretches of the causal triangle, so shares
+    /// cost about the same, and consecutive heads of one group run as one `attendGroup` call that
+    /// reads the cached keys and values once for all of them.
     static func attention(query q: UnsafePointer<Float>, count: Int, start: Int,
                           keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int,
                           heads: Int, kvHeads: Int, headDim d: Int, into out: UnsafeMutablePointer<Float>) {
         let group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
-        let pairs = heads * count
-        // A pair over `visible` positions costs ~2 * visible * d multiply-adds; below ~16K in
+        let items = heads * count
+        // An item over `visible` positions costs ~2 * visible * d multiply-adds; below ~16K in
         // total a second thread costs more than it saves.
-        let perPair = (start + count) * d
-        ComputeThreads.forEachChunk(pairs, minimumPerChunk: max(1, 16384 / max(perPair, 1))) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: start + count) { scores in
-                for pair in range {
-                    let h = pair / count, t = pair % count
-                    let kv = (h / group) * capacity * d
-                    let offset = t * heads * d + h * d
-                    FastKernels.attend(query: q + offset, keys: keys + kv, values: values + kv, count: start + t + 1,
-                                       headDim: d, scale: scale, scores: scores.baseAddress!, into: out + offset)
+        let perItem = (start + count) * d
+        ComputeThreads.forEachChunk(items, minimumPerChunk: max(1, 16384 / max(perItem, 1))) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: group * (start + count)) { scores in
+                var item = range.lowerBound
+                while item < range.upperBound {
+                    let kv = item / (count * group), t = item % (count * group) / group, g = item % group
+                    let run = min(group - g, range.upperBound - item)
+                    let offset = t * heads * d + (kv * group + g) * d
+                    FastKernels.attendGroup(query: q + offset, keys: keys + kv * capacity * d, values: values + kv * capacity * d,
+                                            count: start + t + 1, headDim: d, group: run, scale: scale,
+                                            scores: scores.baseAddress!, into: out + offset)
+                    item += run
                 }
             }
         }

@@ -26,4 +26,14 @@ public enum FastKernels {
                               scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         loom_attend(query, keys, values, Int64(count), Int64(headDim), scale, scores, out)
     }
+
+    /// `group` consecutive query heads (query and out: group * headDim floats) sharing one kv
+    /// head: `attend` for each, reading the keys and values once for all. `scores` holds
+    /// group * count floats.
+    @inline(__always)
+    public static func attendGroup(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                                   count: Int, headDim: Int, group: Int, scale: Float,
+                                   scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        loom_attend_group(query, keys, values, Int64(count), Int64(headDim), Int64(group), scale, scores, out)
+    }
 }
