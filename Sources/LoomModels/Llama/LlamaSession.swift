@@ -172,14 +172,18 @@ public final class LlamaSession {
     }
 }
 
-/// A fixed-size float buffer owned by a session.
+/// A fixed-size, zero-filled float buffer owned by a session. From calloc: large buffers (the KV
+/// cache holds every position up to the session's capacity) come as untouched zero pages, so
+/// memory is only used for the positions actually written.
 final class Buffer {
     let pointer: UnsafeMutablePointer<Float>
     init(_ count: Int) {
-        pointer = .allocate(capacity: max(1, count))
-        pointer.initialize(repeating: 0, count: max(1, count))
+        guard let raw = calloc(max(1, count), MemoryLayout<Float>.stride) else {
+            fatalError("out of memory allocating \(count) floats for a Llama session")
+        }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
     }
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 }
 
 /// Activations for a batch of `tokens` positions.
