@@ -4,9 +4,9 @@
 //   Q8_0: f16 d, 32 x int8 q                 x = d * q
 //   Q4_0: f16 d, 16 bytes (low nibble = element j, high nibble = element j + 16)   x = d * (q - 8)
 //   Q4_1: f16 d, f16 m, 16 bytes of nibbles as Q4_0                                  x = d * q + m
-// Unlike llama.cpp, which quantizes the activations to Q8 before its integer dot products
-// (`ggml_vec_dot_q4_1_q8_1`), the activations stay float32 here: the result is the exact float
-// product with the dequantized weights, up to summation order.
+// These float32-activation kernels give the exact float product with the dequantized weights, up
+// to summation order (`ActivationPrecision.float32`). The default integer path, which quantizes
+// activations to 8-bit blocks as llama.cpp does (`ggml_vec_dot_q4_1_q8_1`), is in CLoomKernels.
 // Public for model code that needs the same float32 dot product (e.g. attention over a KV cache).
 
 public enum QuantizedBlocks {
