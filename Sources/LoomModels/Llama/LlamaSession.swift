@@ -15,8 +15,10 @@ public final class LlamaSession {
     /// How activations meet Q8_0/Q4_0/Q4_1 weights in single-position passes (`decode`):
     /// `.int8` (llama.cpp's integer products, ~3.5x faster than float here) or `.float32` (exact).
     public var decodeActivations: ActivationPrecision = .int8
-    /// The same for passes over several positions (prompts). `.float32` (dequantized tiles and
-    /// sgemm) measured as fast as the integer kernels on 2 AVX2 cores and keeps prompt logits exact.
+    /// The same for passes over several positions (prompts). `.float32` (dequantized weight tiles
+    /// and sgemm, exact) by default: as fast as `.int8` near 400 positions on 2 AVX2 cores, and
+    /// the prompt sets the KV cache every later token reads. `.int8` is much faster for short
+    /// prompts (no dequantization of every weight) but moves SmolLM2's logits by up to ~1.2.
     public var promptActivations: ActivationPrecision = .float32
 
     private let keyCache: Buffer  // (layers, kvHeads, capacity, headDim)
@@ -107,7 +109,7 @@ public final class LlamaSession {
         let s = scratch
         let start = position
         let half = d / 2
-        let precision = n == 1 ? decodeActivations : promptActivations
+        let precision = precision(positions: n)
         for t in 0..<n {  // rotary angles per new position, shared by every layer
             let p = Float(start + t)
             for i in 0..<half {
@@ -159,13 +161,18 @@ public final class LlamaSession {
         position += n
     }
 
+    private func precision(positions n: Int) -> ActivationPrecision {
+        if n == 1 { return decodeActivations }
+        return promptActivations
+    }
+
     /// Final norm and output head: the last position's logits, or all `count` rows with `allLogits`.
     private func finalLogits(count n: Int, allLogits: Bool, into out: UnsafeMutablePointer<Float>) {
         let c = model.config
         let s = scratch
         let first = allLogits ? 0 : n - 1
         let rows = n - first
-        let precision = n == 1 ? decodeActivations : promptActivations  // the pass, not the rows kept
+        let precision = precision(positions: n)  // the pass, not the rows kept
         let source = s.x.pointer + first * c.hiddenSize
         Kernels.rmsNorm(source, weight: model.weights.finalNorm, eps: c.rmsNormEps, rows: rows, dim: c.hiddenSize, into: s.normed.pointer)
         model.weights.output.multiply(batch: s.normed.pointer, count: rows, into: out, scratch: s.outputTile.pointer, activations: precision)
