@@ -145,3 +145,23 @@ extension LlamaIntegerKernelTests {
         #expect(diff < 1e-6)
     }
 }
+
+extension LlamaIntegerKernelTests {
+    /// Row dequantization (CLoomKernels), both bodies, is bit-identical to ggml's (GGMLDequantize).
+    @Test(arguments: [0, 1, 2], [false, true]) func dequantizationIsBitExact(index: Int, portable: Bool) throws {
+        let (format, ggml) = Self.formats[index]
+        let rows = 9, cols = 160
+        let bytes = LlamaQuantizedKernelTests.randomBytes(format, rows: rows, cols: cols, seed: UInt64(index + 40))
+        FastKernels.forcePortable(portable)
+        defer { FastKernels.forcePortable(false) }
+        try bytes.withUnsafeBytes { raw in
+            let matrix = QuantizedMatrix(format: format, rows: rows, cols: cols, bytes: raw.baseAddress!, byteCount: raw.count, owner: nil)
+            var reference = [Float](repeating: 0, count: rows * cols)
+            let done = reference.withUnsafeMutableBufferPointer {
+                GGMLDequantize.dequantize(ggml, raw.baseAddress!, count: rows * cols, into: $0.baseAddress!)
+            }
+            try #require(done)
+            #expect(matrix.dequantized().data == reference)
+        }
+    }
+}

@@ -60,6 +60,10 @@ void loom_attend(const float *q, const float *keys, const float *values, int64_t
 void loom_attend_group(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
                        int64_t group, float scale, float *scores, float *out);
 
+/// One row of `cols` elements (a multiple of 32) in `format` blocks to float32, bit-identical
+/// to ggml's dequantize_row_q8_0 / q4_0 / q4_1.
+void loom_dequantize_row(int format, const void *w, int64_t cols, float *out);
+
 #ifdef __cplusplus
 }
 #endif
