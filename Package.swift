@@ -38,7 +38,10 @@ let package = Package(
             name: "CLoomMath", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "libfftw3-dev"])]),
 
-        .target(name: "LoomTensor", dependencies: ["CLoomMath"], swiftSettings: numericSettings),
+        // Quantized dot-product kernels in C: AVX2 bodies picked at run time, portable C otherwise.
+        .target(name: "CLoomKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
+        .target(name: "LoomTensor", dependencies: ["CLoomMath", "CLoomKernels"], swiftSettings: numericSettings),
         .target(name: "LoomWeights", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomMedia", dependencies: ["CLoomImage", "CLoomAudio"], swiftSettings: numericSettings),
         .target(

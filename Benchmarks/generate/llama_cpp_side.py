@@ -29,16 +29,26 @@ tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
 llm.reset()
 llama_cpp.llama_perf_context_reset(llm.ctx)
 
+n_vocab = llm.n_vocab()
+
+
+def last_argmax() -> int:
+    """Argmax of the last evaluated position's logits, read from the context. `Llama.scores` is only
+    filled with logits_all=True in llama-cpp-python 0.3.x (otherwise it stays uninitialized)."""
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+    return int(np.argmax(logits))
+
+
 start = time.perf_counter()
 llm.eval(tokens)
 prompt_seconds = time.perf_counter() - start
-next_token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+next_token = last_argmax()
 
 generated = [next_token]
 start = time.perf_counter()
 while len(generated) < max_tokens:
     llm.eval([generated[-1]])
-    generated.append(int(np.argmax(llm.scores[llm.n_tokens - 1])))
+    generated.append(last_argmax())
 # Loom counts the first token in "decode" but its logits come from the prompt pass; the timed loop
 # above ran max_tokens - 1 evals, so rate = evals / time, as Loom's decode rate does.
 decode_seconds = time.perf_counter() - start

@@ -83,6 +83,11 @@ public struct Sampler: Sendable {
 
     /// The next token for `logits` given the tokens so far (prompt included, for the penalty).
     public mutating func next(logits: [Float], history: [Int]) throws(GenerationError) -> Int {
+        if processors.isEmpty && isGreedy {
+            // Plain greedy: no copy of the logits (49152 floats for SmolLM2), one check, one argmax.
+            try LogitsMath.validate(logits)
+            return LogitsMath.argmax(logits)!
+        }
         let scores = try processed(logits, history: history)
         if isGreedy { return LogitsMath.argmax(scores)! }
         return Self.draw(from: LogitsMath.softmax(scores), uniform: random.nextUnitDouble())

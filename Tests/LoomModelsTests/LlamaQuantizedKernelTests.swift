@@ -45,13 +45,14 @@ import Testing
             // Row dequantization is bit-identical to ggml's.
             #expect(matrix.dequantized().data == reference)
 
-            // Products: stated tolerance 1e-5 of sum |w| |x| (float32 summation order differs).
-            let batch = matrix.multiply(x)
+            // Float32 activations: stated tolerance 1e-5 of sum |w| |x| (float32 summation order
+            // differs). The int8 path is checked in LlamaIntegerKernelTests.
+            let batch = matrix.multiply(x, activations: .float32)
             var worst: Float = 0
             for t in 0..<5 {
                 var single = [Float](repeating: 0, count: rows)
                 x.data.withUnsafeBufferPointer { xp in
-                    single.withUnsafeMutableBufferPointer { matrix.multiply(vector: xp.baseAddress! + t * cols, into: $0.baseAddress!) }
+                    single.withUnsafeMutableBufferPointer { matrix.multiply(vector: xp.baseAddress! + t * cols, into: $0.baseAddress!, activations: .float32) }
                 }
                 for r in 0..<rows {
                     var exact: Double = 0, magnitude: Double = 0
@@ -77,7 +78,7 @@ import Testing
             let x = Tensor(shape: [1, 64], data: (0..<64).map { Float($0) / 64 })
             let dense = try #require(Optional(matrix.dequantized()))
             let expected = Tensor.matmul(x, dense, transposedB: true)
-            #expect(maxAbsDiff(matrix.multiply(x).data, expected.data) < 1e-5)
+            #expect(maxAbsDiff(matrix.multiply(x, activations: .float32).data, expected.data) < 1e-5)
             #expect(matrix.multiply(Tensor(zeros: [0, 64])).shape == [0, 3])
         }
     }

@@ -26,43 +26,33 @@ enum LlamaKernels {
 
     /// Attention for `count` queries at positions start..<start+count. Query t attends cached
     /// positions 0...start+t (causal). q: (count, heads * d); cache k/v: (kvHeads, capacity, d);
-    /// out: (count, heads * d). `scores` holds heads * capacity floats. Query head h reads kv head
-    /// h / (heads / kvHeads), as transformers' `repeat_kv`.
+    /// out: (count, heads * d). Query head h reads kv head h / (heads / kvHeads), as transformers'
+    /// `repeat_kv`.
+    ///
+    /// Work items are (kv head, query t, head in group) in that order, split into contiguous
+    /// shares across threads: each share covers whole stretches of the causal triangle, so shares
+    /// cost about the same, and consecutive heads of one group run as one `attendGroup` call that
+    /// reads the cached keys and values once for all of them.
     static func attention(query q: UnsafePointer<Float>, count: Int, start: Int,
                           keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int,
-                          heads: Int, kvHeads: Int, headDim d: Int,
-                          scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+                          heads: Int, kvHeads: Int, headDim d: Int, into out: UnsafeMutablePointer<Float>) {
         let group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
-        let work = count * (start + count) * d
-        ComputeThreads.forEachChunk(heads, minimumPerChunk: work * heads < 1 << 15 ? heads : 1) { range in
-            for h in range {
-                let kh = keys + (h / group) * capacity * d
-                let vh = values + (h / group) * capacity * d
-                let s = scores + h * capacity
-                for t in 0..<count {
-                    let qv = q + t * heads * d + h * d
-                    let visible = start + t + 1
-                    var maximum = -Float.infinity
-                    for j in 0..<visible {
-                        let dot = QuantizedBlocks.dotF32(kh + j * d, qv, count: d) * scale
-                        s[j] = dot
-                        maximum = max(maximum, dot)
-                    }
-                    var total: Float = 0
-                    for j in 0..<visible {
-                        let e = expf(s[j] - maximum)
-                        s[j] = e
-                        total += e
-                    }
-                    let o = out + t * heads * d + h * d
-                    for i in 0..<d { o[i] = 0 }
-                    let inverse = 1 / total
-                    for j in 0..<visible {
-                        let w = s[j] * inverse
-                        let vj = vh + j * d
-                        for i in 0..<d { o[i] += w * vj[i] }
-                    }
+        let items = heads * count
+        // An item over `visible` positions costs ~2 * visible * d multiply-adds; below ~16K in
+        // total a second thread costs more than it saves.
+        let perItem = (start + count) * d
+        ComputeThreads.forEachChunk(items, minimumPerChunk: max(1, 16384 / max(perItem, 1))) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: group * (start + count)) { scores in
+                var item = range.lowerBound
+                while item < range.upperBound {
+                    let kv = item / (count * group), t = item % (count * group) / group, g = item % group
+                    let run = min(group - g, range.upperBound - item)
+                    let offset = t * heads * d + (kv * group + g) * d
+                    FastKernels.attendGroup(query: q + offset, keys: keys + kv * capacity * d, values: values + kv * capacity * d,
+                                            count: start + t + 1, headDim: d, group: run, scale: scale,
+                                            scores: scores.baseAddress!, into: out + offset)
+                    item += run
                 }
             }
         }

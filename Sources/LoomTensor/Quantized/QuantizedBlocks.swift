@@ -1,31 +1,20 @@
+import CLoomKernels
+
 // Per-row kernels on ggml blocks: dot products with float32 activations and row dequantization.
 //
 // Layouts and dequantization follow ggml (ggml/src/ggml-quants.c, `dequantize_row_q8_0/q4_0/q4_1`):
 //   Q8_0: f16 d, 32 x int8 q                 x = d * q
 //   Q4_0: f16 d, 16 bytes (low nibble = element j, high nibble = element j + 16)   x = d * (q - 8)
 //   Q4_1: f16 d, f16 m, 16 bytes of nibbles as Q4_0                                  x = d * q + m
-// Unlike llama.cpp, which quantizes the activations to Q8 before its integer dot products
-// (`ggml_vec_dot_q4_1_q8_1`), the activations stay float32 here: the result is the exact float
-// product with the dequantized weights, up to summation order.
+// These float32-activation kernels give the exact float product with the dequantized weights, up
+// to summation order (`ActivationPrecision.float32`). The default integer path, which quantizes
+// activations to 8-bit blocks as llama.cpp does (`ggml_vec_dot_q4_1_q8_1`), is in CLoomKernels.
 // Public for model code that needs the same float32 dot product (e.g. attention over a KV cache).
 
 public enum QuantizedBlocks {
     @inline(__always)
-    static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-        HalfPrecision.f16ToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-    }
-
-    @inline(__always)
     static func floats16(_ x: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func nibbles(_ p: UnsafeRawPointer) -> (low: SIMD16<Float>, high: SIMD16<Float>) {
-        let q = p.loadUnaligned(as: SIMD16<UInt8>.self)
-        let low = SIMD16<Int32>(truncatingIfNeeded: q & 0x0F)
-        let high = SIMD16<Int32>(truncatingIfNeeded: q &>> 4)
-        return (SIMD16<Float>(low), SIMD16<Float>(high))
     }
 
     /// Sum over the row of w[j] * x[j], with w the dequantized row of `cols` elements.
@@ -75,7 +64,6 @@ public enum QuantizedBlocks {
 
     /// One row to float32, bit-identical to ggml's dequantizers.
     static func dequantizeRow(_ format: QuantizedFormat, _ row: UnsafeRawPointer, cols: Int, into out: UnsafeMutablePointer<Float>) {
-        let blocks = cols / format.blockElements
         switch format {
         case .f32:
             out.update(from: row.assumingMemoryBound(to: Float.self), count: cols)
@@ -83,36 +71,9 @@ public enum QuantizedBlocks {
             HalfPrecision.convertF16(row, count: cols, into: out)
         case .bf16:
             HalfPrecision.convertBF16(row, count: cols, into: out)
-        case .q8_0:
-            for b in 0..<blocks {
-                let block = row + 34 * b
-                let d = half(block, 0)
-                for j in 0..<32 { out[32 * b + j] = Float(block.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
-            }
-        case .q4_0:
-            for b in 0..<blocks {
-                let block = row + 18 * b
-                let d = half(block, 0)
-                let (low, high) = nibbles(block + 2)
-                UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: d * (low - 8), as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(out + 32 * b + 16).storeBytes(of: d * (high - 8), as: SIMD16<Float>.self)
-            }
-        case .q4_1:
-            for b in 0..<blocks {
-                let block = row + 20 * b
-                let d = half(block, 0), m = half(block, 2)
-                let (low, high) = nibbles(block + 4)
-                // ggml: y = x * d + m with no fused multiply-add; keep the two roundings.
-                UnsafeMutableRawPointer(out + 32 * b).storeBytes(of: roundedMultiplyAdd(low, d, m), as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(out + 32 * b + 16).storeBytes(of: roundedMultiplyAdd(high, d, m), as: SIMD16<Float>.self)
-            }
+        case .q8_0, .q4_0, .q4_1:
+            // CLoomKernels (AVX2 at run time); tests compare it bit for bit with GGMLDequantize.
+            loom_dequantize_row(format.kernelCode, row, Int64(cols), out)
         }
-    }
-
-    /// q * d + m rounded after the product and after the sum, as ggml's scalar C code computes it.
-    @inline(never)
-    static func roundedMultiplyAdd(_ q: SIMD16<Float>, _ d: Float, _ m: Float) -> SIMD16<Float> {
-        let product = q * d
-        return product + m
     }
 }
