@@ -49,4 +49,18 @@ public struct Idefics3Connector: Sendable {
     public func callAsFunction(_ states: Tensor) -> Tensor {
         projection(Self.pixelShuffle(states, scaleFactor: scaleFactor))
     }
+
+    /// Several tiles' patch states, each (patches, D_vision), shuffled into one stack and projected by a
+    /// single matrix product (one weight pass instead of one per tile): (tiles * patches / s^2, D_text),
+    /// tile after tile. Same values as `callAsFunction` on each tile.
+    public func callAsFunction(tiles: [Tensor]) -> Tensor {
+        guard let first = tiles.first else { return Tensor(zeros: [0, projection.outFeatures]) }
+        if tiles.count == 1 { return self(first) }
+        let shuffled = tiles.map { Self.pixelShuffle($0, scaleFactor: scaleFactor) }
+        let rows = shuffled[0].shape[0], width = shuffled[0].shape[1]
+        var stacked = [Float]()
+        stacked.reserveCapacity(tiles.count * rows * width)
+        for tile in shuffled { stacked += tile.data }
+        return projection(Tensor(shape: [tiles.count * rows, width], data: stacked))
+    }
 }

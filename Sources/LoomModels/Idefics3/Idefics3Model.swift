@@ -46,9 +46,7 @@ public final class Idefics3Model: Sendable {
 
     /// Image features in the text model's space, tile after tile: (tiles * imageSequenceLength, D_text).
     public func imageEmbeddings(pixelValues: Tensor) throws -> Tensor {
-        let tiles = try visionFeatures(pixelValues: pixelValues).map { connector($0) }
-        let width = config.textConfig.hiddenSize
-        return Tensor(shape: [tiles.count * config.imageSequenceLength, width], data: tiles.flatMap(\.data))
+        connector(tiles: try visionFeatures(pixelValues: pixelValues))
     }
 
     /// The prompt's input embeddings: token embeddings with the rows of `imageEmbeddings` placed, in order,
