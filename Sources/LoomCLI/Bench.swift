@@ -4,5 +4,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time Loom's components (used by Benchmarks/).", shouldDisplay: false,
-        subcommands: [BenchLogMel.self, BenchDecode.self, BenchEmbed.self])
+        subcommands: [BenchLogMel.self, BenchDecode.self, BenchEmbed.self, BenchVision.self])
 }
