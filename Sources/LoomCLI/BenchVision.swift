@@ -56,7 +56,10 @@ struct BenchVision: ParsableCommand {
             let configURL = folder.appendingPathComponent("config.json")
             let config = try JSONDecoder().decode(SigLIPVisionConfig.self, from: Data(contentsOf: configURL))
             let weights = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-            let tower = try SigLIPVisionTransformer(config: config, weights: WeightScope(weights).scope("vision_model"), useHead: false)
+            // transformers 4 saves a SiglipVisionModel under `vision_model.`, transformers 5 at the root.
+            let root = WeightScope(weights)
+            let scope = root.contains("vision_model.embeddings.patch_embedding.weight") ? root.scope("vision_model") : root
+            let tower = try SigLIPVisionTransformer(config: config, weights: scope, useHead: false)
             side = config.imageSize
             encode = { try tower.encode(batch: $0)[0].data[0] }
         }
