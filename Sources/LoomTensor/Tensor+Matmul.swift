@@ -52,13 +52,6 @@ extension Tensor {
             a.data.withUnsafeBufferPointer { ap in
                 b.data.withUnsafeBufferPointer { bp in
                     out.data.withUnsafeMutableBufferPointer { cp in
-                        if transposedB && m <= Kernels.smallRowProductMaximumRows {
-                            // A few rows against (N, K) weights: skip OpenBLAS's packing of b.
-                            Kernels.smallRowProduct(
-                                ap.baseAddress!, ldx: k, rows: m, weight: bp.baseAddress!, ldw: bCols, n: n, k: k,
-                                bias: nil, into: cp.baseAddress!, ldy: n)
-                            return
-                        }
                         BLAS.sgemm(
                             transposeB: transposedB, m: m, n: n, k: k,
                             a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: bCols,
@@ -112,21 +105,6 @@ extension Tensor {
         outShape[outShape.count - 1] = outFeatures
         var out = Tensor(zeros: outShape)
         if rows == 0 || outFeatures == 0 { return out }
-        if rows <= Kernels.smallRowProductMaximumRows && inFeatures > 0 {
-            // A decoder step's few rows: stream the weight once instead of letting OpenBLAS pack it.
-            x.data.withUnsafeBufferPointer { xp in
-                weight.data.withUnsafeBufferPointer { wp in
-                    out.data.withUnsafeMutableBufferPointer { yp in
-                        withOptionalPointer(bias) { bp in
-                            Kernels.smallRowProduct(
-                                xp.baseAddress!, ldx: inFeatures, rows: rows, weight: wp.baseAddress!, ldw: inFeatures,
-                                n: outFeatures, k: inFeatures, bias: bp, into: yp.baseAddress!, ldy: outFeatures)
-                        }
-                    }
-                }
-            }
-            return out
-        }
         out.data.withUnsafeMutableBufferPointer { yp in
             let y = yp.baseAddress!
             // (rows, out): start from the bias in every row, then accumulate with beta = 1.

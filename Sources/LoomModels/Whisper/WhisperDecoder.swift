@@ -65,7 +65,7 @@ extension WhisperModel {
                 }
             }
         }
-        let logits = Tensor.matmul(w.decoderNorm(rows), w.outputProjection, transposedB: true)  // (rows, vocab)
+        let logits = Tensor.fewRowLinear(w.decoderNorm(rows), weight: w.outputProjection)  // (rows, vocab)
         return logits.reshaped([batch, kept, c.vocabularySize])
     }
 

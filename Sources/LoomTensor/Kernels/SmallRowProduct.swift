@@ -115,3 +115,32 @@ extension Kernels {
         }
     }
 }
+
+extension Tensor {
+    /// `linear` (x (..., in) x weight (out, in)^T + bias) for decoder steps: with at most
+    /// `Kernels.smallRowProductMaximumRows` rows the weight streams once through `smallRowProduct`,
+    /// otherwise this is `linear`. Opt-in rather than inside `linear`, so other models keep OpenBLAS's
+    /// summation order (e.g. BERT's check that a sequence alone equals it inside a packed batch).
+    public static func fewRowLinear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        let rows = x.rowCount
+        guard rows <= Kernels.smallRowProductMaximumRows, rows > 0, x.rank >= 1, weight.rank == 2,
+              x.lastDimension == weight.shape[1], weight.shape[1] > 0, bias == nil || bias!.shape == [weight.shape[0]]
+        else { return linear(x, weight: weight, bias: bias) }  // shapes checked (and reported) there
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        var outShape = x.shape
+        outShape[outShape.count - 1] = outFeatures
+        var out = Tensor(zeros: outShape)
+        x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+                out.data.withUnsafeMutableBufferPointer { yp in
+                    withOptionalPointer(bias) { bp in
+                        Kernels.smallRowProduct(
+                            xp.baseAddress!, ldx: inFeatures, rows: rows, weight: wp.baseAddress!, ldw: inFeatures,
+                            n: outFeatures, k: inFeatures, bias: bp, into: yp.baseAddress!, ldy: outFeatures)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
