@@ -26,7 +26,7 @@ enum WhisperAttention {
         scores: UnsafeMutablePointer<Float>
     ) {
         let scale = 1 / Float(headDim).squareRoot()
-        if queries <= smallQueryLimit {
+        if queries <= smallQueryLimit && keys <= smallKeyLimit {
             attendFewQueries(
                 query: query, key: key, value: value, out: out, outRowStride: outRowStride, heads: heads,
                 headDim: headDim, queries: queries, keys: keys, causalOffset: causalOffset, scale: scale, scores: scores)
@@ -58,6 +58,8 @@ enum WhisperAttention {
 
     /// Decoder steps (a few queries per sequence) go through `attendFewQueries`.
     static let smallQueryLimit = 8
+    /// Above this many keys (cross-attention over 1500 encoder positions) per-head OpenBLAS products win.
+    static let smallKeyLimit = 448
 
     /// The same attention for a few queries (one decoder step per beam): heads run in parallel on
     /// ComputeThreads with plain dot products, where per-head OpenBLAS calls of (1..8, keys, 64) cost
@@ -73,16 +75,27 @@ enum WhisperAttention {
                 let s = scores + h * queries * keys
                 let q = query.base + h * query.headOffset
                 let k = key.base + h * key.headOffset, v = value.base + h * value.headOffset
+                // Key-major: each key (and value) row is read once for all queries (cross-attention
+                // K/V rows are 2 x width apart, so re-reading them per query would miss the cache).
+                let visible = (0..<queries).map { i in causalOffset.map { min(keys, $0 + i + 1) } ?? keys }
+                let longest = visible.max() ?? 0
+                for j in 0..<longest {
+                    let kj = k + j * key.rowStride
+                    for i in 0..<queries where j < visible[i] {
+                        s[i * keys + j] = dot(q + i * query.rowStride, kj, count: headDim) * scale
+                    }
+                }
                 for i in 0..<queries {
-                    let row = s + i * keys
-                    let visible = causalOffset.map { min(keys, $0 + i + 1) } ?? keys
-                    let qi = q + i * query.rowStride
-                    for j in 0..<visible { row[j] = dot(qi, k + j * key.rowStride, count: headDim) * scale }
-                    Kernels.softmax(row, rows: 1, dim: visible)
-                    // out_i = sum_j p_ij v_j, in this head's columns.
+                    Kernels.softmax(s + i * keys, rows: 1, dim: visible[i])
                     let o = out + i * outRowStride + h * headDim
                     for d in 0..<headDim { o[d] = 0 }
-                    for j in 0..<visible { axpy(row[j], v + j * value.rowStride, o, count: headDim) }
+                }
+                // out_i = sum_j p_ij v_j, in this head's columns.
+                for j in 0..<longest {
+                    let vj = v + j * value.rowStride
+                    for i in 0..<queries where j < visible[i] {
+                        axpy(s[i * keys + j], vj, out + i * outRowStride + h * headDim, count: headDim)
+                    }
                 }
             }
         }

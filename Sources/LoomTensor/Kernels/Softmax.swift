@@ -26,7 +26,8 @@ extension Kernels {
         var maxima = SIMD4<Float>(repeating: -.infinity)
         var i = 0
         while i < vectorEnd {
-            maxima = pointwiseMax(maxima, VectorMath.load(row + i))
+            let v = VectorMath.load(row + i)
+            maxima = maxima.replacing(with: v, where: v .> maxima)
             i += 4
         }
         var maximum = maxima.max()

@@ -37,7 +37,8 @@ enum VectorMath {
     @inline(__always)
     static func exp(_ x: SIMD4<Float>) -> SIMD4<Float> {
         let underflow = x .< -87.3
-        let clamped = x.clamped(lowerBound: SIMD4(repeating: -87.3), upperBound: SIMD4(repeating: 88.3))
+        // Comparisons and blends (not clamped(), which compiles to generic calls).
+        let clamped = x.replacing(with: -87.3, where: underflow).replacing(with: 88.3, where: x .> 88.3)
         // n = round(x / ln 2) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits.
         let magic: Float = 12_582_912
         let shifted = clamped * 1.44269504088896341 + magic
