@@ -4,5 +4,7 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time Loom's components (used by Benchmarks/).", shouldDisplay: false,
-        subcommands: [BenchLogMel.self, BenchDecode.self, BenchEmbed.self, BenchIndex.self, BenchCaption.self])
+        subcommands: [
+            BenchLogMel.self, BenchDecode.self, BenchEmbed.self, BenchIndex.self, BenchCaption.self, BenchVision.self,
+        ])
 }

@@ -25,11 +25,7 @@ public enum HiddenActivation: String, Codable, Sendable, CaseIterable {
         switch self {
         case .gelu: Kernels.gelu(x, count: count, approximation: .none)
         case .geluPyTorchTanh, .geluNew: Kernels.gelu(x, count: count, approximation: .tanh)
-        case .quickGELU:
-            // QuickGELUActivation: x * sigmoid(1.702 x).
-            ComputeThreads.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
-                for i in range { x[i] = x[i] / (1 + expf(-1.702 * x[i])) }
-            }
+        case .quickGELU: Kernels.quickGELU(x, count: count)  // QuickGELUActivation: x * sigmoid(1.702 x)
         }
     }
 

@@ -65,7 +65,7 @@ extension WhisperModel {
                 }
             }
         }
-        let logits = Tensor.matmul(w.decoderNorm(rows), w.outputProjection, transposedB: true)  // (rows, vocab)
+        let logits = Tensor.fewRowLinear(w.decoderNorm(rows), weight: w.outputProjection)  // (rows, vocab)
         return logits.reshaped([batch, kept, c.vocabularySize])
     }
 
@@ -98,7 +98,7 @@ extension WhisperModel {
         let keys = offset + steps
         let qkv = w.qkv(w.norm(x))  // (batch x steps, 3 width)
         var attended = Tensor(zeros: [batch * steps, width])
-        var scores = [Float](repeating: 0, count: steps * keys)
+        var scores = [Float](repeating: 0, count: heads * steps * keys)  // per head for few-query steps
         qkv.data.withUnsafeBufferPointer { qp in
             state.keys[layer].withUnsafeMutableBufferPointer { kc in
                 state.values[layer].withUnsafeMutableBufferPointer { vc in
@@ -141,7 +141,7 @@ extension WhisperModel {
         let queries = x.shape[0], keys = keyValues.shape[0]
         let q = w.query(w.norm(x))  // (batch x steps, width)
         var attended = Tensor(zeros: [queries, width])
-        var scores = [Float](repeating: 0, count: queries * keys)
+        var scores = [Float](repeating: 0, count: heads * queries * keys)  // per head for few-query steps
         q.data.withUnsafeBufferPointer { qp in
             keyValues.data.withUnsafeBufferPointer { kv in
                 attended.data.withUnsafeMutableBufferPointer { op in

@@ -12,7 +12,8 @@ struct WhisperLinear: Sendable {
     let weight: Tensor
     let bias: Tensor
 
-    func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(x, weight: weight, bias: bias) }
+    /// Decoder steps (a few rows) stream the weight once (`fewRowLinear`); longer inputs use OpenBLAS.
+    func callAsFunction(_ x: Tensor) -> Tensor { Tensor.fewRowLinear(x, weight: weight, bias: bias) }
 }
 
 /// nn.LayerNorm (eps 1e-5): gamma and beta of shape (width).

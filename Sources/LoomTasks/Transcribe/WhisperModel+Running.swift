@@ -17,6 +17,15 @@ public struct WhisperModelSession: WhisperDecoderSession {
     var state: WhisperDecoderState
 
     public mutating func logits(for newTokens: [[Int]], at positions: [Int]) throws -> [[[Float]]] {
+        if state.length == 0, newTokens.count > 1, newTokens.allSatisfy({ $0 == newTokens[0] }) {
+            // Every beam starts from the same prompt (up to 224 tokens of previous text): run it once
+            // and give each beam a copy of its cache, instead of pushing identical rows through.
+            let beams = newTokens.count
+            try state.reset(batchSize: 1)
+            let shared = try logits(for: [newTokens[0]], at: positions)
+            try state.reorder(beams: Array(repeating: 0, count: beams))
+            return Array(repeating: shared[0], count: beams)
+        }
         let steps = newTokens.first?.count ?? 0
         let onlyLast = positions == [steps - 1]
         let logits = try model.decode(newTokens, state: &state, allPositions: !onlyLast)  // (batch, kept, vocab)

@@ -15,18 +15,15 @@ extension Kernels {
     /// Element-wise work splits across threads from this many floats.
     static let activationElementsPerChunk = 1 << 16
 
-    /// GELU on `count` floats, in place.
+    /// GELU on `count` floats, in place (vectorized erf / tanh, see VectorMath).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, approximation: GELUApproximation = .none) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
             switch approximation {
             case .none:
-                let invSqrt2: Float = 0.70710678118654752
-                for i in range { x[i] = 0.5 * x[i] * (1 + erff(x[i] * invSqrt2)) }
+                VectorMath.map(x, range) { v in 0.5 * v * (1 + VectorMath.erf(v * 0.70710678118654752)) }
             case .tanh:
-                let sqrt2OverPi: Float = 0.79788456080286536
-                for i in range {
-                    let v = x[i]
-                    x[i] = 0.5 * v * (1 + tanhf(sqrt2OverPi * (v + 0.044715 * v * v * v)))
+                VectorMath.map(x, range) { v in
+                    0.5 * v * (1 + VectorMath.tanh(0.79788456080286536 * (v + 0.044715 * v * v * v)))
                 }
             }
         }
@@ -35,7 +32,14 @@ extension Kernels {
     /// SiLU (swish), x * sigmoid(x), on `count` floats, in place.
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
-            for i in range { x[i] = x[i] / (1 + expf(-x[i])) }
+            VectorMath.map(x, range) { v in v / (1 + VectorMath.exp(-v)) }
+        }
+    }
+
+    /// QuickGELU (OpenAI CLIP), x * sigmoid(1.702 x), on `count` floats, in place.
+    public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            VectorMath.map(x, range) { v in v / (1 + VectorMath.exp(-1.702 * v)) }
         }
     }
 }

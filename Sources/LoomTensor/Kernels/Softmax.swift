@@ -18,19 +18,47 @@ extension Kernels {
         }
     }
 
-    /// Softmax of one row of `count` floats, in place.
+    /// Softmax of one row of `count` floats, in place: exp four at a time (VectorMath.exp), summed
+    /// in four lanes, then the lanes in a fixed order.
     @inline(__always)
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, row[i]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = expf(row[i] - maximum)
-            row[i] = e
-            sum += e
+        let vectorEnd = count & ~3
+        var maxima = SIMD4<Float>(repeating: -.infinity)
+        var i = 0
+        while i < vectorEnd {
+            let v = VectorMath.load(row + i)
+            maxima = maxima.replacing(with: v, where: v .> maxima)
+            i += 4
         }
-        let inverse = 1 / sum
-        for i in 0..<count { row[i] *= inverse }
+        var maximum = maxima.max()
+        while i < count {
+            maximum = max(maximum, row[i])
+            i += 1
+        }
+        var sums = SIMD4<Float>()
+        i = 0
+        while i < vectorEnd {
+            let e = VectorMath.exp(VectorMath.load(row + i) - maximum)
+            VectorMath.store(e, row + i)
+            sums += e
+            i += 4
+        }
+        if i < count {
+            let rest = count - i
+            let e = VectorMath.exp(VectorMath.loadPartial(row + i, count: rest) - maximum)
+            VectorMath.storePartial(e, row + i, count: rest)
+            for lane in 0..<rest { sums[lane] += e[lane] }
+        }
+        let inverse = 1 / sums.sum()
+        i = 0
+        while i < vectorEnd {
+            VectorMath.store(VectorMath.load(row + i) * inverse, row + i)
+            i += 4
+        }
+        while i < count {
+            row[i] *= inverse
+            i += 1
+        }
     }
 }
 
