@@ -72,6 +72,39 @@ import Testing
         #expect(outputs(whole) == expected)
     }
 
+    /// caption-folder and ask-images as shipped, on Samples/images, with the tiny seeded SmolVLM fixture
+    /// as the vision model: every image gets its file, and the pipeline's caption is the one
+    /// `loom caption` gives for the same image and settings.
+    @Test func visionPipelinesRunOnSamplesWithAVisionModel() throws {
+        let vision = ["--set", "models.vision=\(Fixtures.url("idefics3/model").path)"]
+        let out = try Fixtures.temporaryDirectory("loom-run-vision")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let images = ["astronaut", "chelsea", "coffee", "hopper", "hopper_gray", "hopper_orientation_6", "rocket"]
+
+        let captions = out.appendingPathComponent("captions")
+        let caption = try CLIRunner.run(["run", "Pipelines/caption-folder.yaml", "--output", captions.path,
+                                         "--set", "caption.max_tokens=6", "--set", "caption.tiling=false"] + vision)
+        #expect(caption.status == 0, "\(caption.stderr)")
+        for name in images {
+            #expect(FileManager.default.fileExists(atPath: captions.appendingPathComponent("\(name).caption.txt").path), "\(name)")
+        }
+        let direct = try CLIRunner.run(["caption", "Samples/images/chelsea.jpg", "--model", Fixtures.url("idefics3/model").path,
+                                        "--prompt", "Describe this image in one sentence.", "--max-tokens", "6", "--no-tiling",
+                                        "--output-dir", out.appendingPathComponent("direct").path])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        let viaPipeline = try String(contentsOf: captions.appendingPathComponent("chelsea.caption.txt"), encoding: .utf8)
+        let viaCLI = try String(contentsOf: out.appendingPathComponent("direct/chelsea.txt"), encoding: .utf8)
+        #expect(viaPipeline.trimmingCharacters(in: .whitespacesAndNewlines) == viaCLI.trimmingCharacters(in: .whitespacesAndNewlines))
+
+        let answers = out.appendingPathComponent("answers")
+        let ask = try CLIRunner.run(["run", "Pipelines/ask-images.yaml", "--output", answers.path,
+                                     "--set", "ask.max_tokens=4", "--set", "ask.tiling=false"] + vision)
+        #expect(ask.status == 0, "\(ask.stderr)")
+        for name in images {
+            #expect(FileManager.default.fileExists(atPath: answers.appendingPathComponent("\(name).answer.txt").path), "\(name)")
+        }
+    }
+
     @Test func demoRunsAndReportsTheMissingVisionModel() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil,
               InstalledModels.file("minilm-l6-v2", "config.json") != nil,
