@@ -28,37 +28,32 @@ enum BERTAttention {
                 let base = qkvBuffer.baseAddress!
                 let result = outBuffer.baseAddress!
                 ComputeThreads.forEachChunk(pairs, minimumPerChunk: 1) { range in
+                    // Per chunk: one row of scores and the head's keys transposed (headDim, length),
+                    // so a row of scores is a sum over d of q[d] times a contiguous key row, eight
+                    // keys at a time, instead of one short dot product per key.
                     var scores = [Float](repeating: 0, count: longest)
+                    var keysT = [Float](repeating: 0, count: longest * headDim)
                     scores.withUnsafeMutableBufferPointer { scoreBuffer in
-                        let p = scoreBuffer.baseAddress!
-                        for pair in range {
-                            let sequence = sequences[order[pair / heads]]
-                            let head = pair % heads
-                            let length = sequence.count
-                            let q = base + sequence.lowerBound * stride + head * headDim
-                            let k = q + hidden
-                            let v = q + 2 * hidden
-                            let o = result + sequence.lowerBound * hidden + head * headDim
-                            for i in 0..<length {
-                                let qi = q + i * stride
-                                var maxScore = -Float.infinity
+                        keysT.withUnsafeMutableBufferPointer { keyBuffer in
+                            let p = scoreBuffer.baseAddress!
+                            let kt = keyBuffer.baseAddress!
+                            for pair in range {
+                                let sequence = sequences[order[pair / heads]]
+                                let head = pair % heads
+                                let length = sequence.count
+                                let q = base + sequence.lowerBound * stride + head * headDim
+                                let k = q + hidden
+                                let v = q + 2 * hidden
+                                let o = result + sequence.lowerBound * hidden + head * headDim
                                 for j in 0..<length {
                                     let kj = k + j * stride
-                                    p[j] = dotProduct(qi, kj, count: headDim) * scale
-                                    maxScore = max(maxScore, p[j])
+                                    for d in 0..<headDim { kt[d * length + j] = kj[d] }
                                 }
-                                var sum: Float = 0
-                                for j in 0..<length {
-                                    p[j] = expf(p[j] - maxScore)
-                                    sum += p[j]
-                                }
-                                let inverse = 1 / sum
-                                let oi = o + i * hidden
-                                for d in 0..<headDim { oi[d] = 0 }
-                                for j in 0..<length {
-                                    let weight = p[j] * inverse
-                                    let vj = v + j * stride
-                                    for d in 0..<headDim { oi[d] += weight * vj[d] }
+                                for i in 0..<length {
+                                    scoreRow(q + i * stride, keysT: kt, length: length, headDim: headDim, scale: scale, into: p)
+                                    // Vectorized exp (VectorMath) over the row.
+                                    Kernels.softmax(p, rows: 1, dim: length)
+                                    weightedSum(p, values: v, stride: stride, length: length, headDim: headDim, into: o + i * hidden)
                                 }
                             }
                         }
@@ -69,23 +64,45 @@ enum BERTAttention {
         return out
     }
 
-    /// Sum of a[i] b[i]. Eight lanes at a time: the compiler keeps a scalar sum in order (no
-    /// reassociation), which would leave this, the attention's inner loop, unvectorized.
+    /// out[j] = scale * sum over d of q[d] kt[d * length + j], for j in 0..<length.
     @inline(__always)
-    static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var lanes = SIMD8<Float>()
+    static func scoreRow(_ q: UnsafePointer<Float>, keysT kt: UnsafePointer<Float>, length: Int, headDim: Int,
+                         scale: Float, into out: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j + 8 <= length {
+            var acc = SIMD8<Float>()
+            for d in 0..<headDim {
+                acc += SIMD8(repeating: q[d]) * UnsafeRawPointer(kt + d * length + j).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < length {
+            var sum: Float = 0
+            for d in 0..<headDim { sum += q[d] * kt[d * length + j] }
+            out[j] = sum * scale
+            j += 1
+        }
+    }
+
+    /// out[d] = sum over j of weights[j] v[j * stride + d], for d in 0..<headDim.
+    @inline(__always)
+    static func weightedSum(_ weights: UnsafePointer<Float>, values v: UnsafePointer<Float>, stride: Int, length: Int,
+                            headDim: Int, into out: UnsafeMutablePointer<Float>) {
         var d = 0
-        while d + 8 <= count {
-            let x = UnsafeRawPointer(a + d).loadUnaligned(as: SIMD8<Float>.self)
-            let y = UnsafeRawPointer(b + d).loadUnaligned(as: SIMD8<Float>.self)
-            lanes += x * y
+        while d + 8 <= headDim {
+            var acc = SIMD8<Float>()
+            for j in 0..<length {
+                acc += SIMD8(repeating: weights[j]) * UnsafeRawPointer(v + j * stride + d).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD8<Float>.self)
             d += 8
         }
-        var sum = lanes.sum()
-        while d < count {
-            sum += a[d] * b[d]
+        while d < headDim {
+            var sum: Float = 0
+            for j in 0..<length { sum += weights[j] * v[j * stride + d] }
+            out[d] = sum
             d += 1
         }
-        return sum
     }
 }
