@@ -57,8 +57,8 @@ let package = Package(
         .target(
             name: "LoomIndex",
             dependencies: [
-                "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "CLoomMath",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "LoomModelStore",
+                "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // Declarative YAML pipelines and the resumable batch runner (issue #7).
         .target(
