@@ -88,7 +88,9 @@ public final class PipelineRunner: @unchecked Sendable {
 
         let producer = Thread { [walker] in
             for (index, file) in walker.enumerated() {
-                if state.stopped { break }
+                // After a stop the walk goes on without hashing, so the summary counts every file
+                // that was not started, however far the walk had got when the failure came.
+                if state.stopped { manifest?.skip(index); state.count(notStarted: 1); continue }
                 let hash: Result<String, StepFailure>
                 do {
                     hash = .success(try SHA256.hex(ofFile: file.url))
