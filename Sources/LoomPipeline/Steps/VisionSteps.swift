@@ -1,8 +1,29 @@
 import Foundation
 import LoomMedia
 
-/// The vision-language model behind caption and ask, or why there is none.
-enum VisionModel {
+/// The vision-language model behind caption and ask, or why there is none, with the settings both
+/// steps share.
+struct VisionModel: Sendable {
+    let model: ResolvedModel
+    let pool: ModelPool
+    let engines: PipelineEngines
+    let maxTokens: Int
+    let tiling: Bool
+
+    init(_ setup: StepSetup) {
+        model = setup.models["model"]!
+        pool = setup.pool
+        engines = setup.engines
+        maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
+        tiling = setup.parameters["tiling"]?.boolean ?? true
+    }
+
+    /// The text `ask` gives for the item's image, or nil when the item has no image.
+    func text(_ inputs: [StepInput], _ ask: (any VisionLanguageEngine, RGBImage) throws -> String) throws -> Artifact? {
+        guard let image = Self.image(inputs) else { return nil }
+        return .text(try ask(try Self.engine(model, pool, engines), image))
+    }
+
     static func unavailableReason(_ setup: StepSetup) -> String? {
         let model = setup.models["model"]
         let name = model.map { "'\($0.spec.name)' (\($0.spec.source))" } ?? "?"
@@ -44,26 +65,18 @@ public struct CaptionStep: PipelineStep {
 
     public static func unavailableReason(_ setup: StepSetup) -> String? { VisionModel.unavailableReason(setup) }
 
-    let model: ResolvedModel
-    let pool: ModelPool
-    let engines: PipelineEngines
+    let vision: VisionModel
     let prompt: String
-    let maxTokens: Int
-    let tiling: Bool
 
     public init(_ setup: StepSetup) throws {
-        model = setup.models["model"]!
-        pool = setup.pool
-        engines = setup.engines
+        vision = VisionModel(setup)
         prompt = setup.parameters["prompt"]?.string ?? ""
-        maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
-        tiling = setup.parameters["tiling"]?.boolean ?? true
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
-        guard let image = VisionModel.image(inputs) else { return nil }
-        let engine = try VisionModel.engine(model, pool, engines)
-        return .text(try engine.caption(image, prompt: prompt, maxTokens: maxTokens, tiling: tiling))
+        try vision.text(inputs) { engine, image in
+            try engine.caption(image, prompt: prompt, maxTokens: vision.maxTokens, tiling: vision.tiling)
+        }
     }
 }
 
@@ -88,25 +101,17 @@ public struct AskStep: PipelineStep {
 
     public static func unavailableReason(_ setup: StepSetup) -> String? { VisionModel.unavailableReason(setup) }
 
-    let model: ResolvedModel
-    let pool: ModelPool
-    let engines: PipelineEngines
+    let vision: VisionModel
     let question: String
-    let maxTokens: Int
-    let tiling: Bool
 
     public init(_ setup: StepSetup) throws {
-        model = setup.models["model"]!
-        pool = setup.pool
-        engines = setup.engines
+        vision = VisionModel(setup)
         question = setup.parameters["question"]?.string ?? ""
-        maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
-        tiling = setup.parameters["tiling"]?.boolean ?? true
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
-        guard let image = VisionModel.image(inputs) else { return nil }
-        let engine = try VisionModel.engine(model, pool, engines)
-        return .text(try engine.answer(question, about: image, maxTokens: maxTokens, tiling: tiling))
+        try vision.text(inputs) { engine, image in
+            try engine.answer(question, about: image, maxTokens: vision.maxTokens, tiling: vision.tiling)
+        }
     }
 }
