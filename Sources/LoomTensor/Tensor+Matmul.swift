@@ -21,6 +21,9 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
+        // OpenBLAS runs products above ~262K multiply-adds on its own threads (interface/gemm.c,
+        // SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): our spinning workers would take their cores.
+        if m * n * k > 262_144 { ComputeThreads.parkWorkers() }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

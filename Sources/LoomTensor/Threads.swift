@@ -1,3 +1,4 @@
+import CLoomKernels
 import CLoomMath
 import Dispatch
 import Foundation
@@ -68,15 +69,39 @@ public enum ComputeThreads {
             return
         }
         // Kernels hand in closures over raw buffers, which are not Sendable. Each chunk writes a
-        // disjoint range and concurrentPerform returns only after every chunk, so sharing is safe.
+        // disjoint range and the pool (or concurrentPerform) returns only after every chunk, so
+        // sharing is safe.
         withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = total * chunk / chunks
-                let end = total * (chunk + 1) / chunks
-                shared.value(start..<end)
+            var job = ChunkJob(body: body, total: total, chunks: chunks)
+            let ran = withUnsafeMutablePointer(to: &job) { job in
+                loom_pool_run(Int32(chunks), { context, index in
+                    let job = context!.assumingMemoryBound(to: ChunkJob.self)
+                    job.pointee.run(Int(index))
+                }, job)
+            }
+            if ran != 0 {
+                // The pool is serving another thread (two pipeline items in flight) or this is a
+                // region nested inside a pool task: Dispatch's shared threads take it instead.
+                let shared = UncheckedSendable(job)
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in shared.value.run(chunk) }
             }
         }
+    }
+
+    /// Sends the pool's spinning workers to sleep; called before OpenBLAS starts its own threads.
+    @inline(__always)
+    public static func parkWorkers() { loom_pool_park() }
+}
+
+/// One `forEachChunk` region: chunk `i` of `chunks` covers items [total * i / chunks, total * (i+1) / chunks).
+private struct ChunkJob {
+    let body: (Range<Int>) -> Void
+    let total: Int
+    let chunks: Int
+
+    @inline(__always)
+    func run(_ chunk: Int) {
+        body((total * chunk / chunks)..<(total * (chunk + 1) / chunks))
     }
 }
 
