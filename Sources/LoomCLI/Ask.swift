@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LoomGeneration
 import LoomMedia
 import LoomModelStore
 import LoomTasks
@@ -16,31 +15,15 @@ struct Ask: ParsableCommand {
     @Argument(help: "The question.")
     var question: String
 
-    @Option(help: "A model folder, or a folder name under $LOOM_HOME/models (default: smolvlm-256m-instruct).")
-    var model: String?
-
     @Option(help: "Stop after this many new tokens.")
     var maxTokens = 256
 
-    @Flag(help: "One tile for the image instead of a grid of tiles plus the whole image: faster, less detail.")
-    var noTiling = false
-
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0
-
-    @Option(help: "Keep the smallest set of tokens whose probability reaches p (1: off).")
-    var topP: Float = 1
-
-    @Option(help: "Random seed for sampling.")
-    var seed: UInt64 = 0
+    @OptionGroup var vision: VisionGenerationOptions
 
     @OptionGroup var compute: ComputeOptions
 
-    var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topP: topP, seed: seed) }
-
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-        do { _ = try Sampler(sampling) } catch { throw ValidationError("\(error)") }
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the question is empty") }
     }
 
@@ -48,11 +31,11 @@ struct Ask: ParsableCommand {
         compute.apply()
         // The image first: a bad path should not wait for the model to load.
         let decoded = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))
-        let folder = try VisionModelFolder.resolve(model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
         let task = try VisionLanguageTask(folder: folder)
         // Chat models open their answer with a space after "Assistant:"; the printed answer starts at its first word.
         var started = false
-        _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: !noTiling, sampling: sampling) { text in
+        _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: vision.tiling, sampling: vision.sampling) { text in
             var piece = Substring(text)
             if !started {
                 piece = piece.drop { $0.isWhitespace }

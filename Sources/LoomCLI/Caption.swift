@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LoomGeneration
 import LoomMedia
 import LoomModelStore
 import LoomTasks
@@ -22,17 +21,11 @@ struct Caption: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Descend into sub-folders.")
     var recursive = false
 
-    @Option(help: "A model folder, or a folder name under $LOOM_HOME/models (default: smolvlm-256m-instruct).")
-    var model: String?
-
     @Option(help: "The instruction given with each image.")
     var prompt = VisionLanguageTask.defaultCaptionPrompt
 
     @Option(help: "Stop after this many new tokens.")
     var maxTokens = 64
-
-    @Flag(help: "One tile per image instead of a grid of tiles plus the whole image: faster, less detail.")
-    var noTiling = false
 
     @Option(help: "Comma-separated outputs: txt, json (one file per image) or jsonl (one line per image on stdout).")
     var format = "txt"
@@ -43,22 +36,12 @@ struct Caption: ParsableCommand {
     @Flag(help: "Replace caption files that already exist.")
     var overwrite = false
 
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0
-
-    @Option(help: "Keep the smallest set of tokens whose probability reaches p (1: off).")
-    var topP: Float = 1
-
-    @Option(help: "Random seed for sampling.")
-    var seed: UInt64 = 0
+    @OptionGroup var vision: VisionGenerationOptions
 
     @OptionGroup var compute: ComputeOptions
 
-    var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topP: topP, seed: seed) }
-
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-        do { _ = try Sampler(sampling) } catch { throw ValidationError("\(error)") }
         let formats = try formats()
         if formats.contains("jsonl") && formats.count > 1 {
             throw ValidationError("--format jsonl prints to stdout and cannot be combined with txt or json")
@@ -82,7 +65,7 @@ struct Caption: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("no images found in \(paths.joined(separator: " "))") }
         let plan = try OutputPlan(inputs: inputs, extensions: jsonLines ? [] : formats,
                                   outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
-        let folder = try VisionModelFolder.resolve(model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
         let loadStart = Date()
         let task = try VisionLanguageTask(folder: folder)
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
@@ -99,7 +82,7 @@ struct Caption: ParsableCommand {
             }
             do {
                 let image = try ImageDecoder().decode(contentsOf: input)
-                let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: !noTiling, sampling: sampling)
+                let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: vision.tiling, sampling: vision.sampling)
                 let caption = (result.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let record = CaptionRecord(path: name, caption: caption, prompt: prompt, tokens: result.tokens.count)
                 if jsonLines {
