@@ -70,3 +70,4 @@ void loom_dequantize_row(int format, const void *w, int64_t cols, float *out);
 
 #endif
 #include "thread_pool.h"
+#include "elementwise.h"

@@ -1,3 +1,4 @@
+import CLoomKernels
 import Foundation
 
 // Element-wise activations, as torch.nn.functional.gelu (approximate='none' | 'tanh') and silu
@@ -15,9 +16,11 @@ extension Kernels {
     /// Element-wise work splits across threads from this many floats.
     static let activationElementsPerChunk = 1 << 16
 
-    /// GELU on `count` floats, in place (vectorized erf / tanh, see VectorMath).
+    /// GELU on `count` floats, in place (AVX2 in C where the CPU has it, else vectorized erf / tanh,
+    /// see VectorMath).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, approximation: GELUApproximation = .none) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            if loom_gelu(x + range.lowerBound, Int64(range.count), approximation == .tanh ? 1 : 0) != 0 { return }
             switch approximation {
             case .none:
                 VectorMath.map(x, range) { v in 0.5 * v * (1 + VectorMath.erf(v * 0.70710678118654752)) }
@@ -32,6 +35,7 @@ extension Kernels {
     /// SiLU (swish), x * sigmoid(x), on `count` floats, in place.
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            if loom_sigmoid_gate(x + range.lowerBound, Int64(range.count), 1) != 0 { return }
             VectorMath.map(x, range) { v in v / (1 + VectorMath.exp(-v)) }
         }
     }
@@ -39,6 +43,7 @@ extension Kernels {
     /// QuickGELU (OpenAI CLIP), x * sigmoid(1.702 x), on `count` floats, in place.
     public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: activationElementsPerChunk) { range in
+            if loom_sigmoid_gate(x + range.lowerBound, Int64(range.count), 1.702) != 0 { return }
             VectorMath.map(x, range) { v in v / (1 + VectorMath.exp(-1.702 * v)) }
         }
     }

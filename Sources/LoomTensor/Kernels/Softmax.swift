@@ -1,3 +1,4 @@
+import CLoomKernels
 import Foundation
 
 // Softmax over the last dimension, as torch.softmax(x, dim=-1): subtract the row maximum before exp
@@ -18,10 +19,12 @@ extension Kernels {
         }
     }
 
-    /// Softmax of one row of `count` floats, in place: exp four at a time (VectorMath.exp), summed
-    /// in four lanes, then the lanes in a fixed order.
+    /// Softmax of one row of `count` floats, in place: the AVX2 body in C (`loom_softmax_row`) where
+    /// the CPU has it; otherwise exp four at a time (VectorMath.exp), summed in four lanes, then the
+    /// lanes in a fixed order.
     @inline(__always)
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        if loom_softmax_row(row, Int64(count)) != 0 { return }
         let vectorEnd = count & ~3
         var maxima = SIMD4<Float>(repeating: -.infinity)
         var i = 0
