@@ -42,4 +42,27 @@ struct CLIPSigLIPBatchTests {
             try model.imageEmbeddings(pixelValues: [images[0], Tensor(zeros: [3, 8, 8])])
         }
     }
+
+    /// A batch with more rows than one pass covers (TransformerEncoder.maximumRowsPerPass) runs in
+    /// several passes of whole images: every image still matches the reference and its own
+    /// single-image encoding.
+    @Test func batchesLargerThanOnePassAreSplitByImage() throws {
+        let model = try SigLIPModel(folder: Fixtures.url("siglip/tiny-random"))
+        let stems = try DualEncoderReference.load("siglip").stems
+        let images = try stems.map { try referencePixels("siglip", $0) }
+        let tokens = try model.vision.encode(images[0]).shape[0]
+        let count = TransformerEncoder.maximumRowsPerPass / tokens * 2 + 1  // two full passes and one image
+        let batch = (0..<count).map { images[$0 % images.count] }
+        let encoded = try model.vision.encode(batch: batch)
+        #expect(encoded.count == count)
+        var worst: Float = 0
+        for (i, image) in batch.enumerated() {
+            let single = try model.vision.encode(image)
+            worst = max(worst, maxAbsDiff(encoded[i].data, single.data))
+            let reference = try Fixtures.floats("siglip/vision_last_hidden_state_\(stems[i % stems.count]).f32")
+            #expect(maxAbsDiff(encoded[i].data, reference) <= referenceTolerance, "image \(i)")
+        }
+        print("siglip \(count) images x \(tokens) tokens in passes of \(TransformerEncoder.maximumRowsPerPass) rows: max diff to single-image encoding \(worst)")
+        #expect(worst <= 1e-5)
+    }
 }
