@@ -24,6 +24,15 @@ import Testing
         expectError(Data(), [.truncated], "empty")
     }
 
+    @Test func unsupportedModelTypeAndBadPieces() throws {
+        let unknownPiece: [UInt8] = [0x0A, 0x05] + Array("<unk>".utf8) + [0x18, 0x02]
+        let pieces = Data([0x0A, UInt8(unknownPiece.count)] + unknownPiece)
+        expectError(pieces + Data([0x12, 0x02, 0x18, 0x03, 0x1A, 0x00]), [.unsupported], "a WORD model")
+        let badByte: [UInt8] = [0x0A, 0x04] + Array("<0x".utf8) + [0x41, 0x18, 0x06]
+        expectError(pieces + Data([0x0A, UInt8(badByte.count)] + badByte + [0x12, 0x00, 0x1A, 0x00]), [.malformed], "a bad byte piece")
+        expectError(Data([0x0A, 0x02, 0x18, 0x01, 0x12, 0x00, 0x1A, 0x00]), [.malformed], "no unknown piece")
+    }
+
     @Test func truncatedFiles() throws {
         let whole = try Data(contentsOf: Fixtures.url("sentencepiece/unigram_nfkc.model"))
         for length in [1, 2, 7, 100, whole.count / 3, whole.count / 2, whole.count - 1] {
@@ -34,6 +43,19 @@ import Testing
         } catch {
             print("error (expected):", error)
         }
+    }
+
+    /// A file cut exactly between two fields still parses as protobuf; the missing specs give it away.
+    @Test func cutBetweenFields() throws {
+        let unknownPiece: [UInt8] = [0x0A, 0x05] + Array("<unk>".utf8) + [0x18, 0x02]
+        let piecesOnly = Data([0x0A, UInt8(unknownPiece.count)] + unknownPiece)
+        expectError(piecesOnly, [.truncated], "pieces without trainer_spec")
+        let trainerSpec: [UInt8] = [0x12, 0x02, 0x18, 0x01]  // model_type: UNIGRAM
+        expectError(piecesOnly + Data(trainerSpec), [.truncated], "pieces and trainer_spec without normalizer_spec")
+        // With an (empty) normalizer_spec it is a complete, if tiny, model.
+        let tokenizer = try SentencePieceTokenizer(data: piecesOnly + Data(trainerSpec) + Data([0x1A, 0x00]), file: name)
+        #expect(tokenizer.encode("abc") == [0])
+        #expect(try tokenizer.decode([0]) == " \u{2047} ")
     }
 
     @Test func randomAndForeignBytes() throws {

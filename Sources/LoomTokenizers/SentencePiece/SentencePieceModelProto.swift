@@ -31,6 +31,10 @@ struct SentencePieceModelProto: Sendable {
     var unknownSurface = " \u{2047} "
     var normalizer = NormalizerSpec()
     var denormalizer: NormalizerSpec?
+    /// Whether the file had these messages: every model sentencepiece writes has both, so a file without
+    /// them was cut short between fields (or is something else that happens to parse).
+    var hasTrainerSpec = false
+    var hasNormalizerSpec = false
 
     typealias Failure = ProtobufReader.Failure
 
@@ -40,8 +44,12 @@ struct SentencePieceModelProto: Sendable {
         while let (field, value) = try reader.next() {
             switch field {
             case 1: pieces.append(try Self.piece(try Self.message(value, "pieces"), index: pieces.count))
-            case 2: try readTrainerSpec(try Self.message(value, "trainer_spec"))
-            case 3: normalizer = try Self.normalizerSpec(try Self.message(value, "normalizer_spec"))
+            case 2:
+                try readTrainerSpec(try Self.message(value, "trainer_spec"))
+                hasTrainerSpec = true
+            case 3:
+                normalizer = try Self.normalizerSpec(try Self.message(value, "normalizer_spec"))
+                hasNormalizerSpec = true
             case 5: denormalizer = try Self.normalizerSpec(try Self.message(value, "denormalizer_spec"))
             default: continue
             }

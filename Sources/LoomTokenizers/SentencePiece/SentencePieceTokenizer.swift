@@ -50,6 +50,9 @@ public final class SentencePieceTokenizer: Sendable {
             throw SentencePieceError(.malformed, file: file, "is not a SentencePiece model: \(reason)")
         }
         guard !proto.pieces.isEmpty else { throw SentencePieceError(.malformed, file: file, "is not a SentencePiece model: it has no pieces") }
+        guard proto.hasTrainerSpec, proto.hasNormalizerSpec else {
+            throw SentencePieceError(.truncated, file: file, "has no \(proto.hasTrainerSpec ? "normalizer_spec" : "trainer_spec"); the file is cut short or not a SentencePiece model")
+        }
         let unknowns = proto.pieces.indices.filter { proto.pieces[$0].type == .unknown }
         guard unknowns.count == 1 else {
             throw SentencePieceError(.malformed, file: file, "has \(unknowns.count) unknown pieces; a SentencePiece model has exactly one")
