@@ -9,8 +9,9 @@ sentencepiece gives for a list of tricky strings, its decoding of those ids, and
 
 Models (Tests/Fixtures/sentencepiece/<name>.model):
   unigram_nfkc     unigram, nmt_nfkc normalization (like SigLIP / T5), vocab 400
-  unigram_bytes    unigram, identity normalization, byte_fallback, no dummy prefix, extra spaces kept, vocab 600
-  bpe_bytes        BPE, identity normalization, byte_fallback, vocab 600 (256 of them bytes)
+  unigram_bytes    unigram, identity normalization, byte_fallback, no dummy prefix, extra spaces kept, vocab 600,
+                   user-defined pieces <sep> and [MASK]
+  bpe_bytes        BPE, identity normalization, byte_fallback, vocab 600 (256 of them bytes), the same user-defined pieces
   siglip_tiny      unigram nmt_nfkc, vocab 100, trained on canonicalized text: fits the 100-word tiny
                    SigLIP in Tests/Fixtures/siglip/tiny-random; its text embeddings through SiglipModel are dumped
 All use T5's special ids: <pad> 0, </s> 1, <unk> 2, no <s>.
@@ -27,6 +28,7 @@ Usage (from the repository root):
 """
 import io
 import json
+import os
 import re
 import string
 import shutil
@@ -70,18 +72,25 @@ STRINGS = [
     "mixed CASE Words", "hyphen-ated and under_scored", "quotes \"double\" 'single'", "Punctuation!!! ??? ...",
     "email@example.com http://x.y/z", "$100 & 50% off #deal", "▁ literal underline ▁▁", "</s> inside text",
     "<unk> literal and <pad>", "x", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "\u3000ideographic\u3000space\u3000",
-    " ".join(["word"] * 80),
+    " ".join(["word"] * 80), "a <sep> b [MASK]c", "<sep><sep>  [MASK] photo",
 ]
+# User-defined pieces (kept whole, never normalized) in the *_bytes models.
+USER_DEFINED = ["<sep>", "[MASK]"]
 
 
 def train(name, **options):
     model = io.BytesIO()
+    # A relative input path: trainer_spec.input is stored in the model, so the bytes do not depend on the temp dir.
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text(options.pop("text"))
-        spm.SentencePieceTrainer.train(
-            input=str(corpus), model_writer=model, pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
-            character_coverage=1.0, num_threads=1, minloglevel=2, **options)
+        (Path(tmp) / "corpus.txt").write_text(options.pop("text"))
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        try:
+            spm.SentencePieceTrainer.train(
+                input="corpus.txt", model_writer=model, pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+                character_coverage=1.0, num_threads=1, minloglevel=2, **options)
+        finally:
+            os.chdir(cwd)
     path = OUT / f"{name}.model"
     path.write_bytes(model.getvalue())
     return path
@@ -128,9 +137,9 @@ def main():
                               normalization_rule_name="nmt_nfkc"),
         "unigram_bytes": train("unigram_bytes", text=corpus, model_type="unigram", vocab_size=600,
                                normalization_rule_name="identity", byte_fallback=True, add_dummy_prefix=False,
-                               remove_extra_whitespaces=False),
+                               remove_extra_whitespaces=False, user_defined_symbols=USER_DEFINED),
         "bpe_bytes": train("bpe_bytes", text=corpus, model_type="bpe", vocab_size=600,
-                           normalization_rule_name="identity", byte_fallback=True),
+                           normalization_rule_name="identity", byte_fallback=True, user_defined_symbols=USER_DEFINED),
         "siglip_tiny": train("siglip_tiny", text=canonical(TEXT), model_type="unigram", vocab_size=100,
                              normalization_rule_name="nmt_nfkc", hard_vocab_limit=False),
     }
