@@ -28,6 +28,7 @@ Usage (from the repository root):
 """
 import io
 import json
+import random
 import os
 import re
 import string
@@ -74,6 +75,28 @@ STRINGS = [
     "<unk> literal and <pad>", "x", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "\u3000ideographic\u3000space\u3000",
     " ".join(["word"] * 80), "a <sep> b [MASK]c", "<sep><sep>  [MASK] photo",
 ]
+
+
+def fuzz_strings(count, seed=5):
+    """Seeded mixtures of corpus words, case changes, punctuation, odd spaces and non-Latin characters."""
+    rng = random.Random(seed)
+    words = TEXT.split()
+    extras = ["é", "ß", "Ｗ", "１", "😀", "☃", "日本", "ﬁ", "\u00a0", "\u3000", "  ", "\t", "...", "-", "'", "▁", "</s>", "<unk>"]
+    strings = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 14)):
+            word = rng.choice(words)
+            word = rng.choice([word, word.upper(), word.lower(), word.capitalize()])
+            if rng.random() < 0.25:
+                word += rng.choice(extras)
+            parts.append(word)
+        strings.append(rng.choice([" ", " ", "  ", ""]).join(parts) + rng.choice(["", " ", ".", "!"]))
+    return strings
+
+
+STRINGS += fuzz_strings(60)
+
 # User-defined pieces (kept whole, never normalized) in the *_bytes models.
 USER_DEFINED = ["<sep>", "[MASK]"]
 
