@@ -4,8 +4,8 @@
 Real SigLIP folders (google/siglip-*) ship spiece.model, a SentencePiece ModelProto, and transformers reads
 it with the slow SiglipTokenizer. No such file exists on our machines, so this trains tiny models with the
 pinned sentencepiece wheel on the English text below plus Samples' READMEs, then dumps, per model, the ids
-sentencepiece gives for a list of tricky strings, its decoding of those ids, and SiglipTokenizer's ids
-(canonicalized, "</s>" appended, padded to max_length with "</s>", truncated).
+sentencepiece gives for a list of tricky strings, its decoding of those ids, SiglipTokenizer's ids
+(canonicalized, "</s>" appended, padded to max_length with "</s>", truncated) and canonicalize_text's output.
 
 Models (Tests/Fixtures/sentencepiece/<name>.model):
   unigram_nfkc     unigram, nmt_nfkc normalization (like SigLIP / T5), vocab 400
@@ -73,7 +73,8 @@ STRINGS = [
     "mixed CASE Words", "hyphen-ated and under_scored", "quotes \"double\" 'single'", "Punctuation!!! ??? ...",
     "email@example.com http://x.y/z", "$100 & 50% off #deal", "▁ literal underline ▁▁", "</s> inside text",
     "<unk> literal and <pad>", "x", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "\u3000ideographic\u3000space\u3000",
-    " ".join(["word"] * 80), "a <sep> b [MASK]c", "<sep><sep>  [MASK] photo",
+    " ".join(["word"] * 80), "a <sep> b [MASK]c", "<sep><sep>  [MASK] photo", "ΟΔΟΣ ΣΑ ΑΣ. Σ", "ǅ ẞ İI",
+    "a</s>b</s>", "x <unk>y </s>", "\u2028line\u2029sep\x1c\x85end\u202f",
 ]
 
 
@@ -166,7 +167,8 @@ def main():
         "siglip_tiny": train("siglip_tiny", text=canonical(TEXT), model_type="unigram", vocab_size=100,
                              normalization_rule_name="nmt_nfkc", hard_vocab_limit=False),
     }
-    reference = {"strings": STRINGS, "models": {}}
+    canonicalizer = SiglipTokenizer(vocab_file=str(models["unigram_nfkc"]))
+    reference = {"strings": STRINGS, "canonical": [canonicalizer.canonicalize_text(text) for text in STRINGS], "models": {}}
     for name, path in models.items():
         processor, cases = sentencepiece_cases(path)
         entry = {"file": path.name, "vocab_size": processor.get_piece_size(), "sentencepiece": cases,

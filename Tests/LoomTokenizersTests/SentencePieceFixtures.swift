@@ -34,6 +34,8 @@ struct SentencePieceReference: Decodable {
     }
 
     let strings: [String]
+    /// SiglipTokenizer.canonicalize_text of each string.
+    let canonical: [String]
     let models: [String: Model]
 
     static func load() throws -> SentencePieceReference {

@@ -42,6 +42,15 @@ import Testing
         print("siglip \(name): \(reference.siglip.count) strings compared")
     }
 
+    /// big_vision's canonicalization (Python lower() with final sigma, string.punctuation, \\s runs, strip).
+    @Test func canonicalizationMatchesSiglipTokenizer() throws {
+        let reference = try SentencePieceReference.load()
+        let tokenizer = SiglipTextTokenizer(sentencePiece: try SentencePieceReference.tokenizer("unigram_nfkc"))
+        for (text, canonical) in zip(reference.strings, reference.canonical) {
+            #expect(tokenizer.canonicalize(text) == canonical, "\(text.debugDescription)")
+        }
+    }
+
     /// Text without unknown characters comes back from its ids (modulo what the normalizer changes).
     @Test func decodeRoundTrip() throws {
         let bytes = try SentencePieceReference.tokenizer("unigram_bytes")

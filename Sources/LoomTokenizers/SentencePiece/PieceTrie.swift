@@ -64,6 +64,13 @@ struct PieceTrie: Sendable {
         }
     }
 
+    /// Bytes in the longest piece that starts at `start`, 0 when none does.
+    func longestPrefixLength(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var longest = 0
+        forEachPrefix(text, from: start) { _, end in longest = end - start }
+        return longest
+    }
+
     /// The piece spelled exactly by `text[range]`, nil when none.
     func id(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var node = 0

@@ -8,7 +8,8 @@ struct SentencePieceBPE: Sendable {
     let scores: [Float]
     let types: [SentencePieceModelProto.PieceType]
     let unknownID: Int
-    let userDefined: [[UInt8]]
+    /// User-defined pieces: whole, frozen symbols from the start.
+    let userDefined: PieceTrie
 
     private struct Symbol {
         var start: Int
@@ -35,10 +36,7 @@ struct SentencePieceBPE: Sendable {
         var symbols: [Symbol] = []
         var position = 0
         while position < text.count {
-            var length = 0
-            for symbol in userDefined where symbol.count > length && symbol.count <= text.count - position {
-                if (0..<symbol.count).allSatisfy({ text[position + $0] == symbol[$0] }) { length = symbol.count }
-            }
+            var length = userDefined.longestPrefixLength(text, from: position)
             let frozen = length > 0
             if !frozen { length = min(SentencePieceNormalizer.utf8Length(leadingByte: text[position]), text.count - position) }
             let index = symbols.count

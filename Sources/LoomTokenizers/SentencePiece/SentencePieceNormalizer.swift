@@ -11,15 +11,12 @@ struct SentencePieceNormalizer: Sendable {
     let removeExtraWhitespaces: Bool
     let escapeWhitespaces: Bool
     let treatWhitespaceAsSuffix: Bool
-    /// User-defined pieces, matched before the rules and never normalized.
-    let userDefined: [[UInt8]]
+    /// User-defined pieces, matched before the rules and never normalized (sentencepiece's PrefixMatcher).
+    let userDefined: PieceTrie
 
     /// The normalized prefix of `input` at `start`: the bytes it becomes and how many input bytes it consumes.
     private func normalizePrefix(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> (output: ArraySlice<UInt8>, consumed: Int) {
-        var longestUserDefined = 0
-        for symbol in userDefined where symbol.count > longestUserDefined && symbol.count <= input.count - start {
-            if (0..<symbol.count).allSatisfy({ input[start + $0] == symbol[$0] }) { longestUserDefined = symbol.count }
-        }
+        let longestUserDefined = userDefined.longestPrefixLength(input, from: start)
         if longestUserDefined > 0 { return (ArraySlice(input[start..<start + longestUserDefined]), longestUserDefined) }
         if let charsMap, let match = charsMap.longestMatch(input, from: start) {
             return (match.replacement, match.length)

@@ -72,14 +72,14 @@ public final class SentencePieceTokenizer: Sendable {
         var bytes = [Int](repeating: -1, count: 256)
         var byteOf = [Int16](repeating: -1, count: proto.pieces.count)
         var trieEntries: [(bytes: [UInt8], id: Int)] = []
-        var userDefined: [[UInt8]] = []
+        var userDefined: [(bytes: [UInt8], id: Int)] = []
         for (id, piece) in proto.pieces.enumerated() {
             if byPiece[piece.piece] == nil { byPiece[piece.piece] = id }
             switch piece.type {
             case .normal, .unused: trieEntries.append((Array(piece.piece.utf8), id))
             case .userDefined:
                 trieEntries.append((Array(piece.piece.utf8), id))
-                userDefined.append(Array(piece.piece.utf8))
+                userDefined.append((Array(piece.piece.utf8), id))
             case .byte:
                 guard let value = Self.byteValue(piece.piece) else {
                     throw SentencePieceError(.malformed, file: file, "byte piece \(id) is \"\(piece.piece)\", not <0xXX>")
@@ -103,7 +103,7 @@ public final class SentencePieceTokenizer: Sendable {
             charsMap: charsMap, addDummyPrefix: proto.normalizer.addDummyPrefix,
             removeExtraWhitespaces: proto.normalizer.removeExtraWhitespaces,
             escapeWhitespaces: proto.normalizer.escapeWhitespaces,
-            treatWhitespaceAsSuffix: proto.treatWhitespaceAsSuffix, userDefined: userDefined)
+            treatWhitespaceAsSuffix: proto.treatWhitespaceAsSuffix, userDefined: PieceTrie(userDefined))
         let trie = PieceTrie(trieEntries)
         switch algorithm {
         case .unigram:
@@ -111,7 +111,8 @@ public final class SentencePieceTokenizer: Sendable {
             bpe = nil
         case .bpe:
             unigram = nil
-            bpe = SentencePieceBPE(trie: trie, scores: proto.pieces.map(\.score), types: types, unknownID: unknownID, userDefined: userDefined)
+            bpe = SentencePieceBPE(trie: trie, scores: proto.pieces.map(\.score), types: types, unknownID: unknownID,
+                                   userDefined: PieceTrie(userDefined))
         }
     }
 

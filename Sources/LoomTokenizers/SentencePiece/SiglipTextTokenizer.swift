@@ -20,7 +20,7 @@ public struct SiglipTextTokenizer: Sendable {
     public let eosID: Int
     public let padID: Int
     /// The special tokens matched whole in the raw text, longest first.
-    private let specials: [(text: String, id: Int)]
+    private let specials: [(scalars: [Unicode.Scalar], id: Int)]
     /// How many pieces "<unk>" alone encodes to: the prefix dropped from every part.
     private let unknownPrefixCount: Int
 
@@ -36,7 +36,7 @@ public struct SiglipTextTokenizer: Sendable {
         var seen = Set<String>()
         specials = [eosToken, unknownToken, padToken].filter { !$0.isEmpty && seen.insert($0).inserted }
             .sorted { $0.count > $1.count }
-            .map { ($0, sentencePiece.id(forPiece: $0)) }
+            .map { (Array($0.unicodeScalars), sentencePiece.id(forPiece: $0)) }
         unknownPrefixCount = sentencePiece.encodeAsPieces(unknownToken).count
     }
 
@@ -69,24 +69,22 @@ public struct SiglipTextTokenizer: Sendable {
 
     /// Ids of `text` before "</s>" and padding (SiglipTokenizer.tokenize, then convert_tokens_to_ids).
     public func tokenIDs(_ text: String) -> [Int] {
-        let marked = "\u{2581}" + text.replacingOccurrences(of: "\u{2581}", with: " ")
+        let marked = Array(("\u{2581}" + text.replacingOccurrences(of: "\u{2581}", with: " ")).unicodeScalars)
+        // Split out the special tokens, earliest first (longest first at one position), as transformers' Trie.split.
         var parts: [(text: String, special: Int?)] = []
-        var rest = Substring(marked)
-        while !rest.isEmpty {
-            var earliest: (range: Range<Substring.Index>, id: Int)?
-            for special in specials {
-                if let range = rest.range(of: special.text), earliest == nil || range.lowerBound < earliest!.range.lowerBound {
-                    earliest = (range, special.id)
-                }
+        var partStart = 0
+        var position = 0
+        while position < marked.count {
+            guard let special = specials.first(where: { Self.matches($0.scalars, marked, at: position) }) else {
+                position += 1
+                continue
             }
-            guard let found = earliest else {
-                parts.append((String(rest), nil))
-                break
-            }
-            parts.append((String(rest[..<found.range.lowerBound]), nil))
-            parts.append(("", found.id))
-            rest = rest[found.range.upperBound...]
+            parts.append((String(String.UnicodeScalarView(marked[partStart..<position])), nil))
+            parts.append(("", special.id))
+            position += special.scalars.count
+            partStart = position
         }
+        parts.append((String(String.UnicodeScalarView(marked[partStart...])), nil))
         // Special tokens strip the whitespace on both sides (AddedToken lstrip / rstrip).
         for i in parts.indices where parts[i].special != nil {
             if i > 0, parts[i - 1].special == nil { parts[i - 1].text = Self.trimmingPythonSpace(parts[i - 1].text, leading: false) }
@@ -110,7 +108,7 @@ public struct SiglipTextTokenizer: Sendable {
     public func canonicalize(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         var pendingSpace = false
-        for scalar in (lowercases ? text.lowercased() : text).unicodeScalars {
+        for scalar in (lowercases ? Self.pythonLowercased(text) : text).unicodeScalars {
             if Self.isPythonSpace(scalar) {
                 pendingSpace = true
             } else if !(scalar.isASCII && Self.asciiPunctuation.contains(UInt8(scalar.value))) {
@@ -120,6 +118,31 @@ public struct SiglipTextTokenizer: Sendable {
             }
         }
         return String(scalars)
+    }
+
+    private static func matches(_ token: [Unicode.Scalar], _ text: [Unicode.Scalar], at position: Int) -> Bool {
+        guard !token.isEmpty, text.count - position >= token.count else { return false }
+        for i in token.indices where text[position + i] != token[i] { return false }
+        return true
+    }
+
+    /// Python's str.lower(): each scalar's full lowercase mapping, and capital sigma as final sigma (ς) when a
+    /// cased letter precedes it and none follows (case-ignorable characters skipped), which Swift's
+    /// lowercased() does not do. Reference: CPython Objects/unicodeobject.c handle_capital_sigma.
+    static func pythonLowercased(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var output = String.UnicodeScalarView()
+        for (i, scalar) in scalars.enumerated() {
+            guard scalar == "\u{03A3}" else {
+                output.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+                continue
+            }
+            let before = scalars[..<i].last { !$0.properties.isCaseIgnorable }
+            let after = scalars[(i + 1)...].first { !$0.properties.isCaseIgnorable }
+            let final = before?.properties.isCased == true && after?.properties.isCased != true
+            output.append(final ? "\u{03C2}" : "\u{03C3}")
+        }
+        return String(output)
     }
 
     /// Python's string.punctuation.
