@@ -12,6 +12,7 @@ Models (Tests/Fixtures/sentencepiece/<name>.model):
   unigram_bytes    unigram, identity normalization, byte_fallback, no dummy prefix, extra spaces kept, vocab 600,
                    user-defined pieces <sep> and [MASK]
   bpe_bytes        BPE, identity normalization, byte_fallback, vocab 600 (256 of them bytes), the same user-defined pieces
+  *_unused         copies of the two *_bytes models with every 7th multi-character piece marked UNUSED
   siglip_tiny      unigram nmt_nfkc, vocab 100, trained on canonicalized text: fits the 100-word tiny
                    SigLIP in Tests/Fixtures/siglip/tiny-random; its text embeddings through SiglipModel are dumped
 All use T5's special ids: <pad> 0, </s> 1, <unk> 2, no <s>.
@@ -120,6 +121,19 @@ def train(name, **options):
     return path
 
 
+def with_unused_pieces(path, name):
+    """A copy of a model with every 7th multi-character normal piece marked UNUSED (never emitted; BPE splits
+    them back into the pieces they were merged from)."""
+    from sentencepiece import sentencepiece_model_pb2 as model_pb2
+    proto = model_pb2.ModelProto.FromString(path.read_bytes())
+    normal = [p for p in proto.pieces if p.type == model_pb2.ModelProto.SentencePiece.NORMAL and len(p.piece) > 1]
+    for piece in normal[::7]:
+        piece.type = model_pb2.ModelProto.SentencePiece.UNUSED
+    out = OUT / f"{name}.model"
+    out.write_bytes(proto.SerializeToString())
+    return out
+
+
 def sentencepiece_cases(path):
     processor = spm.SentencePieceProcessor(model_file=str(path))
     cases = []
@@ -168,11 +182,14 @@ def main():
                              normalization_rule_name="nmt_nfkc", hard_vocab_limit=False),
     }
     canonicalizer = SiglipTokenizer(vocab_file=str(models["unigram_nfkc"]))
+    models["unigram_bytes_unused"] = with_unused_pieces(models["unigram_bytes"], "unigram_bytes_unused")
+    models["bpe_bytes_unused"] = with_unused_pieces(models["bpe_bytes"], "bpe_bytes_unused")
     reference = {"strings": STRINGS, "canonical": [canonicalizer.canonicalize_text(text) for text in STRINGS], "models": {}}
     for name, path in models.items():
         processor, cases = sentencepiece_cases(path)
         entry = {"file": path.name, "vocab_size": processor.get_piece_size(), "sentencepiece": cases,
-                 "decode": crafted_decodes(processor), "siglip_max_length": 64, "siglip": siglip_cases(path, 64)}
+                 "decode": crafted_decodes(processor), "siglip_max_length": 64,
+                 "siglip": [] if name.endswith("_unused") else siglip_cases(path, 64)}
         reference["models"][name] = entry
 
     # The tiny SigLIP (vocab 100, 16 positions) with siglip_tiny.model: text embeddings as transformers computes them.

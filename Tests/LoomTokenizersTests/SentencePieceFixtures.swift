@@ -42,7 +42,7 @@ struct SentencePieceReference: Decodable {
         try JSONDecoder().decode(Self.self, from: Data(contentsOf: Fixtures.url("sentencepiece/reference.json")))
     }
 
-    static let modelNames = ["unigram_nfkc", "unigram_bytes", "bpe_bytes", "siglip_tiny"]
+    static let modelNames = ["unigram_nfkc", "unigram_bytes", "bpe_bytes", "unigram_bytes_unused", "bpe_bytes_unused", "siglip_tiny"]
 
     static func tokenizer(_ name: String) throws -> SentencePieceTokenizer {
         try SentencePieceTokenizer.load(model: Fixtures.url("sentencepiece/\(name).model"))
