@@ -1,4 +1,5 @@
-/// The parts of sentencepiece's ModelProto that encoding and decoding read.
+/// The parts of sentencepiece's ModelProto that encoding and decoding read. Not read: denormalizer_spec
+/// (decode-side rules no T5 / SigLIP / Llama model carries) and self_test_data.
 /// Reference: https://github.com/google/sentencepiece/blob/v0.2.1/src/sentencepiece_model.proto
 /// (field numbers and proto2 defaults as there).
 struct SentencePieceModelProto: Sendable {
@@ -30,7 +31,6 @@ struct SentencePieceModelProto: Sendable {
     var treatWhitespaceAsSuffix = false
     var unknownSurface = " \u{2047} "
     var normalizer = NormalizerSpec()
-    var denormalizer: NormalizerSpec?
     /// Whether the file had these messages: every model sentencepiece writes has both, so a file without
     /// them was cut short between fields (or is something else that happens to parse).
     var hasTrainerSpec = false
@@ -50,7 +50,6 @@ struct SentencePieceModelProto: Sendable {
             case 3:
                 normalizer = try Self.normalizerSpec(try Self.message(value, "normalizer_spec"))
                 hasNormalizerSpec = true
-            case 5: denormalizer = try Self.normalizerSpec(try Self.message(value, "denormalizer_spec"))
             default: continue
             }
         }
