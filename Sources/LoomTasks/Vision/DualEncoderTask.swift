@@ -20,10 +20,12 @@ public final class DualEncoderTask: Sendable {
     /// The tokenizer, or why there is none (texts then fail with that reason; images still work).
     let tokenizer: Result<TextTokenizer, any Error>
 
-    /// CLIP folders carry CLIP's own pipeline (normalizer, "</w>" word ends); others plain byte-level BPE.
+    /// CLIP folders carry CLIP's own pipeline (normalizer, "</w>" word ends); others plain byte-level BPE;
+    /// SigLIP folders from the hub only spiece.model, read as transformers' SiglipTokenizer.
     enum TextTokenizer: Sendable {
         case clip(CLIPTextTokenizer)
         case byteLevel(Tokenizer)
+        case siglip(SiglipTextTokenizer)
     }
 
     public init(folder: URL) throws {
@@ -44,13 +46,19 @@ public final class DualEncoderTask: Sendable {
         }
         imageProcessor = try ImageProcessors.load(folder: folder)
         let tokenizerFile = folder.appendingPathComponent("tokenizer.json")
+        let sentencePieceFile = folder.appendingPathComponent("spiece.model")
         if FileManager.default.fileExists(atPath: tokenizerFile.path) {
             tokenizer = Result {
                 if let clip = try CLIPTextTokenizer.load(tokenizerJSON: tokenizerFile) { return .clip(clip) }
                 return .byteLevel(try Tokenizer.load(tokenizerJSON: tokenizerFile))
             }
+        } else if family == .siglip, FileManager.default.fileExists(atPath: sentencePieceFile.path) {
+            tokenizer = Result { .siglip(try SiglipTextTokenizer.load(folder: folder)) }
         } else {
-            tokenizer = .failure(EncoderError.missingFile(path: tokenizerFile.path, what: "the model's tokenizer.json to embed texts"))
+            let wanted = family == .siglip
+                ? "the model's tokenizer.json or spiece.model (SentencePiece, as google/siglip-* folders ship it) to embed texts"
+                : "the model's tokenizer.json to embed texts"
+            tokenizer = .failure(EncoderError.missingFile(path: tokenizerFile.path, what: wanted))
         }
     }
 
@@ -82,8 +90,16 @@ public final class DualEncoderTask: Sendable {
             switch tokenizer {
             case .clip(let clipTokenizer): ids = clipTokenizer.encode(text, maxLength: clip.config.textConfig.maxPositionEmbeddings)
             case .byteLevel(let plain): ids = plain.encode(text, addSpecialTokens: true)
+            case .siglip:
+                throw EncoderError.invalidConfig(
+                    file: folder.appendingPathComponent("spiece.model").path, field: "model",
+                    reason: "is a SigLIP tokenizer, but config.json describes a CLIP model; use the tokenizer.json of this model")
             }
             return try clip.textEmbedding(ids: ids)
+        }
+        let length = siglip!.config.textConfig.maxPositionEmbeddings
+        if case .siglip(let sentencePiece) = tokenizer {
+            return try siglip!.textEmbedding(ids: sentencePiece.encode(text, maxLength: length))
         }
         guard case .byteLevel(let plain) = tokenizer else {
             throw EncoderError.invalidConfig(
@@ -91,7 +107,6 @@ public final class DualEncoderTask: Sendable {
                 reason: "is a CLIP tokenizer, but config.json describes a SigLIP model; use the tokenizer.json of this model")
         }
         var ids = plain.encode(text, addSpecialTokens: true)
-        let length = siglip!.config.textConfig.maxPositionEmbeddings
         if ids.count < length {
             let pad = plain.padTokenID ?? plain.id(for: "</s>") ?? 1
             ids += Array(repeating: pad, count: length - ids.count)

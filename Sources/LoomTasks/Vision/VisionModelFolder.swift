@@ -24,7 +24,7 @@ public enum VisionModelKind: Sendable, Equatable {
                 + "chat_template.json and generation_config.json are read when present)"
         case .dualEncoder:
             "a Hugging Face CLIP or SigLIP folder (e.g. openai/clip-vit-base-patch32 or google/siglip-base-patch16-224) "
-                + "with config.json, model.safetensors and preprocessor_config.json (tokenizer.json for --text)"
+                + "with config.json, model.safetensors and preprocessor_config.json (tokenizer.json, or spiece.model for SigLIP, for --text)"
         }
     }
 
