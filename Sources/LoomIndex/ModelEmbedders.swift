@@ -47,7 +47,7 @@ public struct DualEncoderImageEmbedder: ImageEmbedding {
         return (try task.imageEmbedding(image), image.width, image.height)
     }
 
-    /// Nil when the folder has no tokenizer.json: then images are found by file name, caption, or `--like`.
+    /// Nil when the folder has no tokenizer (tokenizer.json, or spiece.model for SigLIP): then images are found by file name, caption, or `--like`.
     public func embed(text: String) throws -> [Float]? {
         guard task.embedsText else { return nil }
         return try task.textEmbedding(text)
