@@ -9,28 +9,8 @@ import LoomTensor
 // The arithmetic is CLoomKernels' `loom_encoder_attention` (encoder_attention.c).
 
 enum BERTAttention {
-    /// Context (tokens, H) from stacked projections `qkv` (tokens, 3H) laid out [q | k | v] per row,
-    /// with the projection biases `qkvBias` (3H) when the projection left them out.
-    static func context(qkv: Tensor, qkvBias: Tensor? = nil, sequences: [Range<Int>], heads: Int, headDim: Int) -> Tensor {
-        let tokens = qkv.shape[0]
-        var out = Tensor(zeros: [tokens, heads * headDim])
-        qkv.data.withUnsafeBufferPointer { qkvBuffer in
-            out.data.withUnsafeMutableBufferPointer { outBuffer in
-                if let qkvBias {
-                    qkvBias.data.withUnsafeBufferPointer { bias in
-                        context(qkv: qkvBuffer.baseAddress!, qkvBias: bias.baseAddress!, sequences: sequences, heads: heads,
-                                headDim: headDim, into: outBuffer.baseAddress!)
-                    }
-                } else {
-                    context(qkv: qkvBuffer.baseAddress!, qkvBias: nil, sequences: sequences, heads: heads, headDim: headDim,
-                            into: outBuffer.baseAddress!)
-                }
-            }
-        }
-        return out
-    }
-
-    /// The same over raw rows: `qkv` (tokens, 3H), `out` (tokens, H).
+    /// Context rows `out` (tokens, H) from stacked projections `qkv` (tokens, 3H) laid out [q | k | v]
+    /// per row, with the projection biases `qkvBias` (3H) when the product left them out.
     ///
     /// Each (sequence, head) pair writes its own block of `out`, so the result does not depend on the
     /// thread count or on which thread runs a pair.
