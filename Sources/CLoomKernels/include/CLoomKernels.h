@@ -71,3 +71,4 @@ void loom_dequantize_row(int format, const void *w, int64_t cols, float *out);
 #endif
 #include "thread_pool.h"
 #include "elementwise.h"
+#include "encoder_kernels.h"

@@ -54,10 +54,13 @@ public struct BERTEncoder: Sendable {
         }
         var x = embed(sequences, typeIDs: typeIDs, tokens: start)
         if start == 0 { return (x, ranges) }
+        var rows: [Float] = []
+        swap(&rows, &x.data)  // the layers update the rows in place, with no copy of the array
+        var workspace = BERTWorkspace(tokens: start, config: c)
         for layer in weights.layers {
-            x = forward(layer, x, ranges: ranges)
+            BERTLayerPass.run(layer, config: c, x: &rows, ranges: ranges, workspace: &workspace)
         }
-        return (x, ranges)
+        return (Tensor(shape: x.shape, data: rows), ranges)
     }
 
     /// word + position + type embeddings, then LayerNorm: (tokens, H).
@@ -84,27 +87,5 @@ public struct BERTEncoder: Sendable {
             }
         }
         return x.layerNorm(weight: weights.embeddingNormWeight, bias: weights.embeddingNormBias, eps: config.layerNormEps)
-    }
-
-    private func forward(_ layer: BERTLayerWeights, _ x: Tensor, ranges: [Range<Int>]) -> Tensor {
-        let eps = config.layerNormEps
-        let qkv = Tensor.linear(x, weight: layer.qkvWeight, bias: layer.qkvBias)
-        let context = BERTAttention.context(qkv: qkv, sequences: ranges, heads: config.headCount, headDim: config.headDim)
-        var attended = Tensor.linear(context, weight: layer.attentionOutWeight, bias: layer.attentionOutBias)
-        attended.add(x)
-        let h = attended.layerNorm(weight: layer.attentionNormWeight, bias: layer.attentionNormBias, eps: eps)
-        var intermediate = Tensor.linear(h, weight: layer.intermediateWeight, bias: layer.intermediateBias)
-        let count = intermediate.count
-        let approximation = config.gelu
-        intermediate.data.withUnsafeMutableBufferPointer { buffer in
-            if approximation == .none {
-                BERTGELU.apply(buffer.baseAddress!, count: count)
-            } else {
-                Kernels.gelu(buffer.baseAddress!, count: count, approximation: approximation)
-            }
-        }
-        var out = Tensor.linear(intermediate, weight: layer.outputWeight, bias: layer.outputBias)
-        out.add(h)
-        return out.layerNorm(weight: layer.outputNormWeight, bias: layer.outputNormBias, eps: eps)
     }
 }

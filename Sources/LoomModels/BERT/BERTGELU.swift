@@ -1,3 +1,4 @@
+import CLoomKernels
 import LoomTensor
 
 // GELU with erf, as PyTorch's vectorized CPU kernel computes it: erf by Abramowitz & Stegun 7.1.26
@@ -9,13 +10,22 @@ enum BERTGELU {
     /// Floats per parallel chunk.
     static let elementsPerChunk = 1 << 15
 
-    /// 0.5 x (1 + erf(x / sqrt 2)) on `count` floats, in place.
+    /// 0.5 x (1 + erf(x / sqrt 2)) on `count` floats, in place, by CLoomKernels' vectorized body
+    /// (encoder_elementwise.c, the same erf and exp as `gelu` below, AVX2 when the CPU has it).
     static func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         ComputeThreads.forEachChunk(count, minimumPerChunk: elementsPerChunk) { range in
-            for i in range { x[i] = gelu(x[i]) }
+            loom_encoder_bias_gelu(x + range.lowerBound, nil, 1, Int64(range.count))
         }
     }
 
+    /// GELU(x + bias) on `rows` rows of `cols` floats, in place; `bias` has `cols` floats.
+    static func apply(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, cols: Int) {
+        ComputeThreads.forEachChunk(rows, minimumPerChunk: max(1, elementsPerChunk / max(cols, 1))) { range in
+            loom_encoder_bias_gelu(x + range.lowerBound * cols, bias, Int64(range.count), Int64(cols))
+        }
+    }
+
+    /// The scalar definition the C kernel follows (kept as the readable reference for tests).
     @inline(__always)
     static func gelu(_ v: Float) -> Float {
         0.5 * v * (1 + erf(v * 0.70710678118654752))
