@@ -5,14 +5,12 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-
-#define AVX2_BODY __attribute__((target("avx2,fma,f16c")))
+#include "simd_exp.h"
 
 /// exp(x) for 8 floats with expf's edge cases: below -87.3 gives 0, above 88.72 gives infinity, NaN
 /// stays NaN. The core is VectorMath.exp's (Cephes expf): x = n ln2 + r, a degree-7 polynomial in r,
 /// 2^n built in the exponent bits.
-AVX2_BODY static inline __m256 exp8(__m256 x) {
+AVX2 static inline __m256 exp8(__m256 x) {
     const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ);
     const __m256 overflow = _mm256_cmp_ps(x, _mm256_set1_ps(88.72283f), _CMP_GT_OQ);
     const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
@@ -56,7 +54,7 @@ AVX2_BODY static inline __m256 exp8(__m256 x) {
         }                                                               \
     } while (0)
 
-AVX2_BODY static void softmax_row_avx2(float *row, int64_t n) {
+AVX2 static void softmax_row_avx2(float *row, int64_t n) {
     __m256 maxima = _mm256_set1_ps(-INFINITY);
     FOR_EACH_VECTOR(row, n, -INFINITY, maxima = _mm256_max_ps(maxima, v));
     float lanes[8];
@@ -76,22 +74,7 @@ AVX2_BODY static void softmax_row_avx2(float *row, int64_t n) {
     FOR_EACH_VECTOR(row, n, 0.0f, v = _mm256_mul_ps(v, inverse));
 }
 
-/// erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), as VectorMath.erf.
-AVX2_BODY static inline __m256 erf8(__m256 x) {
-    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
-    const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
-    __m256 p = _mm256_set1_ps(1.061405429f);
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
-    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a)));
-    const __m256 y = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1.0f));
-    return _mm256_xor_ps(y, sign);  // -y for negative x, as VectorMath.erf
-}
-
-AVX2_BODY static void gelu_avx2(float *x, int64_t n, int tanh_form) {
+AVX2 static void gelu_avx2(float *x, int64_t n, int tanh_form) {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
     if (tanh_form) {
         // tanh(u) = 1 - 2 / (exp(2u) + 1)
@@ -102,14 +85,11 @@ AVX2_BODY static void gelu_avx2(float *x, int64_t n, int tanh_form) {
             v = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, th));
         });
     } else {
-        FOR_EACH_VECTOR(x, n, 0.0f, {
-            const __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
-            v = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e));
-        });
+        FOR_EACH_VECTOR(x, n, 0.0f, v = gelu_erf_avx2(v));
     }
 }
 
-AVX2_BODY static void sigmoid_gate_avx2(float *x, int64_t n, float beta) {
+AVX2 static void sigmoid_gate_avx2(float *x, int64_t n, float beta) {
     const __m256 one = _mm256_set1_ps(1.0f), minus_beta = _mm256_set1_ps(-beta);
     FOR_EACH_VECTOR(x, n, 0.0f, v = _mm256_div_ps(v, _mm256_add_ps(one, exp8(_mm256_mul_ps(minus_beta, v)))));
 }

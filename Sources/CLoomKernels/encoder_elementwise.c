@@ -48,22 +48,6 @@ static void layer_norm_portable(const float *x, const float *bias, const float *
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include "simd_exp.h"
 
-AVX2 static inline __m256 gelu_avx2(__m256 v) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256 z = _mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f));
-    const __m256 a = _mm256_andnot_ps(sign, z);
-    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
-    __m256 p = _mm256_set1_ps(1.061405429f);
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
-    const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a)));
-    const __m256 y = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1.0f));
-    const __m256 erf = _mm256_or_ps(y, _mm256_and_ps(sign, z));  // y >= 0: copy z's sign
-    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
-}
-
 AVX2 static void bias_gelu_avx2(float *x, const float *bias, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++) {
         float *row = x + r * cols;
@@ -71,7 +55,7 @@ AVX2 static void bias_gelu_avx2(float *x, const float *bias, int64_t rows, int64
         for (; c + 8 <= cols; c += 8) {
             __m256 v = _mm256_loadu_ps(row + c);
             if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
-            _mm256_storeu_ps(row + c, gelu_avx2(v));
+            _mm256_storeu_ps(row + c, gelu_erf_avx2(v));
         }
         for (; c < cols; c++) row[c] = gelu_portable(row[c] + (bias ? bias[c] : 0.0f));
     }
