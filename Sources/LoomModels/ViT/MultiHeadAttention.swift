@@ -1,3 +1,4 @@
+import CLoomKernels
 import LoomTensor
 import LoomWeights
 
@@ -68,6 +69,12 @@ public struct SelfAttention: Sendable {
         }
         let projected = qkv(x)  // (B*T, 3D)
         var context = Tensor(zeros: [rows, hidden])
+        if !causal {
+            // Vision towers: every (sequence, head) pair in one parallel region of the C kernel, instead
+            // of two OpenBLAS calls and a softmax region per head (each a thread hand-off).
+            bidirectional(projected, sequences: rows / tokens, tokens: tokens, into: &context)
+            return outProj(context)
+        }
         var scores = [Float](repeating: 0, count: tokens * tokens)
         projected.data.withUnsafeBufferPointer { p in
             context.data.withUnsafeMutableBufferPointer { c in
@@ -83,5 +90,31 @@ public struct SelfAttention: Sendable {
             }
         }
         return outProj(context)
+    }
+
+    /// Bidirectional attention of `sequences` x `heads` pairs, split evenly across threads; each pair
+    /// writes its own block of `context`, so the thread count does not change the result.
+    private func bidirectional(_ projected: Tensor, sequences: Int, tokens: Int, into context: inout Tensor) {
+        let hidden = projected.shape[1] / 3, headDim = hidden / heads
+        let scale = 1 / Float(headDim).squareRoot()
+        let scratchCount = Int(loom_encoder_attention_scratch(Int64(tokens), Int64(headDim)))
+        projected.data.withUnsafeBufferPointer { p in
+            context.data.withUnsafeMutableBufferPointer { c in
+                let (qkv, out) = (p.baseAddress!, c.baseAddress!)
+                ComputeThreads.forEachChunk(sequences * heads, minimumPerChunk: 1) { pairs in
+                    var scratch = [Float](repeating: 0, count: scratchCount)
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        for pair in pairs {
+                            let (sequence, head) = (pair / heads, pair % heads)
+                            let q = qkv + sequence * tokens * 3 * hidden + head * headDim
+                            loom_encoder_attention(
+                                q, q + hidden, q + 2 * hidden, Int64(3 * hidden), nil, nil, nil,
+                                Int64(tokens), Int64(headDim), scale, scratch.baseAddress!,
+                                out + sequence * tokens * hidden + head * headDim, Int64(hidden))
+                        }
+                    }
+                }
+            }
+        }
     }
 }
