@@ -69,3 +69,4 @@ void loom_dequantize_row(int format, const void *w, int64_t cols, float *out);
 #endif
 
 #endif
+#include "few_rows.h"
