@@ -121,12 +121,17 @@ AVX2 static inline __attribute__((always_inline)) void value_block(
 AVX2 static void softmax_rows_avx2(float *scores, int64_t lds, int64_t queries, int64_t n) {
     for (int64_t i = 0; i < queries; i++) {
         float *s = scores + i * lds;
-        float maximum = -INFINITY;
-        for (int64_t j = 0; j < n; j++) maximum = fmaxf(maximum, s[j]);
+        __m256 top8 = _mm256_set1_ps(-INFINITY);
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8) top8 = _mm256_max_ps(top8, _mm256_loadu_ps(s + j));
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        float maximum = _mm_cvtss_f32(m);
+        for (; j < n; j++) maximum = fmaxf(maximum, s[j]);
         const __m256 top = _mm256_set1_ps(maximum);
         __m256 sums = _mm256_setzero_ps();
-        int64_t j = 0;
-        for (; j + 8 <= n; j += 8) {
+        for (j = 0; j + 8 <= n; j += 8) {
             const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), top));
             _mm256_storeu_ps(s + j, e);
             sums = _mm256_add_ps(sums, e);
@@ -185,4 +190,12 @@ void loom_attend_packed_keys(const float *q, int64_t ldq, int64_t queries, const
     }
 #endif
     attend_portable(q, ldq, queries, packed_keys, v, n, d, scale, scores, lds, out, ldo);
+}
+
+void loom_softmax_rows(float *x, int64_t rows, int64_t n, int64_t stride) {
+    if (n <= 0) return;
+#ifdef HAVE_AVX2_BODIES
+    if (loom_kernels_use_avx2()) { softmax_rows_avx2(x, stride, rows, n); return; }
+#endif
+    softmax_rows_portable(x, stride, rows, n);
 }

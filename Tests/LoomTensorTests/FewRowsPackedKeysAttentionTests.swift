@@ -66,6 +66,35 @@ import Testing
         print("packed-keys attention portable \(portable) maxdiff", worst)
     }
 
+    /// `Kernels.attentionSoftmax` (the encoder's score rows) against softmax in double, both bodies;
+    /// probabilities within 2e-6 absolute, and the floats past each row's `dim` untouched.
+    @Test(arguments: [false, true])
+    func softmaxRowsMatchDoubleReference(portable: Bool) {
+        FastKernels.forcePortable(portable)
+        defer { FastKernels.forcePortable(false) }
+        var values = FewRowsKernelTests.Values(state: 5)
+        var worst: Float = 0
+        for dim in [1, 7, 8, 9, 31, 1500] {
+            let rows = 3, stride = dim + 3
+            let x = values.array(rows * stride).map { 12 * $0 }
+            var y = x
+            y.withUnsafeMutableBufferPointer { Kernels.attentionSoftmax($0.baseAddress!, rows: rows, dim: dim, stride: stride) }
+            for r in 0..<rows {
+                let row = x[(r * stride)..<(r * stride + dim)].map(Double.init)
+                let top = row.max()!
+                let e = row.map { exp($0 - top) }
+                let total = e.reduce(0, +)
+                for j in 0..<dim {
+                    let d = Float(abs(Double(y[r * stride + j]) - e[j] / total))
+                    worst = max(worst, d)
+                    #expect(d <= 2e-6, "dim \(dim) row \(r) column \(j)")
+                }
+                for j in dim..<stride { #expect(y[r * stride + j] == x[r * stride + j], "wrote past the row") }
+            }
+        }
+        print("attention softmax portable \(portable) maxdiff", worst)
+    }
+
     /// Panels of 16 keys stored feature by feature; the padding keys of the last panel are zero.
     @Test func packingLayout() {
         let count = 19, dim = 3, stride = 5
