@@ -72,3 +72,4 @@ void loom_dequantize_row(int format, const void *w, int64_t cols, float *out);
 #include "thread_pool.h"
 #include "elementwise.h"
 #include "encoder_kernels.h"
+#include "few_rows.h"

@@ -88,40 +88,50 @@ enum WhisperCTranslate2 {
             WhisperLinear(weight: try s.tensor(name + "/weight", shape: [out, inputs]),
                           bias: try s.tensor(name + "/bias", shape: [out]))
         }
+        /// Decoder weights stay half when stored half: every beam step streams them (WhisperMatrix.swift).
+        func decoderLinear(_ s: WeightScope, _ name: String, out: Int, in inputs: Int) throws -> WhisperLinear {
+            WhisperLinear(matrix: try matrix(s, name + "/weight", rows: out, columns: inputs),
+                          bias: try s.tensor(name + "/bias", shape: [out]))
+        }
         func norm(_ s: WeightScope, _ name: String) throws -> WhisperLayerNorm {
             WhisperLayerNorm(gamma: try s.tensor(name + "/gamma", shape: [d]), beta: try s.tensor(name + "/beta", shape: [d]))
         }
-        func selfAttention(_ s: WeightScope) throws -> WhisperSelfAttentionWeights {
-            WhisperSelfAttentionWeights(
+        func selfAttention(_ s: WeightScope, decoder: Bool) throws -> WhisperSelfAttentionWeights {
+            let make = decoder ? decoderLinear : linear
+            return WhisperSelfAttentionWeights(
                 norm: try norm(s, "self_attention/layer_norm"),
-                qkv: try linear(s, "self_attention/linear_0", out: 3 * d, in: d),
-                out: try linear(s, "self_attention/linear_1", out: d, in: d))
+                qkv: try make(s, "self_attention/linear_0", 3 * d, d),
+                out: try make(s, "self_attention/linear_1", d, d))
         }
-        func mlp(_ s: WeightScope, hidden: Int) throws -> WhisperMLPWeights {
-            WhisperMLPWeights(
+        func mlp(_ s: WeightScope, hidden: Int, decoder: Bool) throws -> WhisperMLPWeights {
+            let make = decoder ? decoderLinear : linear
+            return WhisperMLPWeights(
                 norm: try norm(s, "ffn/layer_norm"),
-                fc1: try linear(s, "ffn/linear_0", out: hidden, in: d),
-                fc2: try linear(s, "ffn/linear_1", out: d, in: hidden))
+                fc1: try make(s, "ffn/linear_0", hidden, d),
+                fc2: try make(s, "ffn/linear_1", d, hidden))
         }
         let encoder = root.scope("encoder"), decoder = root.scope("decoder")
         let encoderLayers = try (0..<c.encoderLayers).map { i in
             let s = encoder.scope("layer_\(i)")
-            return WhisperEncoderLayerWeights(selfAttention: try selfAttention(s), mlp: try mlp(s, hidden: c.encoderFFN))
+            return WhisperEncoderLayerWeights(
+                selfAttention: try selfAttention(s, decoder: false), mlp: try mlp(s, hidden: c.encoderFFN, decoder: false))
         }
         let decoderLayers = try (0..<c.decoderLayers).map { i in
             let s = decoder.scope("layer_\(i)")
             let cross = WhisperCrossAttentionWeights(
                 norm: try norm(s, "attention/layer_norm"),
-                query: try linear(s, "attention/linear_0", out: d, in: d),
-                keyValue: try linear(s, "attention/linear_1", out: 2 * d, in: d),
-                out: try linear(s, "attention/linear_2", out: d, in: d))
-            return WhisperDecoderLayerWeights(selfAttention: try selfAttention(s), crossAttention: cross, mlp: try mlp(s, hidden: c.decoderFFN))
+                query: try decoderLinear(s, "attention/linear_0", out: d, in: d),
+                keyValue: try decoderLinear(s, "attention/linear_1", out: 2 * d, in: d),
+                out: try decoderLinear(s, "attention/linear_2", out: d, in: d))
+            return WhisperDecoderLayerWeights(
+                selfAttention: try selfAttention(s, decoder: true), crossAttention: cross,
+                mlp: try mlp(s, hidden: c.decoderFFN, decoder: true))
         }
-        let embedding = try decoder.tensor("embeddings/weight", shape: [c.vocabularySize, d])
+        let embedding = try matrix(decoder, "embeddings/weight", rows: c.vocabularySize, columns: d)
         // decoder/projection/weight is an alias of the embedding in converted OpenAI models; reading it
         // through the scope marks its target as used and shares nothing we would copy.
         let projection = model.resolvedName("decoder/projection/weight") == "decoder/embeddings/weight"
-            ? embedding : try decoder.tensor("projection/weight", shape: [c.vocabularySize, d])
+            ? embedding : try matrix(decoder, "projection/weight", rows: c.vocabularySize, columns: d)
         let weights = WhisperWeights(
             conv1: WhisperLinear(weight: try encoder.tensor("conv1/weight", shape: [d, c.melBins, 3]),
                                  bias: try encoder.tensor("conv1/bias", shape: [d])),
@@ -139,5 +149,21 @@ enum WhisperCTranslate2 {
         let scalars = Set(requiredScalars.map(\.name) + ignoredScalars + ["encoder/num_heads", "decoder/num_heads"])
         try root.verifyAllUsed(ignoring: { scalars.contains($0) })
         return weights
+    }
+
+    /// A (rows, columns) weight as stored: its half bits when the file holds float16, else float32
+    /// (float32 as stored, int8/int16 dequantized by `CTranslate2Model.tensor`).
+    private static func matrix(_ s: WeightScope, _ name: String, rows: Int, columns: Int) throws -> WhisperMatrix {
+        guard try s.info(name).dtype == .float16 else { return .float32(try s.tensor(name, shape: [rows, columns])) }
+        let raw = try s.rawBytes(name, shape: [rows, columns])
+        let count = rows * columns
+        guard raw.count == 2 * count else { return .float32(try s.tensor(name, shape: [rows, columns])) }  // reports it
+        let bits = try raw.withUnsafeBytes { bytes in
+            [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+                initialized = count
+            }
+        }
+        return .float16(WhisperHalfRows(rows: rows, columns: columns, bits: bits))
     }
 }

@@ -14,7 +14,10 @@ extension WhisperModel {
             throw WhisperError.encoderOutputShape(expected: expected, actual: encoderOutput.shape)
         }
         guard batchSize > 0 else { throw WhisperError.beamIndex("batch size \(batchSize) must be positive") }
-        let crossKeyValues = weights.decoderLayers.map { $0.crossAttention.keyValue(encoderOutput) }  // (T_audio, 2 width)
+        let heads = config.decoderHeads, headDim = config.width / heads
+        let crossKeyValues = weights.decoderLayers.map {
+            WhisperCrossKeyValues(keyValues: $0.crossAttention.keyValue(encoderOutput), heads: heads, headDim: headDim)
+        }
         return WhisperDecoderState(
             batchSize: batchSize, layers: config.decoderLayers, heads: config.decoderHeads,
             headDim: config.width / config.decoderHeads, maximumLength: config.textContext,
@@ -65,7 +68,7 @@ extension WhisperModel {
                 }
             }
         }
-        let logits = Tensor.fewRowLinear(w.decoderNorm(rows), weight: w.outputProjection)  // (rows, vocab)
+        let logits = w.outputProjection.product(w.decoderNorm(rows), bias: nil)  // (rows, vocab)
         return logits.reshaped([batch, kept, c.vocabularySize])
     }
 
@@ -73,15 +76,14 @@ extension WhisperModel {
     private func embed(_ tokens: [[Int]], offset: Int) -> Tensor {
         let width = config.width, steps = tokens[0].count
         var x = Tensor(zeros: [tokens.count * steps, width])
-        weights.tokenEmbedding.data.withUnsafeBufferPointer { emb in
-            weights.decoderPositions.data.withUnsafeBufferPointer { pos in
-                x.data.withUnsafeMutableBufferPointer { out in
-                    for (b, sequence) in tokens.enumerated() {
-                        for (t, token) in sequence.enumerated() {
-                            let row = out.baseAddress! + (b * steps + t) * width
-                            let e = emb.baseAddress! + token * width, p = pos.baseAddress! + (offset + t) * width
-                            for i in 0..<width { row[i] = e[i] + p[i] }
-                        }
+        weights.decoderPositions.data.withUnsafeBufferPointer { pos in
+            x.data.withUnsafeMutableBufferPointer { out in
+                for (b, sequence) in tokens.enumerated() {
+                    for (t, token) in sequence.enumerated() {
+                        let row = out.baseAddress! + (b * steps + t) * width
+                        weights.tokenEmbedding.copyRow(token, into: row)
+                        let p = pos.baseAddress! + (offset + t) * width
+                        for i in 0..<width { row[i] += p[i] }
                     }
                 }
             }
@@ -135,23 +137,33 @@ extension WhisperModel {
     }
 
     /// x += out(attention of LN(x) over the window's encoder output). All sequences share the
-    /// encoder output, so the whole batch's queries go through one set of GEMMs.
-    private func crossAttention(_ x: inout Tensor, _ w: WhisperCrossAttentionWeights, keyValues: Tensor) {
-        let width = config.width, heads = config.decoderHeads, headDim = width / heads
-        let queries = x.shape[0], keys = keyValues.shape[0]
+    /// encoder output, so each head scores the whole batch's queries against its packed keys at once
+    /// (`Kernels.attendPackedKeys`); heads run in parallel.
+    private func crossAttention(_ x: inout Tensor, _ w: WhisperCrossAttentionWeights, keyValues: WhisperCrossKeyValues) {
+        let width = config.width, heads = keyValues.heads, headDim = keyValues.headDim
+        let queries = x.shape[0], keys = keyValues.count
         let q = w.query(w.norm(x))  // (batch x steps, width)
         var attended = Tensor(zeros: [queries, width])
-        var scores = [Float](repeating: 0, count: heads * queries * keys)  // per head for few-query steps
+        let scoresPerHead = queries * Kernels.packedKeysCount(keys: keys, dim: 1)
+        var scores = [Float](repeating: 0, count: heads * scoresPerHead)
+        let packedSize = keyValues.packedHeadSize, scale = 1 / Float(headDim).squareRoot()
         q.data.withUnsafeBufferPointer { qp in
-            keyValues.data.withUnsafeBufferPointer { kv in
-                attended.data.withUnsafeMutableBufferPointer { op in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        WhisperAttention.attend(
-                            query: WhisperHeadView(base: qp.baseAddress!, rowStride: width, headOffset: headDim),
-                            key: WhisperHeadView(base: kv.baseAddress!, rowStride: 2 * width, headOffset: headDim),
-                            value: WhisperHeadView(base: kv.baseAddress! + width, rowStride: 2 * width, headOffset: headDim),
-                            out: op.baseAddress!, outRowStride: width, heads: heads, headDim: headDim,
-                            queries: queries, keys: keys, causalOffset: nil, scores: sp.baseAddress!)
+            keyValues.packedKeys.withUnsafeBufferPointer { kp in
+                keyValues.values.withUnsafeBufferPointer { vp in
+                    attended.data.withUnsafeMutableBufferPointer { op in
+                        scores.withUnsafeMutableBufferPointer { sp in
+                            let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!
+                            let o = op.baseAddress!, s = sp.baseAddress!
+                            ComputeThreads.forEachChunk(heads, minimumPerChunk: 1) { range in
+                                for h in range {
+                                    Kernels.attendPackedKeys(
+                                        query: q + h * headDim, queryRowStride: width, queries: queries,
+                                        packedKeys: k + h * packedSize, values: v + h * keys * headDim,
+                                        count: keys, dim: headDim, scale: scale,
+                                        scores: s + h * scoresPerHead, into: o + h * headDim, outRowStride: width)
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -25,10 +25,11 @@ public struct WhisperDecoderState: Sendable {
     /// Per layer, (batch, heads, capacity, headDim).
     var keys: [[Float]]
     var values: [[Float]]
-    /// Per layer, (audioContext, 2 x width): keys in columns [0, width), values in [width, 2 width).
-    let crossKeyValues: [Tensor]
+    /// Per layer, the cross-attention keys (packed per head) and values of the window.
+    let crossKeyValues: [WhisperCrossKeyValues]
 
-    init(batchSize: Int, layers: Int, heads: Int, headDim: Int, maximumLength: Int, crossKeyValues: [Tensor]) {
+    init(batchSize: Int, layers: Int, heads: Int, headDim: Int, maximumLength: Int,
+         crossKeyValues: [WhisperCrossKeyValues]) {
         self.batchSize = batchSize
         self.layers = layers
         self.heads = heads
@@ -40,7 +41,7 @@ public struct WhisperDecoderState: Sendable {
     }
 
     /// Encoder positions the cross-attention reads.
-    public var audioContext: Int { crossKeyValues.first?.shape[0] ?? 0 }
+    public var audioContext: Int { crossKeyValues.first?.count ?? 0 }
 
     /// Continues row `beams[i]` of the current batch as row i; the batch size becomes `beams.count`.
     /// `[0, 0, 0, 0, 0]` expands a one-sequence prompt into five beams.
@@ -109,5 +110,51 @@ public struct WhisperDecoderState: Sendable {
             }
         }
         return out
+    }
+}
+
+/// One decoder layer's cross-attention keys and values for a window, laid out for
+/// `Kernels.attendPackedKeys`: per head, the keys packed into panels (`Kernels.packKeys`) and the
+/// values as contiguous (count, headDim) rows. Built once per window, read by every beam step.
+struct WhisperCrossKeyValues: Sendable {
+    /// Encoder positions.
+    let count: Int
+    let heads: Int
+    let headDim: Int
+    /// heads x packedKeysCount(count, headDim).
+    let packedKeys: [Float]
+    /// heads x count x headDim.
+    let values: [Float]
+
+    /// Floats of one head's packed keys.
+    var packedHeadSize: Int { Kernels.packedKeysCount(keys: count, dim: headDim) }
+
+    /// From the fused projection output (count, 2 x width): keys in columns [0, width), values in
+    /// [width, 2 width), head h at columns h x headDim.
+    init(keyValues: Tensor, heads: Int, headDim: Int) {
+        let count = keyValues.shape[0], width = heads * headDim
+        let packedSize = Kernels.packedKeysCount(keys: count, dim: headDim)
+        var packed = [Float](repeating: 0, count: heads * packedSize)
+        var values = [Float](repeating: 0, count: heads * count * headDim)
+        keyValues.data.withUnsafeBufferPointer { kv in
+            packed.withUnsafeMutableBufferPointer { pp in
+                values.withUnsafeMutableBufferPointer { vp in
+                    let source = kv.baseAddress!
+                    for h in 0..<heads {
+                        Kernels.packKeys(source + h * headDim, rowStride: 2 * width, count: count, dim: headDim,
+                                         into: pp.baseAddress! + h * packedSize)
+                        for j in 0..<count {
+                            (vp.baseAddress! + (h * count + j) * headDim)
+                                .update(from: source + j * 2 * width + width + h * headDim, count: headDim)
+                        }
+                    }
+                }
+            }
+        }
+        self.count = count
+        self.heads = heads
+        self.headDim = headDim
+        packedKeys = packed
+        self.values = values
     }
 }

@@ -135,11 +135,11 @@ enum WhisperHuggingFace {
             encoderPositions: try encoder.tensor("embed_positions.weight", shape: [c.audioContext, d]),
             encoderLayers: encoderLayers,
             encoderNorm: try norm(encoder, "layer_norm"),
-            tokenEmbedding: embedding,
+            tokenEmbedding: .float32(embedding),
             decoderPositions: try decoder.tensor("embed_positions.weight", shape: [c.textContext, d]),
             decoderLayers: decoderLayers,
             decoderNorm: try norm(decoder, "layer_norm"),
-            outputProjection: projection)
+            outputProjection: .float32(projection))
         try top.verifyAllUsed()
         return weights
     }

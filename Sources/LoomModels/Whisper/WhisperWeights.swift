@@ -1,6 +1,7 @@
 import LoomTensor
 
-// Loaded Whisper weights in one layout-independent form, as float32. Both loaders
+// Loaded Whisper weights in one layout-independent form, float32 except the decoder's Linear weights
+// and token embedding of a float16 CTranslate2 file, which stay half (WhisperMatrix.swift). Both loaders
 // (WhisperCTranslate2Weights.swift, WhisperHuggingFaceWeights.swift) fill these; the forward pass reads
 // only these. Self-attention Q, K and V are fused into one (3 x width, width) projection as CTranslate2
 // stores them, so one GEMM computes all three; the key projection has no bias in openai-whisper, so its
@@ -9,11 +10,24 @@ import LoomTensor
 
 /// nn.Linear: weight (out, in), bias (out).
 struct WhisperLinear: Sendable {
-    let weight: Tensor
+    let matrix: WhisperMatrix
     let bias: Tensor
 
-    /// Decoder steps (a few rows) stream the weight once (`fewRowLinear`); longer inputs use OpenBLAS.
-    func callAsFunction(_ x: Tensor) -> Tensor { Tensor.fewRowLinear(x, weight: weight, bias: bias) }
+    init(weight: Tensor, bias: Tensor) {
+        matrix = .float32(weight)
+        self.bias = bias
+    }
+
+    init(matrix: WhisperMatrix, bias: Tensor) {
+        self.matrix = matrix
+        self.bias = bias
+    }
+
+    /// The weight as float32 (a widened copy when it is kept as halves).
+    var weight: Tensor { matrix.float32 }
+
+    /// Decoder steps (a few rows) stream the weight once (`smallRowProduct`); longer inputs use OpenBLAS.
+    func callAsFunction(_ x: Tensor) -> Tensor { matrix.product(x, bias: bias) }
 }
 
 /// nn.LayerNorm (eps 1e-5): gamma and beta of shape (width).
@@ -65,13 +79,13 @@ struct WhisperWeights: Sendable {
     let encoderLayers: [WhisperEncoderLayerWeights]
     let encoderNorm: WhisperLayerNorm
     /// (vocabulary, width); the logits are x @ tokenEmbedding^T unless a separate projection is stored.
-    let tokenEmbedding: Tensor
+    let tokenEmbedding: WhisperMatrix
     /// Learned (textContext, width).
     let decoderPositions: Tensor
     let decoderLayers: [WhisperDecoderLayerWeights]
     let decoderNorm: WhisperLayerNorm
     /// (vocabulary, width): the same storage as `tokenEmbedding` when tied.
-    let outputProjection: Tensor
+    let outputProjection: WhisperMatrix
 }
 
 /// Concatenates tensors along the first dimension (rows of a Linear weight or a bias vector).

@@ -1,3 +1,5 @@
+import CLoomKernels
+
 // Scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention with
 // enable_gqa=True (https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html)
 // and the causal mask of a KV-cached decoder (llama.cpp / transformers with past_key_values).
@@ -80,5 +82,41 @@ extension Tensor {
                 for j in visible..<keys { row[j] = 0 }
             }
         }
+    }
+}
+
+// Attention of a few queries over many fixed keys (a decoder's cross-attention over an encoder
+// output): keys packed once into panels, then every step scores with a register-blocked C kernel
+// (Sources/CLoomKernels/packed_keys_attention.c, AVX2/FMA when the CPU has them).
+extension Kernels {
+    /// Floats `packKeys` writes for `count` keys of `dim` features (count rounded up to panels of 16).
+    public static func packedKeysCount(keys count: Int, dim: Int) -> Int {
+        Int(loom_packed_keys_count(Int64(count), Int64(dim)))
+    }
+
+    /// Packs keys (count rows of dim features, row j at keys + j * rowStride) into `packed`
+    /// (`packedKeysCount` floats) for `attendPackedKeys`.
+    public static func packKeys(_ keys: UnsafePointer<Float>, rowStride: Int, count: Int, dim: Int,
+                                into packed: UnsafeMutablePointer<Float>) {
+        loom_pack_keys(keys, Int64(rowStride), Int64(count), Int64(dim), packed)
+    }
+
+    /// One head: out[i * outRowStride + f] = sum_j softmax_j(scale q_i . k_j) values[j * dim + f] for
+    /// i < queries (q_i at query + i * queryRowStride), with `keys` packed by `packKeys` and values
+    /// (count, dim) contiguous. `scores` is scratch for queries * packedKeysCount(keys: count, dim: 1) floats.
+    public static func attendPackedKeys(
+        query: UnsafePointer<Float>, queryRowStride: Int, queries: Int,
+        packedKeys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, dim: Int, scale: Float,
+        scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, outRowStride: Int
+    ) {
+        loom_attend_packed_keys(query, Int64(queryRowStride), Int64(queries), packedKeys, values, Int64(count),
+                                Int64(dim), scale, scores, out, Int64(outRowStride))
+    }
+
+    /// Softmax of `rows` rows of `dim` floats (`stride` apart), in place, on the caller's thread:
+    /// the C body (AVX2 exp when the CPU has it) for attention scores. Callers split rows across
+    /// threads themselves.
+    public static func attentionSoftmax(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, stride: Int) {
+        loom_softmax_rows(x, Int64(rows), Int64(dim), Int64(stride))
     }
 }
