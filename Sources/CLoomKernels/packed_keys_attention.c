@@ -191,11 +191,3 @@ void loom_attend_packed_keys(const float *q, int64_t ldq, int64_t queries, const
 #endif
     attend_portable(q, ldq, queries, packed_keys, v, n, d, scale, scores, lds, out, ldo);
 }
-
-void loom_softmax_rows(float *x, int64_t rows, int64_t n, int64_t stride) {
-    if (n <= 0) return;
-#ifdef HAVE_AVX2_BODIES
-    if (loom_kernels_use_avx2()) { softmax_rows_avx2(x, stride, rows, n); return; }
-#endif
-    softmax_rows_portable(x, stride, rows, n);
-}

@@ -66,7 +66,7 @@ import Testing
         print("packed-keys attention portable \(portable) maxdiff", worst)
     }
 
-    /// `Kernels.attentionSoftmax` (the encoder's score rows) against softmax in double, both bodies;
+    /// `Kernels.softmax` on strided rows (the encoder's score rows) against softmax in double, both bodies;
     /// probabilities within 2e-6 absolute, and the floats past each row's `dim` untouched.
     @Test(arguments: [false, true])
     func softmaxRowsMatchDoubleReference(portable: Bool) {
@@ -78,7 +78,7 @@ import Testing
             let rows = 3, stride = dim + 3
             let x = values.array(rows * stride).map { 12 * $0 }
             var y = x
-            y.withUnsafeMutableBufferPointer { Kernels.attentionSoftmax($0.baseAddress!, rows: rows, dim: dim, stride: stride) }
+            y.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, rows: rows, dim: dim, stride: stride) }
             for r in 0..<rows {
                 let row = x[(r * stride)..<(r * stride + dim)].map(Double.init)
                 let top = row.max()!

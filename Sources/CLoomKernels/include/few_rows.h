@@ -45,10 +45,6 @@ void loom_attend_packed_keys(const float *q, int64_t ldq, int64_t queries, const
                              const float *v, int64_t n, int64_t d, float scale, float *scores,
                              float *out, int64_t ldo);
 
-/// Softmax of each of `rows` rows (n floats, `stride` apart), in place: the row maximum subtracted
-/// before exp (AVX2: a polynomial exp, relative error < 2e-7), the sum's reciprocal multiplied in.
-void loom_softmax_rows(float *x, int64_t rows, int64_t n, int64_t stride);
-
 #ifdef __cplusplus
 }
 #endif

@@ -47,9 +47,7 @@ enum WhisperAttention {
                 }
             } else {
                 // The encoder's (1500, 1500) scores per head: rows split across threads, AVX2 exp.
-                ComputeThreads.forEachChunk(queries, minimumPerChunk: max(1, 8192 / max(1, keys))) { range in
-                    Kernels.attentionSoftmax(scores + range.lowerBound * keys, rows: range.count, dim: keys, stride: keys)
-                }
+                Kernels.softmax(scores, rows: queries, dim: keys)
             }
             // (Tq, Tk) x (Tk, d) -> (Tq, d) into head h's columns of out
             BLAS.sgemm(

@@ -112,11 +112,4 @@ extension Kernels {
         loom_attend_packed_keys(query, Int64(queryRowStride), Int64(queries), packedKeys, values, Int64(count),
                                 Int64(dim), scale, scores, out, Int64(outRowStride))
     }
-
-    /// Softmax of `rows` rows of `dim` floats (`stride` apart), in place, on the caller's thread:
-    /// the C body (AVX2 exp when the CPU has it) for attention scores. Callers split rows across
-    /// threads themselves.
-    public static func attentionSoftmax(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, stride: Int) {
-        loom_softmax_rows(x, Int64(rows), Int64(dim), Int64(stride))
-    }
 }
