@@ -1,12 +1,12 @@
 """Reference values for Loom's Silero VAD tests (Tests/LoomModelsTests/SileroVAD*.swift).
 
 Runs the official silero-vad 6.2.3 package (pip install --no-deps silero-vad==6.2.3 into .venv-ref):
-its TorchScript model (silero_vad/data/silero_vad.jit, the same graph as silero_vad.onnx) with the
-weights Loom loads, silero_vad_16k.safetensors, put into it by name. The safetensors file in the wheel
-holds different trained weights than the .jit/.onnx files beside it (speech probabilities differ by up
-to ~0.4 on jfk.wav), so the stock ONNX model cannot be the reference for Loom; the graph is the same,
-which this script checks by comparing the stock .jit with the stock .onnx through the package's
-OnnxWrapper (max difference printed and stored as `stock_jit_vs_onnx_maxdiff`).
+its stock TorchScript model (silero_vad/data/silero_vad.jit, the network faster-whisper also runs).
+Loom reads the same weights from silero_vad/data/silero_vad_16k_op15.onnx; this script checks that the
+ONNX file's initializers equal the TorchScript weights (max difference stored as
+`loom_weights_vs_stock_jit_maxdiff`, 0 when they are the same) and that the stock .jit and .onnx
+models agree (`stock_jit_vs_onnx_maxdiff`). (The wheel's silero_vad_16k.safetensors holds other,
+older trained weights, whose probabilities differ by up to ~0.4 on jfk.wav; Loom no longer uses it.)
 
 Per clip it stores the speech probability of every 512-sample chunk, computed with the loop of
 `get_speech_timestamps` (reset_states, zero-padded last chunk, 64 samples of context carried by the
@@ -14,7 +14,7 @@ model wrapper), and the output of `get_speech_timestamps` itself. It also stores
 `get_speech_timestamps_from_probs` on the reference probabilities under several option sets, so the
 Swift state machine can be checked sample-exactly without model noise.
 
-Usage: dump_vad.py REPO_ROOT SAFETENSORS_PATH  (writes Tests/Fixtures/vad/vad_reference.json)
+Usage: dump_vad.py REPO_ROOT ONNX_PATH  (writes Tests/Fixtures/vad/vad_reference.json)
 """
 import json
 import os
@@ -25,24 +25,57 @@ import wave
 
 import numpy as np
 import torch
-from safetensors.numpy import load_file
 from silero_vad import load_silero_vad
 from silero_vad.utils_vad import get_speech_timestamps, get_speech_timestamps_from_probs
 
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 
-# Safetensors name (tinygrad_model.py) -> TorchScript state_dict name.
-RENAME = {
-    "stft_conv.weight": "stft.forward_basis_buffer",
-    "lstm_cell.weight_ih": "decoder.rnn.weight_ih",
-    "lstm_cell.weight_hh": "decoder.rnn.weight_hh",
-    "lstm_cell.bias_ih": "decoder.rnn.bias_ih",
-    "lstm_cell.bias_hh": "decoder.rnn.bias_hh",
-    "final_conv.weight": "decoder.decoder.2.weight",
-    "final_conv.bias": "decoder.decoder.2.bias",
-    **{f"conv{i + 1}.{p}": f"encoder.{i}.reparam_conv.{p}" for i in range(4) for p in ("weight", "bias")},
-}
+def onnx_initializers(path: str) -> dict:
+    """Float initializers of an ONNX model's top-level graph (ModelProto.graph.initializer), by name."""
+    def varint(b, i):
+        result = shift = 0
+        while True:
+            c = b[i]; i += 1
+            result |= (c & 0x7F) << shift; shift += 7
+            if c < 0x80:
+                return result, i
+
+    def fields(b):
+        i = 0
+        while i < len(b):
+            key, i = varint(b, i)
+            field, wire = key >> 3, key & 7
+            if wire == 0:
+                value, i = varint(b, i)
+            elif wire == 1:
+                value, i = b[i:i + 8], i + 8
+            elif wire == 5:
+                value, i = b[i:i + 4], i + 4
+            else:
+                n, i = varint(b, i)
+                value, i = b[i:i + n], i + n
+            yield field, value
+
+    tensors = {}
+    data = open(path, "rb").read()
+    for field, graph in fields(data):
+        if field != 7:
+            continue
+        for field, tensor in fields(graph):
+            if field != 5:
+                continue
+            dims, name, raw = [], None, None
+            for f, v in fields(tensor):
+                if f == 1:
+                    dims.append(v)
+                elif f == 8:
+                    name = v.decode()
+                elif f == 9:
+                    raw = v
+            tensors[name] = np.frombuffer(raw, dtype="<f4").reshape(dims)
+    return tensors
+
 
 # Option sets for the state-machine check; the Swift test builds the same ones by name.
 OPTION_SETS = {
@@ -86,12 +119,14 @@ def chunk_probabilities(model, audio: np.ndarray) -> list:
 
 
 def main() -> None:
-    root, weights_path = sys.argv[1:3]
+    root, onnx_path = sys.argv[1:3]
     stock = load_silero_vad(onnx=False)
     onnx = load_silero_vad(onnx=True)
-    model = load_silero_vad(onnx=False)
-    weights = load_file(weights_path)
-    model._model.load_state_dict({RENAME[k]: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
+    model = stock
+    state = {k.lstrip("_"): v.numpy() for k, v in stock.state_dict().items() if k.startswith("_model.")}
+    loom_weights = onnx_initializers(onnx_path)
+    assert sorted(loom_weights) == sorted(state), (sorted(loom_weights), sorted(state))
+    weights_diff = max(float(np.abs(loom_weights[k] - state[k]).max()) for k in state)
 
     jfk = read_pcm16(os.path.join(root, "Samples/audio/jfk.wav"))
     arctic = read_pcm16(os.path.join(root, "Samples/audio/arctic_a0007.wav"))
@@ -106,7 +141,7 @@ def main() -> None:
     stock_onnx = np.array(chunk_probabilities(onnx, jfk))
     out = {
         "stock_jit_vs_onnx_maxdiff": float(np.abs(stock_jit - stock_onnx).max()),
-        "safetensors_vs_stock_onnx_maxdiff": None,
+        "loom_weights_vs_stock_jit_maxdiff": weights_diff,
         "clips": {},
     }
     for name, audio in clips.items():
@@ -121,10 +156,8 @@ def main() -> None:
         }
         out["clips"][name] = entry
         print(name, len(probs), "chunks, segments:", entry["timestamps"])
-    out["safetensors_vs_stock_onnx_maxdiff"] = float(
-        np.abs(np.array(out["clips"]["jfk.wav"]["probabilities"]) - stock_onnx).max())
     print("stock jit vs stock onnx maxdiff", out["stock_jit_vs_onnx_maxdiff"])
-    print("safetensors weights vs stock onnx maxdiff (jfk)", out["safetensors_vs_stock_onnx_maxdiff"])
+    print("Loom's ONNX weights vs stock jit maxdiff", weights_diff)
     path = os.path.join(root, "Tests/Fixtures/vad/vad_reference.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -66,17 +66,19 @@ public enum Catalog {
         CatalogModel(
             name: "silero-vad",
             summary: "Silero VAD v6 voice activity detection (16 kHz, F32)",
-            format: .safetensors, license: "MIT",
+            format: .onnx, license: "MIT",
             wheels: [
                 Wheel(package: "silero-vad", version: "6.2.3",
                       sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8"),
             ],
             files: [
-                ModelFile("silero_vad_16k.safetensors", from: .member("silero_vad/data/silero_vad_16k.safetensors"),
-                          size: 1_239_748),
+                // The stock silero_vad.jit weights (what faster-whisper runs); the wheel's
+                // silero_vad_16k.safetensors holds older ones (see SileroVAD.swift).
+                ModelFile("silero_vad_16k_op15.onnx", from: .member("silero_vad/data/silero_vad_16k_op15.onnx"),
+                          size: 1_289_603),
                 ModelFile("LICENSE", from: .member("silero_vad-6.2.3.dist-info/licenses/LICENSE")),
             ],
-            entryFile: "silero_vad_16k.safetensors"),
+            entryFile: nil),
         CatalogModel(
             name: "pp-ocrv4",
             summary: "PP-OCRv4 text detection, direction and recognition (ONNX)",

@@ -34,8 +34,14 @@ public struct ModelStore: Sendable {
         modelsFolder.appendingPathComponent(model.name, isDirectory: true)
     }
 
+    /// The manifest and every file the catalog lists are there: a folder pulled by an older Loom whose
+    /// catalog named other files (silero-vad moved from safetensors to ONNX) counts as not installed,
+    /// so `pull` fetches what is missing.
     public func isInstalled(_ model: CatalogModel) -> Bool {
-        FileManager.default.fileExists(atPath: folder(for: model).appendingPathComponent(Self.manifestName).path)
+        let folder = folder(for: model)
+        return ([Self.manifestName] + model.files.map(\.path)).allSatisfy {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
     }
 
     /// What to hand a loader: the entry file for one-file models, else the folder.

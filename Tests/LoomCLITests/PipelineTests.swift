@@ -108,7 +108,7 @@ import Testing
     @Test func demoRunsAndReportsTheMissingVisionModel() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil,
               InstalledModels.file("minilm-l6-v2", "config.json") != nil,
-              InstalledModels.file("silero-vad", "silero_vad_16k.safetensors") != nil else { return }
+              InstalledModels.file("silero-vad", "silero_vad_16k_op15.onnx") != nil else { return }
         let out = try Fixtures.temporaryDirectory("loom-run-demo")
         defer { try? FileManager.default.removeItem(at: out) }
         let result = try CLIRunner.run(["run", "Pipelines/demo.yaml", "--output", out.path] + Self.fast)

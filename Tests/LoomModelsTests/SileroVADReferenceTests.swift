@@ -5,7 +5,7 @@ import LoomTestSupport
 import Testing
 
 /// Silero VAD with the real weights against the official silero-vad 6.2.3 TorchScript graph running
-/// the same safetensors weights (Scripts/reference/dump_vad.py).
+/// the same stock weights, read by Loom from silero_vad_16k_op15.onnx (Scripts/reference/dump_vad.py).
 @Suite struct SileroVADReferenceTests {
     /// Per-chunk probabilities within 1e-4 of the reference on every clip (float32 GEMM order).
     @Test(arguments: SileroVADTestSupport.clipNames)

@@ -12,7 +12,7 @@ import Testing
         // whisper-base: tiny.en ends its first window after the first sentence on this cut audio and skips
         // the rest (faster-whisper's decoding does the same on the same samples).
         guard let whisper = InstalledModels.file("whisper-base", "model.bin"),
-              let vadFile = InstalledModels.file("silero-vad", "silero_vad_16k.safetensors") else { return nil }
+              let vadFile = InstalledModels.file("silero-vad", "silero_vad_16k_op15.onnx") else { return nil }
         return (try WhisperPipeline(folder: whisper.deletingLastPathComponent()), try SileroVAD(contentsOf: vadFile))
     }
 

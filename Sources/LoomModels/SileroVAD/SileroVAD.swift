@@ -5,7 +5,11 @@ import LoomWeights
 /// Silero VAD v6 (16 kHz): the speech probability of each 32 ms chunk of audio.
 ///
 /// The graph follows silero-vad 6.2.3's `silero_vad/tinygrad_model.py` (the same network as its
-/// `silero_vad.jit` / `silero_vad.onnx`), read from `silero_vad_16k.safetensors`:
+/// `silero_vad.jit` / `silero_vad.onnx`), read from `silero_vad_16k_op15.onnx` (the weights of the stock
+/// `silero_vad.jit`, which faster-whisper's bundled model also carries) or from a `.safetensors` file
+/// with tinygrad_model.py's names. The wheel's own `silero_vad_16k.safetensors` holds other, older
+/// trained weights (speech probabilities differ by up to 0.4): on long files its segments cut speech
+/// apart where faster-whisper's do not, so Loom reads the ONNX file.
 ///
 ///     576 samples (64 of context + 512 new) -> reflect-pad 64 on the right -> 640
 ///     STFT as conv1d with the stored forward basis (258, 1, 256), stride 128 -> (258, 4)
@@ -24,8 +28,10 @@ public final class SileroVAD: Sendable {
     public static let chunkLength = 512
     /// Samples of the previous chunk prepended to each chunk, as the reference's model wrapper does.
     public static let contextLength = 64
-    /// The weight file name inside a model folder ($LOOM_HOME/models/silero-vad/).
-    public static let weightFileName = "silero_vad_16k.safetensors"
+    /// The weight file inside a model folder ($LOOM_HOME/models/silero-vad/), and the older
+    /// safetensors weights read when a folder has only those.
+    public static let weightFileName = "silero_vad_16k_op15.onnx"
+    public static let safetensorsFileName = "silero_vad_16k.safetensors"
 
     static let fftLength = 256
     static let hopLength = 128
@@ -44,47 +50,72 @@ public final class SileroVAD: Sendable {
     let finalWeight: [Float]  // (128)
     let finalBias: Float
 
-    /// Reads the model from a `.safetensors` file or from a folder holding `silero_vad_16k.safetensors`.
+    /// Reads the model from an `.onnx` or `.safetensors` file, or from a folder holding
+    /// `silero_vad_16k_op15.onnx` (else `silero_vad_16k.safetensors`).
     public convenience init(contentsOf url: URL) throws {
         var isFolder: ObjCBool = false
-        let file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue
-            ? url.appendingPathComponent(Self.weightFileName) : url
-        try self.init(weights: SafeTensorsFile(url: file))
+        var file = url
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue {
+            file = url.appendingPathComponent(Self.weightFileName)
+            if !FileManager.default.fileExists(atPath: file.path) {
+                file = url.appendingPathComponent(Self.safetensorsFileName)
+            }
+        }
+        if file.pathExtension.lowercased() == "onnx" {
+            try self.init(weights: ONNXInitializers(url: file))
+        } else {
+            try self.init(weights: SafeTensorsFile(url: file))
+        }
     }
 
-    /// Reads the model's 15 tensors (names of tinygrad_model.py), checking every shape and that the
-    /// source holds nothing else; errors name the file and the tensor.
+    /// The stored name of a tensor named as in tinygrad_model.py: itself in a safetensors file, the
+    /// TorchScript module's name (`model.encoder.0.reparam_conv.weight`, ...) in the ONNX export.
+    private static func storedName(_ name: String, onnx: Bool) -> String {
+        guard onnx else { return name }
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        switch parts[0] {
+        case "stft_conv": return "model.stft.forward_basis_buffer"
+        case "lstm_cell": return "model.decoder.rnn.\(parts[1])"
+        case "final_conv": return "model.decoder.decoder.2.\(parts[1])"
+        default:  // conv1 ... conv4
+            let layer = (Int(parts[0].dropFirst(4)) ?? 1) - 1
+            return "model.encoder.\(layer).reparam_conv.\(parts[1])"
+        }
+    }
+
     public init(weights source: any WeightSource) throws {
         let root = WeightScope(source)
+        let onnx = source.contains("model.stft.forward_basis_buffer")
+        func n(_ name: String) -> String { Self.storedName(name, onnx: onnx) }
         try root.requireAll([
             "stft_conv.weight", "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "conv3.weight",
             "conv3.bias", "conv4.weight", "conv4.bias", "lstm_cell.weight_ih", "lstm_cell.weight_hh",
             "lstm_cell.bias_ih", "lstm_cell.bias_hh", "final_conv.weight", "final_conv.bias",
-        ])
+        ].map(n))
         let bins = Self.frequencyBins, hidden = Self.hiddenSize
-        stftBasis = try root.tensor("stft_conv.weight", shape: [2 * bins, 1, Self.fftLength]).data
+        stftBasis = try root.tensor(n("stft_conv.weight"), shape: [2 * bins, 1, Self.fftLength]).data
         // (in, out, stride) of conv1...conv4; kernel 3, padding 1 throughout.
         let layers = [(bins, 128, 1), (128, 64, 2), (64, 64, 2), (64, hidden, 1)]
         encoder = try layers.enumerated().map { index, layer in
             let (cin, cout, stride) = layer
             let name = "conv\(index + 1)"
             return SileroVADConv(
-                weight: try root.tensor("\(name).weight", shape: [cout, cin, 3]).data,
-                bias: try root.tensor("\(name).bias", shape: [cout]).data,
+                weight: try root.tensor(n("\(name).weight"), shape: [cout, cin, 3]).data,
+                bias: try root.tensor(n("\(name).bias"), shape: [cout]).data,
                 inChannels: cin, outChannels: cout, kernel: 3, stride: stride, padding: 1)
         }
-        lstmInputWeight = try root.tensor("lstm_cell.weight_ih", shape: [4 * hidden, hidden]).data
-        let hiddenWeight = try root.tensor("lstm_cell.weight_hh", shape: [4 * hidden, hidden]).data
+        lstmInputWeight = try root.tensor(n("lstm_cell.weight_ih"), shape: [4 * hidden, hidden]).data
+        let hiddenWeight = try root.tensor(n("lstm_cell.weight_hh"), shape: [4 * hidden, hidden]).data
         var transposed = [Float](repeating: 0, count: hiddenWeight.count)
         for row in 0..<(4 * hidden) {
             for j in 0..<hidden { transposed[j * 4 * hidden + row] = hiddenWeight[row * hidden + j] }
         }
         lstmHiddenWeightTransposed = transposed
-        let inputBias = try root.tensor("lstm_cell.bias_ih", shape: [4 * hidden]).data
-        let hiddenBias = try root.tensor("lstm_cell.bias_hh", shape: [4 * hidden]).data
+        let inputBias = try root.tensor(n("lstm_cell.bias_ih"), shape: [4 * hidden]).data
+        let hiddenBias = try root.tensor(n("lstm_cell.bias_hh"), shape: [4 * hidden]).data
         lstmBias = zip(inputBias, hiddenBias).map { $0 + $1 }
-        finalWeight = try root.tensor("final_conv.weight", shape: [1, hidden, 1]).data
-        finalBias = try root.tensor("final_conv.bias", shape: [1]).data[0]
+        finalWeight = try root.tensor(n("final_conv.weight"), shape: [1, hidden, 1]).data
+        finalBias = try root.tensor(n("final_conv.bias"), shape: [1]).data[0]
         try root.verifyAllUsed()
     }
 

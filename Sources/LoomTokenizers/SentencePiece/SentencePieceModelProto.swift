@@ -1,3 +1,5 @@
+import LoomWeights
+
 /// The parts of sentencepiece's ModelProto that encoding and decoding read. Not read: denormalizer_spec
 /// (decode-side rules no T5 / SigLIP / Llama model carries) and self_test_data.
 /// Reference: https://github.com/google/sentencepiece/blob/v0.2.1/src/sentencepiece_model.proto

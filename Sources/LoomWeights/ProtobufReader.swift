@@ -1,18 +1,19 @@
-/// A minimal reader of the protobuf wire format, enough for sentencepiece_model.proto: varints,
+/// A minimal reader of the protobuf wire format, enough for sentencepiece_model.proto and ONNX
+/// initializers: varints,
 /// length-delimited fields (strings, bytes, nested messages), fixed32 (float) and fixed64 (skipped).
 /// Reference: https://protobuf.dev/programming-guides/encoding/
-struct ProtobufReader {
-    enum WireType: UInt8 {
+public struct ProtobufReader {
+    public enum WireType: UInt8 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
     }
 
     /// Why the bytes are not protobuf; the caller adds the file name.
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         case truncated(String)
         case malformed(String)
     }
 
-    enum Value {
+    public enum Value {
         case varint(UInt64)
         case fixed32(UInt32)
         case fixed64(UInt64)
@@ -22,14 +23,14 @@ struct ProtobufReader {
     private let bytes: ArraySlice<UInt8>
     private var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    public init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         position = bytes.startIndex
     }
 
-    var isAtEnd: Bool { position >= bytes.endIndex }
+    public var isAtEnd: Bool { position >= bytes.endIndex }
 
-    mutating func readVarint() throws(Failure) -> UInt64 {
+    public mutating func readVarint() throws(Failure) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -52,7 +53,7 @@ struct ProtobufReader {
     }
 
     /// The next field's number and value, nil at the end of the message.
-    mutating func next() throws(Failure) -> (field: Int, value: Value)? {
+    public mutating func next() throws(Failure) -> (field: Int, value: Value)? {
         guard !isAtEnd else { return nil }
         let key = try readVarint()
         let field = key >> 3
@@ -71,34 +72,34 @@ struct ProtobufReader {
             position += Int(length)
             return (Int(field), .bytes(bytes[start..<position]))
         case .startGroup, .endGroup:
-            throw .malformed("protobuf groups are not used by SentencePiece models")
+            throw .malformed("protobuf groups are not used by SentencePiece or ONNX files")
         }
     }
 }
 
 extension ProtobufReader.Value {
-    var integer: Int? {
+    public var integer: Int? {
         if case .varint(let v) = self { return Int(truncatingIfNeeded: v) }
         return nil
     }
 
-    var bool: Bool? {
+    public var bool: Bool? {
         if case .varint(let v) = self { return v != 0 }
         return nil
     }
 
-    var float: Float? {
+    public var float: Float? {
         if case .fixed32(let bits) = self { return Float(bitPattern: bits) }
         return nil
     }
 
-    var data: ArraySlice<UInt8>? {
+    public var data: ArraySlice<UInt8>? {
         if case .bytes(let b) = self { return b }
         return nil
     }
 
     /// A length-delimited field as UTF-8 text (invalid sequences repaired, as protobuf's parsers of proto2 strings do not check).
-    var string: String? {
+    public var string: String? {
         data.map { String(decoding: $0, as: UTF8.self) }
     }
 }
