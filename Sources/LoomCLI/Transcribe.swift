@@ -37,6 +37,9 @@ struct Transcribe: ParsableCommand {
     @Option(help: "First sampling temperature; higher ones follow when a window's decode looks wrong (0 = no fallback past it).")
     var temperature = 0.0
 
+    @Option(help: "Candidates sampled per window at temperatures above 0; the most probable is kept.")
+    var bestOf = 5
+
     @Option(help: "Comma-separated output formats: txt, srt, vtt, tsv, json.")
     var format = "txt,srt"
 
@@ -56,6 +59,7 @@ struct Transcribe: ParsableCommand {
 
     func validate() throws {
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard bestOf >= 1 else { throw ValidationError("--best-of must be at least 1") }
         guard temperature >= 0 && temperature <= 1 else { throw ValidationError("--temperature must be within 0...1") }
         _ = try formats()
     }
@@ -87,6 +91,7 @@ struct Transcribe: ParsableCommand {
         var options = WhisperTranscribeOptions()
         options.temperatures = stride(from: temperature, through: 1.0 + 1e-9, by: 0.2).map { ($0 * 10).rounded() / 10 }
         options.initialPrompt = initialPrompt
+        options.bestOf = bestOf
         options.decoding.task = task
         options.decoding.language = language == "auto" ? nil : language
         options.decoding.beamSize = beam > 1 ? beam : nil

@@ -42,6 +42,8 @@ import Testing
 
         #expect(progress == [200, 3200, 5000])
         #expect(model.log.encodedStarts == [0, 200, 3200], "one encoder pass per window, reused across temperatures")
+        // Greedy at temperature 0; each fallback temperature samples best-of 5 (whisper's default).
+        #expect(model.log.batches == [1, 1, 1, 5, 5, 5, 5, 5])
         let prompted = [specials.sotPrev, tb, 100, 101, tb + 100, specials.sot]
         #expect(model.log.initialTokens == [[specials.sot], prompted] + Array(repeating: prompted, count: 6))
         #expect(transcript.language == "en")

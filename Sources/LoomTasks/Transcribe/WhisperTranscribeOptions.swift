@@ -7,6 +7,9 @@
 public struct WhisperTranscribeOptions: Sendable, Equatable {
     /// Tried in order until a result passes the thresholds below.
     public var temperatures: [Double] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    /// Candidates sampled per window at a temperature above 0, the most probable kept: whisper's and
+    /// faster-whisper's `best_of` default, 5 (`decoding.bestOf`, when set, wins).
+    public var bestOf = 5
     /// A result compressing better than this is repetitive: try the next temperature.
     public var compressionRatioThreshold: Double? = 2.4
     /// A result with a lower average log-probability failed: try the next temperature.

@@ -126,6 +126,7 @@ public struct WhisperTranscriptionLoop {
             if temperature > 0 {
                 attempt.beamSize = nil
                 attempt.patience = nil
+                attempt.bestOf = attempt.bestOf ?? self.options.bestOf
             } else {
                 attempt.bestOf = nil
             }
