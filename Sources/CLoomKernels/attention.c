@@ -31,13 +31,6 @@ static void attend_portable(const float *q, const float *keys, const float *valu
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include "simd_exp.h"
 
-AVX2 static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /// d a multiple of 8. Four keys at a time keep four independent multiply-add chains in flight.
 AVX2 static void attend_avx2(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
                              float scale, float *scores, float *out) {

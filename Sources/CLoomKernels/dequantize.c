@@ -5,25 +5,12 @@
 
 #include <string.h>
 
+#include "half_float.h"
+
 #pragma STDC FP_CONTRACT OFF
 
 static inline float half_to_float_portable(const uint8_t *p) {
-    const uint16_t h = (uint16_t)(p[0] | (p[1] << 8));
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, rest = h & 0x7FFFu;
-    uint32_t bits;
-    float magnitude;
-    if ((rest & 0x7C00u) == 0x7C00u) {
-        bits = 0x7F800000u | ((rest & 0x3FFu) << 13);
-        memcpy(&magnitude, &bits, 4);
-    } else {
-        bits = rest << 13;
-        memcpy(&magnitude, &bits, 4);
-        magnitude *= 0x1p112f;
-    }
-    memcpy(&bits, &magnitude, 4);
-    bits |= sign;
-    memcpy(&magnitude, &bits, 4);
-    return magnitude;
+    return loom_half_bits_to_float((uint16_t)(p[0] | (p[1] << 8)));
 }
 
 static void dequantize_portable(int format, const uint8_t *w, int64_t blocks, float *out) {

@@ -61,13 +61,6 @@ AVX2 static void bias_gelu_avx2(float *x, const float *bias, int64_t rows, int64
     }
 }
 
-AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /// dim a multiple of 8.
 AVX2 static void layer_norm_avx2(const float *x, const float *bias, const float *residual, const float *gamma,
                                  const float *beta, int64_t rows, int64_t dim, float eps, float *out) {
@@ -81,13 +74,13 @@ AVX2 static void layer_norm_avx2(const float *x, const float *bias, const float 
             _mm256_storeu_ps(o + i, t);
             sum = _mm256_add_ps(sum, t);
         }
-        const __m256 mean = _mm256_set1_ps(hsum(sum) / (float)dim);
+        const __m256 mean = _mm256_set1_ps(hsum8(sum) / (float)dim);
         __m256 squares = _mm256_setzero_ps();
         for (int64_t i = 0; i < dim; i += 8) {
             const __m256 c = _mm256_sub_ps(_mm256_loadu_ps(o + i), mean);
             squares = _mm256_fmadd_ps(c, c, squares);
         }
-        const __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(hsum(squares) / (float)dim + eps));
+        const __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(hsum8(squares) / (float)dim + eps));
         for (int64_t i = 0; i < dim; i += 8) {
             const __m256 n = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(o + i), mean), rstd);
             _mm256_storeu_ps(o + i, _mm256_fmadd_ps(n, _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));

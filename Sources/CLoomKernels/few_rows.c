@@ -7,29 +7,9 @@
 // Each output sums in a fixed order: 8-lane partial sums over k, the lanes, then the k % 8 tail.
 #include "CLoomKernels.h"
 #include "few_rows.h"
+#include "half_float.h"
 
 #include <string.h>
-
-/// IEEE half to float, exact (normal and subnormal values are the half's bits shifted into a
-/// float, scaled by 2^112; infinities and NaN keep their class).
-static inline float f16_to_f32(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, rest = (uint32_t)(h & 0x7FFFu);
-    float magnitude;
-    if ((rest & 0x7C00u) == 0x7C00u) {
-        const uint32_t bits = 0x7F800000u | ((rest & 0x3FFu) << 13);
-        memcpy(&magnitude, &bits, 4);
-    } else {
-        const uint32_t bits = rest << 13;
-        memcpy(&magnitude, &bits, 4);
-        magnitude *= 0x1p112f;
-    }
-    uint32_t out;
-    memcpy(&out, &magnitude, 4);
-    out |= sign;
-    float result;
-    memcpy(&result, &out, 4);
-    return result;
-}
 
 static inline float identity_f32(float v) { return v; }
 
@@ -48,17 +28,10 @@ static inline float identity_f32(float v) { return v; }
         }                                                                                                 \
     }
 PORTABLE_BODY(few_rows_f32_portable, float, identity_f32)
-PORTABLE_BODY(few_rows_f16_portable, uint16_t, f16_to_f32)
+PORTABLE_BODY(few_rows_f16_portable, uint16_t, loom_half_bits_to_float)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include "simd_exp.h"
-
-AVX2 static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 AVX2 static inline __m256 load8_f32(const float *w) { return _mm256_loadu_ps(w); }
 AVX2 static inline __m256 load8_f16(const uint16_t *w) {
@@ -92,7 +65,7 @@ AVX2 static inline __m256 load8_f16(const uint16_t *w) {
         }                                                                                                 \
     }
 AVX2_BLOCK(block_f32, float, load8_f32, identity_f32)
-AVX2_BLOCK(block_f16, uint16_t, load8_f16, f16_to_f32)
+AVX2_BLOCK(block_f16, uint16_t, load8_f16, loom_half_bits_to_float)
 
 // Outputs per block for R rows: as many as fit the 16 ymm registers (R x O accumulators, O weight
 // vectors, one x vector); several outputs also give the adds independent chains when R is small.
@@ -129,7 +102,7 @@ AVX2_DRIVER(few_rows_f16_avx2, uint16_t, block_f16)
 AVX2 static void f16_to_f32_avx2(const uint16_t *h, float *out, int64_t count) {
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, load8_f16(h + i));
-    for (; i < count; i++) out[i] = f16_to_f32(h[i]);
+    for (; i < count; i++) out[i] = loom_half_bits_to_float(h[i]);
 }
 #define HAVE_AVX2_BODIES 1
 #endif
@@ -154,5 +127,5 @@ void loom_f16_to_f32(const uint16_t *h, float *out, int64_t count) {
 #ifdef HAVE_AVX2_BODIES
     if (loom_kernels_use_avx2()) { f16_to_f32_avx2(h, out, count); return; }
 #endif
-    for (int64_t i = 0; i < count; i++) out[i] = f16_to_f32(h[i]);
+    for (int64_t i = 0; i < count; i++) out[i] = loom_half_bits_to_float(h[i]);
 }

@@ -66,13 +66,6 @@ static void attend_portable(const float *q, int64_t ldq, int64_t queries, const 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include "simd_exp.h"
 
-AVX2 static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /// Scores of Q queries (a constant after inlining, <= 6) for every panel: 2Q accumulators of 8 keys.
 AVX2 static inline __attribute__((always_inline)) void score_block(
     const float *q, int64_t ldq, const float *packed, int64_t panels, int64_t d, float scale,

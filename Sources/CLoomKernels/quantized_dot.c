@@ -13,30 +13,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "half_float.h"
+
 // ---------------------------------------------------------------------------------------------
 // Portable helpers and bodies
-
-/// IEEE half to float, exact for every value (normal and subnormal values are the half's bits
-/// shifted into a float, scaled by 2^112; infinities and NaN keep their class).
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t rest = (uint32_t)(h & 0x7FFFu);
-    float magnitude;
-    if ((rest & 0x7C00u) == 0x7C00u) {
-        uint32_t bits = 0x7F800000u | ((rest & 0x3FFu) << 13);
-        memcpy(&magnitude, &bits, 4);
-    } else {
-        uint32_t bits = rest << 13;
-        memcpy(&magnitude, &bits, 4);
-        magnitude *= 0x1p112f;
-    }
-    uint32_t out;
-    memcpy(&out, &magnitude, 4);
-    out |= sign;
-    float result;
-    memcpy(&result, &out, 4);
-    return result;
-}
 
 static inline uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
@@ -65,18 +45,18 @@ static inline float block_dot_portable(int format, const uint8_t *w, const loom_
     case LOOM_Q8_0: {
         const int8_t *q = (const int8_t *)(w + 2);
         for (int j = 0; j < 32; j++) sum += q[j] * x->q[j];
-        return half_to_float(load_u16(w)) * x->d * (float)sum;
+        return loom_half_bits_to_float(load_u16(w)) * x->d * (float)sum;
     }
     case LOOM_Q4_0: {
         const uint8_t *q = w + 2;
         for (int j = 0; j < 16; j++) sum += (q[j] & 0x0F) * x->q[j] + (q[j] >> 4) * x->q[j + 16];
-        const float d = half_to_float(load_u16(w));
+        const float d = loom_half_bits_to_float(load_u16(w));
         return d * x->d * (float)sum - 8.0f * d * x->s;
     }
     default: {  // LOOM_Q4_1
         const uint8_t *q = w + 4;
         for (int j = 0; j < 16; j++) sum += (q[j] & 0x0F) * x->q[j] + (q[j] >> 4) * x->q[j + 16];
-        return half_to_float(load_u16(w)) * x->d * (float)sum + half_to_float(load_u16(w + 2)) * x->s;
+        return loom_half_bits_to_float(load_u16(w)) * x->d * (float)sum + loom_half_bits_to_float(load_u16(w + 2)) * x->s;
     }
     }
 }
@@ -106,14 +86,7 @@ static void dot_rows_batch_portable(int format, const void *w, int64_t row_bytes
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define LOOM_HAVE_AVX2_BODIES 1
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 static inline float hsum_ps(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "simd_exp.h"  // AVX2, hsum8
 
 AVX2 static inline float half_avx(const uint8_t *p) {
     uint16_t h;
@@ -221,7 +194,7 @@ AVX2 static inline void dot_row_avx2(int format, const uint8_t *row, int64_t bb,
             extra[t] += wb.offset * xb->s;
         }
     }
-    for (int t = 0; t < count; t++) out[t * out_stride] = hsum_ps(acc[t]) + extra[t];
+    for (int t = 0; t < count; t++) out[t * out_stride] = hsum8(acc[t]) + extra[t];
 }
 
 /// One format per instantiation so `format` folds to a constant inside the loops.

@@ -28,6 +28,14 @@ AVX2 static inline __m256 exp_avx2(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
 }
 
+/// The sum of the 8 lanes (in a fixed order: halves, then pairs, then the last two).
+AVX2 static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
 /// erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), the formula of VectorMath.erf
 /// and of PyTorch-matching GELU here; NaN stays NaN.
 AVX2 static inline __m256 erf_avx2(__m256 x) {
