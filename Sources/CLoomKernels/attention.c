@@ -34,7 +34,6 @@ static void attend_portable(const float *q, const float *keys, const float *valu
 /// d a multiple of 8. Four keys at a time keep four independent multiply-add chains in flight.
 AVX2 static void attend_avx2(const float *q, const float *keys, const float *values, int64_t n, int64_t d,
                              float scale, float *scores, float *out) {
-    float maximum = -INFINITY;
     int64_t j = 0;
     for (; j + 4 <= n; j += 4) {
         const float *k = keys + j * d;
@@ -56,21 +55,7 @@ AVX2 static void attend_avx2(const float *q, const float *keys, const float *val
         for (int64_t i = 0; i < d; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(keys + j * d + i), a);
         scores[j] = hsum8(a) * scale;
     }
-    for (j = 0; j < n; j++) maximum = fmaxf(maximum, scores[j]);
-
-    const __m256 top = _mm256_set1_ps(maximum);
-    __m256 sums = _mm256_setzero_ps();
-    for (j = 0; j + 8 <= n; j += 8) {
-        const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(scores + j), top));
-        _mm256_storeu_ps(scores + j, e);
-        sums = _mm256_add_ps(sums, e);
-    }
-    float total = hsum8(sums);
-    for (; j < n; j++) {
-        scores[j] = expf(scores[j] - maximum);
-        total += scores[j];
-    }
-    const float inverse = 1.0f / total;
+    const float inverse = 1.0f / exp_shifted_sum_avx2(scores, n, max_avx2(scores, n));
 
     // Output in slices of 64 features held in registers while every position passes.
     for (int64_t i0 = 0; i0 < d; i0 += 64) {
@@ -103,22 +88,7 @@ AVX2 static void attend_group_avx2(const float *q, const float *keys, const floa
     float inverse[8];
     for (int g = 0; g < group; g++) {
         float *s = scores + g * n;
-        float maximum = -INFINITY;
-        for (int64_t j = 0; j < n; j++) maximum = fmaxf(maximum, s[j]);
-        const __m256 top = _mm256_set1_ps(maximum);
-        __m256 sums = _mm256_setzero_ps();
-        int64_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), top));
-            _mm256_storeu_ps(s + j, e);
-            sums = _mm256_add_ps(sums, e);
-        }
-        float total = hsum8(sums);
-        for (; j < n; j++) {
-            s[j] = expf(s[j] - maximum);
-            total += s[j];
-        }
-        inverse[g] = 1.0f / total;
+        inverse[g] = 1.0f / exp_shifted_sum_avx2(s, n, max_avx2(s, n));
     }
     // 16 output features of every head at a time (2 * group accumulators), all positions.
     for (int64_t i = 0; i < d; i += 16) {

@@ -80,29 +80,7 @@ AVX2 static inline void scores_block(const float *qs, const float *kp, int64_t l
 
 /// s[0..<length] = exp(s - max), returns 1 / sum.
 AVX2 static inline float softmax_row(float *s, int64_t length) {
-    __m256 m8 = _mm256_set1_ps(-INFINITY);
-    int64_t j = 0;
-    for (; j + 8 <= length; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, m8);
-    float maximum = lanes[0];
-    for (int i = 1; i < 8; i++) maximum = fmaxf(maximum, lanes[i]);
-    for (; j < length; j++) maximum = fmaxf(maximum, s[j]);
-    const __m256 mv = _mm256_set1_ps(maximum);
-    __m256 t8 = _mm256_setzero_ps();
-    j = 0;
-    for (; j + 8 <= length; j += 8) {
-        const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
-        _mm256_storeu_ps(s + j, e);
-        t8 = _mm256_add_ps(t8, e);
-    }
-    _mm256_storeu_ps(lanes, t8);
-    float total = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    for (; j < length; j++) {
-        s[j] = expf(s[j] - maximum);
-        total += s[j];
-    }
-    return 1.0f / total;
+    return 1.0f / exp_shifted_sum_avx2(s, length, max_avx2(s, length));
 }
 
 /// Output lanes d0..d0+15 of the block's first `rows` rows (only d0..d0+7 when not `wide`): sum over

@@ -114,28 +114,10 @@ AVX2 static inline __attribute__((always_inline)) void value_block(
 AVX2 static void softmax_rows_avx2(float *scores, int64_t lds, int64_t queries, int64_t n) {
     for (int64_t i = 0; i < queries; i++) {
         float *s = scores + i * lds;
-        __m256 top8 = _mm256_set1_ps(-INFINITY);
-        int64_t j = 0;
-        for (; j + 8 <= n; j += 8) top8 = _mm256_max_ps(top8, _mm256_loadu_ps(s + j));
-        __m128 m = _mm_max_ps(_mm256_castps256_ps128(top8), _mm256_extractf128_ps(top8, 1));
-        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-        m = _mm_max_ss(m, _mm_movehdup_ps(m));
-        float maximum = _mm_cvtss_f32(m);
-        for (; j < n; j++) maximum = fmaxf(maximum, s[j]);
-        const __m256 top = _mm256_set1_ps(maximum);
-        __m256 sums = _mm256_setzero_ps();
-        for (j = 0; j + 8 <= n; j += 8) {
-            const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), top));
-            _mm256_storeu_ps(s + j, e);
-            sums = _mm256_add_ps(sums, e);
-        }
-        float total = hsum8(sums);
-        for (; j < n; j++) {
-            s[j] = expf(s[j] - maximum);
-            total += s[j];
-        }
+        const float total = exp_shifted_sum_avx2(s, n, max_avx2(s, n));
         const __m256 inverse = _mm256_set1_ps(1.0f / total);
-        for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inverse));
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inverse));
         for (; j < n; j++) s[j] *= 1.0f / total;
     }
 }

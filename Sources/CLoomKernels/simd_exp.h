@@ -3,6 +3,8 @@
 #define CLOOM_SIMD_EXP_H
 
 #include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -34,6 +36,38 @@ AVX2 static inline float hsum8(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+
+/// The largest of n floats (-infinity for none): 8-lane maxima, then the lanes, then the tail.
+AVX2 static inline float max_avx2(const float *s, int64_t n) {
+    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    float maximum = _mm_cvtss_f32(m);
+    for (; j < n; j++) maximum = s[j] > maximum ? s[j] : maximum;
+    return maximum;
+}
+
+/// s[j] = exp(s[j] - maximum) in place for j < n; returns their sum (8-lane partial sums, then the
+/// tail through expf). The unnormalized softmax of attention scores.
+AVX2 static inline float exp_shifted_sum_avx2(float *s, int64_t n, float maximum) {
+    const __m256 top = _mm256_set1_ps(maximum);
+    __m256 sums = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), top));
+        _mm256_storeu_ps(s + j, e);
+        sums = _mm256_add_ps(sums, e);
+    }
+    float total = hsum8(sums);
+    for (; j < n; j++) {
+        s[j] = expf(s[j] - maximum);
+        total += s[j];
+    }
+    return total;
 }
 
 /// erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), the formula of VectorMath.erf
