@@ -52,7 +52,9 @@ let package = Package(
             name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
-        .target(name: "LoomTasks", dependencies: ["LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration"]),
+        .target(name: "LoomTasks", dependencies: [
+            "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomModelStore",
+        ]),
         // The mixed-media search index: one SQLite file through GRDB (issue #6).
         .target(
             name: "LoomIndex",

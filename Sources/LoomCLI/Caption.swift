@@ -70,15 +70,22 @@ struct Caption: ParsableCommand {
         let task = try VisionLanguageTask(folder: folder)
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
 
-        var done = 0, skipped = 0, failed = 0
+        let writer = OutputWriter(kind: "caption", overwrite: overwrite, inputs: inputs)
+        var done = 0, skipped = 0, refused = 0, failed = 0
         let started = Date()
         for (index, input) in inputs.enumerated() {
             let name = MediaFiles.displayPath(input)
             let outputs = jsonLines ? [] : formats.map { ($0, plan.output(for: input, extension: $0)!) }
-            if !jsonLines, !overwrite, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0.1.path) }) {
-                skipped += 1
-                printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
-                continue
+            let check = writer.check(outputs.map(\.1))
+            if !jsonLines {
+                if check.finished {
+                    skipped += 1
+                    printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
+                    continue
+                }
+                for refusal in check.refused { printErr("refused: \(refusal)") }
+                refused += check.refused.count
+                if check.writable.isEmpty { continue }
             }
             do {
                 let image = try ImageDecoder().decode(contentsOf: input)
@@ -88,8 +95,8 @@ struct Caption: ParsableCommand {
                 if jsonLines {
                     print(try record.json())
                 } else {
-                    for (format, url) in outputs {
-                        try writeAtomically(format == "json" ? try record.json() + "\n" : caption + "\n", to: url)
+                    for (format, url) in outputs where check.writable.contains(url) {
+                        try writer.write(format == "json" ? try record.json() + "\n" : caption + "\n", to: url)
                     }
                     print("\(name): \(caption)")
                 }
@@ -100,8 +107,9 @@ struct Caption: ParsableCommand {
                 printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
             }
         }
-        printErr(String(format: "%d captioned, %d skipped, %d failed in %.1f s", done, skipped, failed, Date().timeIntervalSince(started)))
-        if failed > 0 { throw ExitCode.failure }
+        printErr(String(format: "%d captioned, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,
+                        OutputWriter.refusalSummary(refused), Date().timeIntervalSince(started)))
+        if failed > 0 || refused > 0 { throw ExitCode.failure }
     }
 }
 

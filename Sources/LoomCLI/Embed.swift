@@ -33,6 +33,9 @@ struct Embed: ParsableCommand {
     @Option(help: "Write the embeddings to this file instead of stdout.")
     var output: String?
 
+    @Flag(help: "Replace the --output file even when Loom did not write it.")
+    var overwrite = false
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -44,9 +47,9 @@ struct Embed: ParsableCommand {
         let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.imageExtensions)
         guard !inputs.isEmpty || !texts.isEmpty else { throw ValidationError("no images found in \(paths.joined(separator: " "))") }
         let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
-        if let outputURL, inputs.contains(where: { $0.standardizedFileURL == outputURL }) {
-            throw ValidationError("\(outputURL.path) is an input; Loom will not write embeddings over it")
-        }
+        let writer = OutputWriter(kind: "embed", overwrite: overwrite, inputs: inputs)
+        // Checked before the model loads, and again when writing.
+        if let outputURL, case .refused(let refusal) = writer.status(of: outputURL) { throw ValidationError(refusal.description) }
         let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder, modelsFolder: ModelStore().modelsFolder)
         let task = try DualEncoderTask(folder: folder)
 
@@ -82,7 +85,7 @@ struct Embed: ParsableCommand {
             }
         }
         if let outputURL {
-            try writeAtomically(lines.map { $0 + "\n" }.joined(), to: outputURL)
+            try writer.write(lines.map { $0 + "\n" }.joined(), to: outputURL)
             printErr("wrote \(lines.count) embeddings (\(task.dimension) values each) to \(outputURL.path)")
         }
         if failed > 0 { throw ExitCode.failure }

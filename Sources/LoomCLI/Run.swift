@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomPipeline
+import LoomTasks
 
 /// `loom run`: a pipeline file over its inputs (Sources/LoomPipeline).
 struct Run: ParsableCommand {
@@ -28,6 +29,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Check the file and print the plan; run nothing.")
     var dryRun = false
 
+    @Flag(help: "Replace existing result files that Loom did not write (inputs are never written over).")
+    var overwrite = false
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -40,7 +44,7 @@ struct Run: ParsableCommand {
             let spec = try overrides.apply(to: try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline)))
             let plan = try PipelineValidator.validate(spec)
             let pool = ModelPool { name, seconds in progress.note(String(format: "loaded model %@ in %.1f s", name, seconds)) }
-            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool, strict: !dryRun)
+            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool, strict: !dryRun, overwrite: overwrite)
             let runner = PipelineRunner(prepared, progress: progress, options: Self.testOptions())
             if dryRun {
                 print(prepared.describe(fileCount: try runner.scan()))
@@ -59,8 +63,9 @@ struct Run: ParsableCommand {
     func report(_ summary: RunSummary, progress: RunProgress) {
         let runs = summary.stepRuns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         var lines = [
-            String(format: "%d items: %d ok (%d with nothing left to run), %d failed%@ in %.1f s", summary.total, summary.succeeded,
+            String(format: "%d items: %d ok (%d with nothing left to run), %d failed%@%@ in %.1f s", summary.total, summary.succeeded,
                    summary.withoutWork, summary.failed, summary.notStarted > 0 ? ", \(summary.notStarted) not started (on_error: stop)" : "",
+                   OutputWriter.refusalSummary(summary.refusedOutputs),
                    summary.seconds),
             "steps run: " + (runs.isEmpty ? "none" : runs.joined(separator: ", "))
                 + "; models loaded: " + (summary.modelsLoaded.isEmpty ? "none" : summary.modelsLoaded.joined(separator: ", ")),

@@ -58,8 +58,9 @@ struct Transcribe: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
-        guard bestOf >= 1 else { throw ValidationError("--best-of must be at least 1") }
+        let limits = WhisperTranscribeOptions.candidateLimit
+        guard limits.contains(beam) else { throw ValidationError("--beam must be within \(limits.lowerBound)...\(limits.upperBound)") }
+        guard limits.contains(bestOf) else { throw ValidationError("--best-of must be within \(limits.lowerBound)...\(limits.upperBound)") }
         guard temperature >= 0 && temperature <= 1 else { throw ValidationError("--temperature must be within 0...1") }
         _ = try formats()
     }
@@ -96,23 +97,29 @@ struct Transcribe: ParsableCommand {
         options.decoding.language = language == "auto" ? nil : language
         options.decoding.beamSize = beam > 1 ? beam : nil
 
-        var done = 0, skipped = 0, failed = 0
+        let writer = OutputWriter(kind: "transcribe", overwrite: overwrite, inputs: inputs)
+        var done = 0, skipped = 0, refused = 0, failed = 0
         let started = Date()
         for (index, input) in inputs.enumerated() {
             let name = MediaFiles.displayPath(input)
             let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
-            if !overwrite, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0.1.path) }) {
+            let check = writer.check(outputs.map(\.1))
+            if check.finished {
                 skipped += 1
                 printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
                 continue
             }
+            for refusal in check.refused { printErr("refused: \(refusal)") }
+            refused += check.refused.count
+            let writable = outputs.filter { check.writable.contains($0.1) }
+            if writable.isEmpty { continue }
             do {
                 let audio = try AudioDecoder().decode(contentsOf: input, targetSampleRate: 16_000)
                 let useVAD = vad == .on || (vad == .auto && audio.duration > 30)
                 let transcript = try pipeline.transcribe(audio, vad: useVAD ? voiceActivity : nil, options: options) { seconds, total in
                     printErr(String(format: "[%d/%d] %@: %.0f / %.0f s", index + 1, inputs.count, name, seconds, total))
                 }
-                for (format, url) in outputs { try writeAtomically(try format.render(transcript), to: url) }
+                for (format, url) in writable { try writer.write(try format.render(transcript), to: url) }
                 done += 1
                 print("\(name): \(transcript.text.trimmingCharacters(in: .whitespaces))")
             } catch {
@@ -121,8 +128,9 @@ struct Transcribe: ParsableCommand {
                 printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
             }
         }
-        printErr(String(format: "%d transcribed, %d skipped, %d failed in %.1f s", done, skipped, failed, Date().timeIntervalSince(started)))
-        if failed > 0 { throw ExitCode.failure }
+        printErr(String(format: "%d transcribed, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,
+                        OutputWriter.refusalSummary(refused), Date().timeIntervalSince(started)))
+        if failed > 0 || refused > 0 { throw ExitCode.failure }
     }
 
     /// The VAD model when it may be used; `auto` without the model installed goes on without VAD.

@@ -22,7 +22,7 @@ import Testing
         var files: [String: Data] = [:]
         for case let url as URL in FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)! {
             let relative = String(url.standardizedFileURL.path.dropFirst(folder.standardizedFileURL.path.count + 1))
-            if relative.hasPrefix(".loom-cache") || url.hasDirectoryPath { continue }
+            if relative.hasPrefix(".loom-cache") || url.lastPathComponent == ".loom-outputs" || url.hasDirectoryPath { continue }
             files[relative] = try? Data(contentsOf: url)
         }
         return files

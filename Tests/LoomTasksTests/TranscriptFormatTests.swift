@@ -65,8 +65,8 @@ import Testing
         let folder = try Fixtures.temporaryDirectory("loom-write")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("sub/out.txt")
-        try writeAtomically("first\n", to: file)
-        try writeAtomically("second\n", to: file)
+        try AtomicFile.write(Data("first\n".utf8), to: file)
+        try AtomicFile.write(Data("second\n".utf8), to: file)
         #expect(try String(contentsOf: file, encoding: .utf8) == "second\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["out.txt"])
     }

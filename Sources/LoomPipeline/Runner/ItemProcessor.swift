@@ -15,6 +15,8 @@ public struct ItemOutcome: Sendable {
     /// Steps that ran (not read from the cache), decode excluded.
     public var computed: [String] = []
     public var failure: StepFailure?
+    /// Result files not written because an input or a file Loom did not write was in the way.
+    public var refusedOutputs = 0
 }
 
 /// Runs the step DAG for one item, lazily from the end: a step whose result is cached is read, not
@@ -85,7 +87,12 @@ private struct ItemRun {
     private mutating func compute(_ id: String) throws -> ItemOutcome.StepState {
         let step = pipeline.step(id)!
         guard step.plan.mediaKinds.contains(item.kind) else { return .nothing }
-        guard let instance = step.instance, step.unavailable == nil else { return .unavailable }
+        guard let instance = step.instance, step.unavailable == nil else {
+            // Its needs still run: their results are kept, and a file that cannot be read is
+            // reported as failed, not "ok" because the one step that would have read it is missing.
+            for need in step.plan.needs { _ = try resolve(need) }
+            return .unavailable
+        }
         let isCached = step.plan.type.isCached
         if isCached, let cached = cache.load(key(id)) {
             if let artifact = cached {
@@ -109,6 +116,7 @@ private struct ItemRun {
         do {
             artifact = try instance.run(item, inputs: inputs)
         } catch {
+            if let refused = error as? OutputsRefused { outcome.refusedOutputs += refused.refusals.count }
             throw StepFailure(item: item.displayPath, step: id, message: "\(error)")
         }
         if step.plan.spec.uses != DecodeStep.kind { outcome.computed.append(id) }

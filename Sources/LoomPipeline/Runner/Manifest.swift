@@ -1,11 +1,13 @@
 import Foundation
+import LoomTasks
 
 /// The JSONL manifest: one line per item in walk order, written to a temporary file during the run
-/// and renamed at the end. It is rebuilt from the items' (mostly cached) results on every run, never
+/// and renamed at the end through the run's output writer. It is rebuilt from the items' (mostly cached) results on every run, never
 /// appended to, so a killed and resumed run ends with exactly one line per item.
 final class ManifestWriter: @unchecked Sendable {
     private let target: URL
     private let temporary: URL
+    private let writer: OutputWriter
     private let handle: FileHandle
     private let base: URL
     private let stateFolder: URL
@@ -15,10 +17,10 @@ final class ManifestWriter: @unchecked Sendable {
     private var pending: [Int: Data] = [:]
     private var nextIndex = 0
 
-    init(target: URL, layout: OutputLayout, steps: [String]) throws {
+    init(target: URL, layout: OutputLayout, steps: [String], writer: OutputWriter) throws {
         self.target = target
-        temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).loom-tmp")
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        self.writer = writer
+        temporary = try writer.temporaryFile(for: target)
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: temporary.path) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "cannot write the manifest \(temporary.path)"])
@@ -55,9 +57,7 @@ final class ManifestWriter: @unchecked Sendable {
     func finish() throws {
         try handle.synchronize()
         try handle.close()
-        if rename(temporary.path, target.path) != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot write the manifest \(target.path): \(String(cString: strerror(errno)))"])
-        }
+        try writer.commit(temporary, to: target)
     }
 
     func line(_ outcome: ItemOutcome) -> Data {

@@ -8,6 +8,8 @@ public struct RunSummary: Sendable {
     /// Items for which no step had to run (results cached, or nothing applies to them).
     public var withoutWork = 0
     public var failed = 0
+    /// Result files not written because an input or a file Loom did not write was in the way.
+    public var refusedOutputs = 0
     /// Items never started because `on_error: stop` ended the run.
     public var notStarted = 0
     /// Step runs by step id (model work; decode excluded).
@@ -43,15 +45,18 @@ public final class PipelineRunner: @unchecked Sendable {
 
     var walker: InputWalker { InputWalker(inputs: pipeline.plan.spec.inputs, excluded: pipeline.plan.spec.outputs.folder) }
 
-    /// Counts the inputs and checks that no two write the same file, before any work.
+    /// Counts the inputs, tells the output writer what they are, and checks that no two write the
+    /// same file and that the manifest may be written, before any work.
     public func scan() throws -> Int {
         let writes = pipeline.steps.compactMap { step -> (PreparedPipeline.Step, WriteStep)? in
             (step.instance as? WriteStep).map { (step, $0) }
         }
         var owners: [String: String] = [:]
         var count = 0
+        let manifest = pipeline.layout.manifest?.standardizedFileURL.path
         for file in walker {
             count += 1
+            pipeline.writer.protect([file.url])
             for (step, write) in writes where step.plan.mediaKinds.contains(file.kind) {
                 for output in write.outputs(for: file.url) {
                     if let owner = owners[output.path], owner != file.url.path {
@@ -59,9 +64,18 @@ public final class PipelineRunner: @unchecked Sendable {
                             "step '\(step.plan.id)': \(PipelineParser.displayPath(URL(fileURLWithPath: owner))) and \(PipelineParser.displayPath(file.url)) "
                             + "would both write \(PipelineParser.displayPath(output)); use `outputs: {naming: filename}` or an include filter")])
                     }
+                    if output.standardizedFileURL.path == manifest {
+                        throw PipelineErrors([PipelineError(.outputCollision, at: pipeline.plan.spec.outputs.location,
+                            "the manifest \(PipelineParser.displayPath(output)) is also a result file of step '\(step.plan.id)' for "
+                            + "\(PipelineParser.displayPath(file.url)); give `outputs: {manifest: ...}` another name")])
+                    }
                     owners[output.path] = file.url.path
                 }
             }
+        }
+        if let manifest = pipeline.layout.manifest, case .refused(let refusal) = pipeline.writer.status(of: manifest) {
+            throw PipelineErrors([PipelineError(.outputCollision, at: pipeline.plan.spec.outputs.location,
+                                                "manifest: \(refusal); or give `outputs: {manifest: ...}` another name")])
         }
         return count
     }
@@ -78,7 +92,7 @@ public final class PipelineRunner: @unchecked Sendable {
         progress.start(total: total)
         let layout = pipeline.layout
         let manifest = try layout.manifest.map {
-            try ManifestWriter(target: $0, layout: layout, steps: pipeline.steps.map(\.plan.id))
+            try ManifestWriter(target: $0, layout: layout, steps: pipeline.steps.map(\.plan.id), writer: pipeline.writer)
         }
         let processor = ItemProcessor(pipeline: pipeline, cache: StepCache(folder: layout.cacheFolder))
         let concurrency = pipeline.plan.spec.concurrency
@@ -156,7 +170,7 @@ public final class PipelineRunner: @unchecked Sendable {
 private final class RunState: @unchecked Sendable {
     private let lock = NSLock()
     private var isStopped = false
-    private var succeeded = 0, withoutWork = 0, failed = 0, notStarted = 0, computedItems = 0
+    private var succeeded = 0, withoutWork = 0, failed = 0, notStarted = 0, computedItems = 0, refusedOutputs = 0
     private var stepRuns: [String: Int] = [:]
 
     var stopped: Bool { lock.lock(); defer { lock.unlock() }; return isStopped }
@@ -168,6 +182,7 @@ private final class RunState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if outcome.failure != nil { failed += 1 } else { succeeded += 1 }
+        refusedOutputs += outcome.refusedOutputs
         if outcome.computed.isEmpty && outcome.failure == nil { withoutWork += 1 }
         if !outcome.computed.isEmpty { computedItems += 1 }
         for step in outcome.computed { stepRuns[step, default: 0] += 1 }
@@ -181,6 +196,7 @@ private final class RunState: @unchecked Sendable {
         summary.withoutWork = withoutWork
         summary.failed = failed
         summary.notStarted = notStarted
+        summary.refusedOutputs = refusedOutputs
         summary.stepRuns = stepRuns
     }
 }

@@ -18,6 +18,8 @@ public struct PreparedPipeline: Sendable {
 
     public let plan: PipelinePlan
     public let layout: OutputLayout
+    /// The run's one output writer: the runner tells it the inputs, steps and the manifest write through it.
+    public let writer: OutputWriter
     public let steps: [Step]
     public let pool: ModelPool
     /// What non-optional steps lack (only when not `strict`; a strict preparation throws them).
@@ -25,10 +27,13 @@ public struct PreparedPipeline: Sendable {
 
     /// Finds models and checks engines. What a non-optional step lacks is a located error: thrown
     /// when `strict`, else kept in `problems` (a dry run prints the plan and then them).
+    /// `overwrite`: existing files that Loom did not write may be replaced (never inputs).
     public init(_ plan: PipelinePlan, engines: PipelineEngines, pool: ModelPool = ModelPool(),
-                locator: ModelLocator = ModelLocator(), strict: Bool = true) throws {
+                locator: ModelLocator = ModelLocator(), strict: Bool = true, overwrite: Bool = false) throws {
         self.plan = plan
         self.pool = pool
+        let writer = OutputWriter(kind: "run", overwrite: overwrite)
+        self.writer = writer
         let spec = plan.spec
         layout = OutputLayout(folder: spec.outputs.folder, inputRoots: spec.inputs.map(\.path),
                               naming: spec.outputs.naming, manifestName: spec.outputs.manifest)
@@ -65,7 +70,7 @@ public struct PreparedPipeline: Sendable {
                 }
             }
             let setup = StepSetup(
-                id: step.id, parameters: step.parameters, models: resolved, pool: pool, engines: engines, layout: layout,
+                id: step.id, parameters: step.parameters, models: resolved, pool: pool, engines: engines, layout: layout, writer: writer,
                 sourceSteps: Dictionary(uniqueKeysWithValues: step.needs.map { ($0, plan.step($0)!.spec.uses) }),
                 upstreamModels: stepModels.filter { step.needs.contains($0.key) })
             if reason == nil { reason = step.type.unavailableReason(setup) }

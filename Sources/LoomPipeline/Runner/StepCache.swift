@@ -7,6 +7,7 @@ import LoomTasks
 /// are written to a temporary name and renamed, so after a kill a record is whole or absent.
 public struct StepCache: Sendable {
     public let folder: URL
+    private let leftovers = LeftoverSweeper()
 
     public init(folder: URL) { self.folder = folder }
 
@@ -30,7 +31,7 @@ public struct StepCache: Sendable {
         record.set(artifact)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(try encoder.encode(record), to: file(key))
+        try AtomicFile.write(try encoder.encode(record), to: file(key), leftovers: leftovers)
     }
 }
 
@@ -68,22 +69,6 @@ struct CachedArtifact: Codable {
         case .embeddings: return embeddings.map(Artifact.embeddings)
         case .files: return files.map(Artifact.files)
         case .media, .none: return nil
-        }
-    }
-}
-
-/// Whole-or-nothing file writes. The temporary name is fixed per target (no process id), so a
-/// re-run after a kill overwrites the leftover and renames it instead of leaving it behind.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).loom-tmp")
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "could not write \(url.path): \(reason)"])
         }
     }
 }

@@ -86,6 +86,8 @@ public struct StepSetup: Sendable {
     public let pool: ModelPool
     public let engines: PipelineEngines
     public let layout: OutputLayout
+    /// Writes every result file (never over an input or a file Loom did not write).
+    public let writer: OutputWriter
     /// The `uses:` word of each step it needs, by id.
     public let sourceSteps: [String: String]
     /// The `model` of each step it needs, by id (the index loads the embed step's model for its queries).

@@ -15,7 +15,7 @@ public struct TranscribeStep: PipelineStep {
         ParameterSpec("vad", .choice(["on", "off", "auto"]), default: .string("auto"), help: "auto: VAD for audio over 30 s when vad_model is given"),
         ParameterSpec("language", .string, default: .string("auto"), help: "language code, or auto to detect it"),
         ParameterSpec("task", .choice(["transcribe", "translate"]), default: .string("transcribe"), help: "translate: to English"),
-        ParameterSpec("beam", .integer(1...16), default: .integer(5), help: "beam size; 1 is greedy"),
+        ParameterSpec("beam", .integer(WhisperTranscribeOptions.candidateLimit), default: .integer(5), help: "beam size; 1 is greedy"),
         ParameterSpec("temperature", .number(0...1), default: .number(0), help: "first sampling temperature of the fallback ladder"),
         ParameterSpec("initial_prompt", .string, help: "text that steers the first window (names, spelling)"),
     ]

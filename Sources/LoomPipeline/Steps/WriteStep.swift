@@ -35,11 +35,13 @@ public struct WriteStep: PipelineStep {
     let formats: [String]
     let suffix: String
     let layout: OutputLayout
+    let writer: OutputWriter
 
     public init(_ setup: StepSetup) throws {
         formats = setup.parameters["formats"]?.list ?? ["txt"]
         suffix = setup.parameters["suffix"]?.string ?? ""
         layout = setup.layout
+        writer = setup.writer
     }
 
     /// The files this step writes for `input` (the runner checks them for collisions before starting).
@@ -50,12 +52,20 @@ public struct WriteStep: PipelineStep {
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
         guard let source = inputs.first(where: { [.transcript, .text, .embeddings].contains($0.artifact.kind) }) else { return nil }
         var written: [String] = []
+        var refused: [OutputWriter.Refusal] = []
         for format in formats {
             guard let content = try Self.render(source.artifact, format: format, item: item) else { continue }
             let url = layout.output(for: item.url, suffix: suffix, extension: format)
-            try AtomicFile.write(Data(content.utf8), to: url)
-            written.append(url.path)
+            do {
+                try writer.write(content, to: url)
+                written.append(url.path)
+            } catch let refusal as OutputWriter.Refusal {
+                refused.append(refusal)
+            }
         }
+        // The files that may be written are; the item still fails, so the refusal is reported
+        // (and not cached) on every run until the user moves the file or says --overwrite.
+        if !refused.isEmpty { throw OutputsRefused(refusals: refused) }
         return .files(written)
     }
 
@@ -88,4 +98,10 @@ public struct WriteStep: PipelineStep {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
     }
+}
+
+/// Result files a write step was refused (an input, or a file Loom did not write, is in the way).
+struct OutputsRefused: Error, CustomStringConvertible {
+    let refusals: [OutputWriter.Refusal]
+    var description: String { refusals.map(\.description).joined(separator: "; ") }
 }

@@ -68,17 +68,3 @@ public struct OutputPlan: Sendable {
         return URL(fileURLWithPath: NSString.path(withComponents: common.isEmpty ? ["/"] : common), isDirectory: true)
     }
 }
-
-/// Writes a file so that readers see either the old content or the whole new one, never a part:
-/// a killed batch leaves no half-written output that a re-run would take as finished.
-public func writeAtomically(_ text: String, to url: URL) throws {
-    let folder = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).loom-\(getpid()).tmp")
-    try Data(text.utf8).write(to: temporary)
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "could not write \(url.path): \(reason)"])
-    }
-}

@@ -24,5 +24,10 @@ public struct WhisperTranscribeOptions: Sendable, Equatable {
     /// nil is detected once from the first 30 seconds on multilingual models ("en" otherwise).
     public var decoding = WhisperDecodingOptions()
 
+    /// Beam sizes and best-of counts users may ask for: each candidate holds its own decoder state,
+    /// so an unbounded count is a memory bomb; whisper's own defaults are 5, and past 16 nothing
+    /// improves.
+    public static let candidateLimit = 1...16
+
     public init() {}
 }
