@@ -107,6 +107,23 @@ import Testing
         #expect(try String(contentsOf: users, encoding: .utf8) == "mine\n")
     }
 
+    @Test func theLedgerStaysSmallOverManyRuns() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ledger = folder.appendingPathComponent(OutputWriter.ledgerName)
+        let files = (0..<3).map { folder.appendingPathComponent("f\($0).txt") }
+        for run in 0..<100 {
+            let writer = OutputWriter(kind: "run", overwrite: false)
+            // The same content again adds nothing; new content does, until the ledger is compacted.
+            try writer.write("same\n", to: files[0])
+            try writer.write("run \(run)\n", to: files[1])
+        }
+        try OutputWriter(kind: "run", overwrite: false).write("late\n", to: files[2])
+        let lines = try String(contentsOf: ledger, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count <= 2 * 3 + 65, "\(lines.count) lines")
+        #expect(OutputWriter(kind: "run", overwrite: false).check(files).finished, "every file is still known after compaction")
+    }
+
     /// Two runs (two writers, as two processes have) writing into one folder at once: every file is
     /// recorded, so each run afterwards counts every file as Loom's own.
     @Test func concurrentWritersShareOneLedger() async throws {

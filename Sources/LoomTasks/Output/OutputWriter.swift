@@ -180,7 +180,8 @@ public final class OutputWriter: @unchecked Sendable {
 
 /// One folder's `.loom-outputs`: JSON lines appended under an exclusive lock (several processes may
 /// write into one folder), the last line for a name winning. Re-read whenever its size changed, so
-/// another process's writes are seen.
+/// another process's writes are seen. A file written again with the same content adds no line, and
+/// a ledger of mostly stale lines is rewritten with one line per file.
 private final class Ledger: @unchecked Sendable {
     struct Entry: Codable {
         var file: String
@@ -191,6 +192,7 @@ private final class Ledger: @unchecked Sendable {
     let url: URL
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    private var lines = 0
     private var loadedSize: Int64 = -1
 
     init(url: URL) { self.url = url }
@@ -215,12 +217,33 @@ private final class Ledger: @unchecked Sendable {
         }
         defer { close(descriptor) }
         flock(descriptor, LOCK_EX)
+        reloadIfChanged()
+        if let known = entries[name], known.sha256 == sha256, known.by == kind { return }
         let written = line.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
                 NSLocalizedDescriptionKey: "cannot record the output in \(url.path): \(String(cString: strerror(errno)))"])
         }
+        // Under the lock the file was as loaded, so it is now as loaded plus this line.
         entries[name] = entry
+        lines += 1
+        loadedSize += Int64(line.count)
+        if lines > 2 * entries.count + 64 { compact(descriptor) }
+    }
+
+    /// Rewrites the ledger in place with one line per file. The caller holds the lock on
+    /// `descriptor`; in place, not renamed, so other processes waiting for the lock append to it.
+    private func compact(_ descriptor: Int32) {
+        var data = Data()
+        for entry in entries.values.sorted(by: { $0.file < $1.file }) {
+            guard let line = try? JSONEncoder().encode(entry) else { continue }
+            data.append(line)
+            data.append(0x0A)
+        }
+        guard ftruncate(descriptor, 0) == 0 else { return }
+        let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        lines = entries.count
+        loadedSize = Int64(max(written, 0))
     }
 
     private func reloadIfChanged() {
@@ -229,9 +252,11 @@ private final class Ledger: @unchecked Sendable {
         guard size != loadedSize else { return }
         loadedSize = size
         entries = [:]
+        lines = 0
         guard size > 0, let data = FileManager.default.contents(atPath: url.path) else { return }
         let decoder = JSONDecoder()
         for line in data.split(separator: 0x0A) {
+            lines += 1
             // A torn or foreign line names nothing: its file then counts as not Loom's, the safe side.
             if let entry = try? decoder.decode(Entry.self, from: line) { entries[entry.file] = entry }
         }
