@@ -95,6 +95,6 @@ let package = Package(
         .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
-        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomIndex"]),
     ]
 )

@@ -39,6 +39,14 @@ public struct TimedText: Sendable, Equatable {
 /// Audio file -> transcript segments with times (Whisper by default).
 public protocol SpeechTranscribing {
     var modelID: String { get }
+    /// What the transcript of `url` is made with, for the item's fingerprint: a change re-indexes
+    /// the file. The model id by default; a pipeline adds the transcript it computed (its decoding
+    /// options can change it too).
+    func fingerprint(for url: URL) -> String
     /// The transcript of `url` and its spoken language, plus the audio's length in seconds.
     func transcribe(contentsOf url: URL) throws -> (segments: [TimedText], language: String, duration: Double)
+}
+
+extension SpeechTranscribing {
+    public func fingerprint(for url: URL) -> String { modelID }
 }

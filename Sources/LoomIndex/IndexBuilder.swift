@@ -100,7 +100,7 @@ public final class IndexBuilder {
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         let mtime = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let fingerprint = fingerprint(for: modality)
+        let fingerprint = fingerprint(for: modality, url: url)
         let existing = try store.item(path: path)
         // Same size, time and models as last time: the bytes are taken as unchanged without reading
         // them (as make and rsync do); anything else is hashed.
@@ -216,10 +216,10 @@ public final class IndexBuilder {
     }
 
     /// The models an item of `modality` is made with; a change re-indexes it.
-    func fingerprint(for modality: Modality) -> String {
+    func fingerprint(for modality: Modality, url: URL) -> String {
         switch modality {
         case .text: "text=\(textEmbedder.modelID)"
-        case .audio: "text=\(textEmbedder.modelID) asr=\(transcriber?.modelID ?? "none")"
+        case .audio: "text=\(textEmbedder.modelID) asr=\(transcriber?.fingerprint(for: url) ?? "none")"
         case .image: "text=\(textEmbedder.modelID) image=\(imageEmbedder?.modelID ?? "none")"
         }
     }

@@ -11,8 +11,13 @@ public struct SentenceTextEmbedder: TextEmbedding {
     public let embedder: SentenceEmbedder
 
     public init(folder: URL, modelID: String) throws {
+        self.init(embedder: try SentenceEmbedder(folder: folder), modelID: modelID)
+    }
+
+    /// Over a model already loaded (the pipeline's shared instance).
+    public init(embedder: SentenceEmbedder, modelID: String) {
         self.modelID = modelID
-        embedder = try SentenceEmbedder(folder: folder)
+        self.embedder = embedder
     }
 
     public var dimension: Int { embedder.dimension }

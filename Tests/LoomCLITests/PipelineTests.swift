@@ -1,4 +1,5 @@
 import Foundation
+import LoomIndex
 import LoomTestSupport
 import Testing
 
@@ -187,5 +188,64 @@ import Testing
         let again = try CLIRunner.run(["run", "Pipelines/index-media.yaml", "--input", input.path, "--output", output.path,
                                        "--set", "models.vision=\(vision)", "--set", "caption.max_tokens=8"] + Self.fast)
         #expect(again.status == 0 && again.stderr.contains("models loaded: none"), "\(again.stderr)")
+    }
+}
+
+/// The index step stores what the pipeline's own steps made, with their models: changing the
+/// pipeline's speech model re-indexes the audio with the new transcripts (the architecture issue's
+/// side channel), and the embedding model is loaded once for the embed step and the index together.
+@Suite(.serialized) struct PipelineIndexFollowsStepsTests {
+    @Test func changingTheSpeechModelReachesTheIndex() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, InstalledModels.file("whisper-base", "model.bin") != nil,
+              InstalledModels.file("minilm-l6-v2", "config.json") != nil else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-run-index")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let media = folder.appendingPathComponent("media")
+        try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.sample("audio/jfk.wav"), to: media.appendingPathComponent("jfk.wav"))
+        let file = folder.appendingPathComponent("index.yaml")
+        try """
+            inputs:
+              - path: media
+            models:
+              asr: whisper-tiny.en
+              text: minilm-l6-v2
+            steps:
+              decode:
+                uses: decode
+              transcribe:
+                uses: transcribe
+                needs: [decode]
+                model: asr
+                with:
+                  beam: 1
+                  vad: off
+              embed:
+                uses: embed
+                needs: [transcribe]
+                model: text
+              index:
+                uses: index
+                needs: [transcribe, embed]
+            outputs:
+              folder: out
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let indexFile = folder.appendingPathComponent("out/media.loom")
+        func transcriptSources() throws -> Set<String?> {
+            let store = try IndexStore(url: indexFile, create: false)
+            let item = try #require(try store.item(path: media.appendingPathComponent("jfk.wav").standardizedFileURL.path))
+            return Set(try store.segments(itemId: item.id!).filter { $0.kind == .transcript }.map(\.source))
+        }
+
+        let first = try CLIRunner.run(["run", file.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("models loaded: asr, text"), "the embedding model loads once: \(first.stderr)")
+        #expect(try transcriptSources() == ["whisper-tiny.en"])
+
+        let second = try CLIRunner.run(["run", file.path, "--set", "models.asr=whisper-base"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try transcriptSources() == ["whisper-base"], "the index follows the pipeline's speech model")
+        let hits = try CLIRunner.run(["search", "--index", indexFile.path, "what can I do for my country", "--json"])
+        #expect(hits.status == 0 && hits.stdout.contains("jfk.wav"), "\(hits.stderr)")
     }
 }

@@ -27,6 +27,7 @@ public struct IndexRecord: Sendable {
     public var mediaKind: MediaKind
     public var contentHash: String
     public var texts: [IndexText]
+    /// The embed step's vectors of those texts; the index stores them instead of embedding again.
     public var embeddings: [TextEmbedding]
     /// The embedding model's identity, so an index never mixes vectors of two models.
     public var embeddingModel: String?
@@ -46,9 +47,12 @@ public struct IndexText: Sendable {
 /// running; `PipelineEngines.standard` (StandardEngines.swift) is where the real ones are plugged in.
 public struct PipelineEngines: Sendable {
     public typealias VisionLoader = @Sendable (ModelLocation) throws -> any VisionLanguageEngine
-    /// Opens (creating if needed) the index at a file; `embeddingModel` is the embed step's model, which
-    /// the index also uses for its segments and for queries.
-    public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: ResolvedModel?) throws -> any IndexSink
+    /// Opens (creating if needed) the index at a file. `embeddingModel` is the embed step's model, which
+    /// the index also uses for what the embed step did not embed (file names) and for queries, loaded
+    /// through the run's `pool` (the embed step's instance); `speechModel` the transcribe step's,
+    /// recorded with the transcripts and in each audio item's fingerprint.
+    public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: ResolvedModel?, _ speechModel: ResolvedModel?,
+                                              _ pool: ModelPool) throws -> any IndexSink
 
     public var vision: VisionLoader?
     public var index: IndexOpener?

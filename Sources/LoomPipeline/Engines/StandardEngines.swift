@@ -2,6 +2,7 @@ import Foundation
 import LoomIndex
 import LoomMedia
 import LoomModelStore
+import LoomModels
 import LoomTasks
 
 // The one place where the real caption/ask and index implementations are plugged into pipelines:
@@ -12,7 +13,7 @@ extension PipelineEngines {
     /// The engines this build has.
     public static let standard = PipelineEngines(
         vision: { location in try VisionLanguageTask(folder: location.url) },
-        index: { file, model in try SearchIndexSink(file: file, embeddingModel: model) })
+        index: { file, model, speech, pool in try SearchIndexSink(file: file, embeddingModel: model, speechModel: speech, pool: pool) })
 }
 
 /// Greedy captions and answers, as `loom caption` / `loom ask` give them.
@@ -29,25 +30,30 @@ extension VisionLanguageTask: VisionLanguageEngine {
 }
 
 /// The index step's sink: the same `IndexBuilder` as `loom index`, so a pipeline-made index is searched
-/// with `loom search --index FILE`. Transcripts come from the pipeline's transcribe step (not transcribed
-/// again); captions and answers are stored as the item's caption texts. Segments are embedded by the
-/// index with the embed step's model, one vector per timed segment, so search hits carry time ranges.
+/// with `loom search --index FILE`. It stores what the pipeline's steps made, with their models:
+/// transcripts from the transcribe step (not transcribed again, and fingerprinted with the speech
+/// model and the transcript, so a change of either re-indexes the file), captions and answers as the
+/// item's caption texts, and the embed step's vectors of those texts. Only what no step embedded (the
+/// file name) is embedded here, with the embed step's model instance from the run's pool.
 final class SearchIndexSink: IndexSink, @unchecked Sendable {
     private let lock = NSLock()
     private let builder: IndexBuilder
     private let transcripts: PipelineTranscripts
+    private let vectors: PipelineTextVectors
 
-    init(file: URL, embeddingModel: ResolvedModel?) throws {
+    init(file: URL, embeddingModel: ResolvedModel?, speechModel: ResolvedModel?, pool: ModelPool) throws {
         guard let embeddingModel else {
             throw IndexSinkError(message: "the index step needs an embed step (with a sentence-embedding model) among its needs")
         }
         let folder = embeddingModel.location.url
-        let text = try SentenceTextEmbedder(
-            folder: folder, modelID: embeddingModel.location.catalogName ?? folder.lastPathComponent)
-        transcripts = PipelineTranscripts()
+        let embedder = try pool.shared(embeddingModel, as: SentenceEmbedder.self) { try SentenceEmbedder(folder: $0.url) }
+        vectors = PipelineTextVectors(SentenceTextEmbedder(embedder: embedder, modelID: embeddingModel.location.catalogName ?? folder.lastPathComponent))
+        transcripts = PipelineTranscripts(model: speechModel)
+        var folders = ["text": folder.path]
+        folders["asr"] = speechModel?.location.url.path
         builder = try IndexBuilder(
-            store: try IndexStore(url: file, create: true), textEmbedder: text, transcriber: transcripts,
-            modelFolders: ["text": folder.path])
+            store: try IndexStore(url: file, create: true), textEmbedder: vectors, transcriber: transcripts,
+            modelFolders: folders)
     }
 
     func upsert(_ record: IndexRecord) throws -> String {
@@ -59,8 +65,10 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
             text.segments.isEmpty
                 ? [TimedText(start: 0, end: 0, text: text.text)]
                 : text.segments.map { TimedText(start: $0.start, end: $0.end, text: $0.text) }
-        }.filter { !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }, for: url)
-        defer { transcripts.clear() }
+        }.map { TimedText(start: $0.start, end: $0.end, text: $0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .filter { !$0.text.isEmpty }, for: url)
+        vectors.set(record.embeddings)
+        defer { transcripts.clear(); vectors.set([]) }
         if case .failed(let error) = try builder.index(file: url) {
             throw IndexSinkError(message: error)
         }
@@ -76,17 +84,61 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
 
 /// Hands the index the transcript the pipeline already made for the file being indexed.
 final class PipelineTranscripts: SpeechTranscribing, @unchecked Sendable {
-    let modelID = "pipeline-transcribe-step"
+    /// The transcribe step's model (catalog name or path): the segments' `source` in the index.
+    let modelID: String
+    /// Its name and files (`ResolvedModel.identity`).
+    private let identity: String
     private var current: (path: String, segments: [TimedText])?
+
+    init(model: ResolvedModel?) {
+        modelID = model.map { $0.location.catalogName ?? $0.location.url.path } ?? "none"
+        identity = model?.identity ?? "none"
+    }
 
     func set(_ segments: [TimedText], for url: URL) { current = (url.standardizedFileURL.path, segments) }
     func clear() { current = nil }
+
+    /// The model's identity and a digest of the transcript, which its decoding options change too.
+    func fingerprint(for url: URL) -> String {
+        guard let current, current.path == url.standardizedFileURL.path else { return identity }
+        let digest = SHA256.hex(of: Array(current.segments.map { "\($0.start)|\($0.end)|\($0.text)" }.joined(separator: "\n").utf8))
+        return "\(identity) transcript=\(digest.prefix(16))"
+    }
 
     func transcribe(contentsOf url: URL) throws -> (segments: [TimedText], language: String, duration: Double) {
         guard let current, current.path == url.standardizedFileURL.path else {
             throw IndexSinkError(message: "\(url.path): no transcript reached the index step; add the transcribe step to its needs")
         }
         return (current.segments, "", current.segments.last?.end ?? 0)
+    }
+}
+
+/// The index's text embedder in a pipeline: the embed step's vectors for the texts it embedded, the
+/// shared model for the rest (file names, texts of earlier caches).
+final class PipelineTextVectors: LoomIndex.TextEmbedding, @unchecked Sendable {
+    private let model: SentenceTextEmbedder
+    private var known: [String: [Float]] = [:]
+
+    init(_ model: SentenceTextEmbedder) { self.model = model }
+
+    var modelID: String { model.modelID }
+    var dimension: Int { model.dimension }
+
+    func set(_ embeddings: [TextEmbedding]) {
+        known = [:]
+        for embedding in embeddings {
+            if let text = embedding.text { known[text] = embedding.vector }
+        }
+    }
+
+    func embed(_ texts: [String]) throws -> [[Float]] {
+        let missing = Array(Set(texts.filter { known[$0] == nil }))
+        let computed = try model.embed(missing)
+        guard computed.count == missing.count else {
+            throw IndexSinkError(message: "\(modelID) returned \(computed.count) vectors for \(missing.count) texts")
+        }
+        let vectors = known.merging(zip(missing, computed)) { $1 }
+        return texts.compactMap { vectors[$0] }
     }
 }
 

@@ -58,6 +58,7 @@ private struct ItemRun {
         if let key = keys[id] { return key }
         let step = pipeline.step(id)!
         var parts = ["loom-pipeline-1", item.contentHash, step.plan.spec.uses, step.plan.parameters.canonical]
+        if step.plan.type.resultVersion > 1 { parts.append("result-\(step.plan.type.resultVersion)") }
         parts += step.modelIdentities
         parts += step.plan.needs.sorted().map { "\($0)=\(key($0))" }
         if step.plan.spec.uses == WriteStep.kind || step.plan.spec.uses == IndexStep.kind {

@@ -76,7 +76,9 @@ final class ManifestWriter: @unchecked Sendable {
                 case .transcript(let transcript):
                     results[id] = ["text": transcript.text.trimmingCharacters(in: .whitespaces), "segments": transcript.segments.count, "language": transcript.language]
                 case .text(let text): results[id] = ["text": text]
-                case .embeddings(let vectors): results[id] = ["sources": vectors.map(\.source), "dimension": vectors.first?.vector.count ?? 0]
+                case .embeddings(let vectors):
+                    let sources = vectors.map(\.source).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                    results[id] = ["sources": sources, "vectors": vectors.count, "dimension": vectors.first?.vector.count ?? 0]
                 case .indexed(let key): results[id] = ["id": key]
                 case .files(let paths): results[id] = ["files": paths.map { relative(URL(fileURLWithPath: $0), to: stateFolder) }]
                 }

@@ -2,7 +2,8 @@ import Foundation
 import LoomModels
 
 /// `uses: embed`: sentence embeddings (MiniLM and other sentence-transformers folders) of the texts
-/// its needs produced: transcripts and captions/answers, one vector per source step.
+/// its needs produced: one vector per timed segment of a transcript (what the search index stores
+/// and finds), one per caption or answer.
 public struct EmbedStep: PipelineStep {
     public static let kind = "embed"
     public static let summary = "text embeddings of transcripts, captions and answers"
@@ -12,6 +13,8 @@ public struct EmbedStep: PipelineStep {
     public static let accepts: Set<ArtifactKind> = [.transcript, .text]
     public static let produces = ArtifactKind.embeddings
     public static let mediaKinds: Set<MediaKind>? = nil
+    /// 2: one vector per transcript segment, with its text (1: one per transcript).
+    public static let resultVersion = 2
 
     let model: ResolvedModel
     let pool: ModelPool
@@ -22,19 +25,18 @@ public struct EmbedStep: PipelineStep {
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
-        let texts = inputs.compactMap { input -> (String, String)? in
-            let text: String
+        let texts = inputs.flatMap { input -> [(String, String)] in
+            let texts: [String]
             switch input.artifact {
-            case .transcript(let transcript): text = transcript.text
-            case .text(let caption): text = caption
-            default: return nil
+            case .transcript(let transcript): texts = transcript.segments.isEmpty ? [transcript.text] : transcript.segments.map(\.text)
+            case .text(let caption): texts = [caption]
+            default: return []
             }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : (input.step, trimmed)
+            return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.map { (input.step, $0) }
         }
         guard !texts.isEmpty else { return nil }
         let embedder = try pool.shared(model, as: SentenceEmbedder.self) { try SentenceEmbedder(folder: $0.url) }
         let vectors = try embedder.embed(texts.map(\.1))
-        return .embeddings(zip(texts, vectors).map { TextEmbedding(source: $0.0, vector: $1) })
+        return .embeddings(zip(texts, vectors).map { TextEmbedding(source: $0.0, text: $0.1, vector: $1) })
     }
 }

@@ -30,13 +30,16 @@ public struct IndexStep: PipelineStep {
     public init(_ setup: StepSetup) throws {
         let file = setup.layout.stateFolder.appendingPathComponent(setup.parameters["file"]?.string ?? "media.loom")
         sourceSteps = setup.sourceSteps
-        let embedSteps = setup.sourceSteps.filter { $0.value == EmbedStep.kind }.keys.sorted()
-        let model = embedSteps.first.flatMap { setup.upstreamModels[$0] }
+        func upstreamModel(_ kind: String) -> ResolvedModel? {
+            setup.sourceSteps.filter { $0.value == kind }.keys.sorted().first.flatMap { setup.upstreamModels[$0] }
+        }
+        let model = upstreamModel(EmbedStep.kind), speechModel = upstreamModel(TranscribeStep.kind)
         embeddingModel = model?.identity
         let opener = setup.engines.index
+        let pool = setup.pool
         sink = LazySink {
             guard let opener else { throw UnavailableError(message: "the search index is not available in this build") }
-            return try opener(file, model)
+            return try opener(file, model, speechModel, pool)
         }
     }
 

@@ -40,10 +40,13 @@ public enum DecodedMedia: Sendable {
 public struct TextEmbedding: Codable, Sendable, Equatable {
     /// The step whose text was embedded.
     public var source: String
+    /// The text embedded (a transcript's timed segment, a caption); nil in caches of earlier versions.
+    public var text: String?
     public var vector: [Float]
 
-    public init(source: String, vector: [Float]) {
+    public init(source: String, text: String?, vector: [Float]) {
         self.source = source
+        self.text = text
         self.vector = vector
     }
 }
@@ -110,6 +113,9 @@ public protocol PipelineStep: Sendable {
     static var isCached: Bool { get }
     /// Whether it runs for an item whose needs gave nothing (index: every file is found by its name).
     static var runsWithoutInputs: Bool { get }
+    /// Raised when the shape of the step's result changes, so results cached by an earlier Loom are
+    /// computed again instead of read.
+    static var resultVersion: Int { get }
     /// Checks that need more than each parameter's type; (parameter or nil, message).
     static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)]
     /// Why the step cannot run in this build or on this machine (no engine, no model), or nil.
@@ -127,6 +133,7 @@ public protocol PipelineStep: Sendable {
 extension PipelineStep {
     public static var isCached: Bool { true }
     public static var runsWithoutInputs: Bool { false }
+    public static var resultVersion: Int { 1 }
     public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] { [] }
     public static func unavailableReason(_ setup: StepSetup) -> String? { nil }
     public func isStillValid(_ cached: Artifact) -> Bool { true }

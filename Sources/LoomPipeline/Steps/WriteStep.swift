@@ -87,7 +87,11 @@ public struct WriteStep: PipelineStep {
             }
         case .embeddings(let embeddings):
             guard format == "json" else { return nil }
-            let object = embeddings.map { ["source": $0.source, "vector": $0.vector.map(Double.init)] as [String: Any] }
+            let object = embeddings.map { embedding -> [String: Any] in
+                var entry: [String: Any] = ["source": embedding.source, "vector": embedding.vector.map(Double.init)]
+                if let text = embedding.text { entry["text"] = text }
+                return entry
+            }
             return try json(["path": item.relativePath, "embeddings": object])
         default:
             return nil
