@@ -16,7 +16,7 @@ let package = Package(
     products: [
         .executable(name: "loom", targets: ["LoomCLI"]),
         .library(name: "Loom", targets: [
-            "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
+            "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
             "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
         ]),
     ],
@@ -41,25 +41,27 @@ let package = Package(
         // Quantized dot-product kernels in C: AVX2 bodies picked at run time, portable C otherwise.
         .target(name: "CLoomKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
-        .target(name: "LoomTensor", dependencies: ["CLoomMath", "CLoomKernels"], swiftSettings: numericSettings),
+        // The one always-on check for programmer errors (kept in -Ounchecked builds, unlike precondition).
+        .target(name: "LoomCheck"),
+        .target(name: "LoomTensor", dependencies: ["LoomCheck", "CLoomMath", "CLoomKernels"], swiftSettings: numericSettings),
         .target(name: "LoomWeights", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
-        .target(name: "LoomMedia", dependencies: ["CLoomImage", "CLoomAudio"], swiftSettings: numericSettings),
+        .target(name: "LoomMedia", dependencies: ["LoomCheck", "CLoomImage", "CLoomAudio"], swiftSettings: numericSettings),
         .target(
-            name: "LoomFeatures", dependencies: ["LoomMedia", "LoomTensor", "CLoomMath"],
+            name: "LoomFeatures", dependencies: ["LoomCheck", "LoomMedia", "LoomTensor", "CLoomMath"],
             swiftSettings: numericSettings),
         .target(name: "LoomTokenizers", dependencies: ["LoomWeights"], swiftSettings: numericSettings),
         .target(
-            name: "LoomModels", dependencies: ["LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
+            name: "LoomModels", dependencies: ["LoomCheck", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomTasks", dependencies: [
-            "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomModelStore",
+            "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomModelStore",
         ]),
         // The mixed-media search index: one SQLite file through GRDB (issue #6).
         .target(
             name: "LoomIndex",
             dependencies: [
-                "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "LoomModelStore",
+                "LoomCheck", "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "LoomModelStore",
                 "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // Declarative YAML pipelines and the resumable batch runner (issue #7).
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
-                "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
+                "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
                 "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

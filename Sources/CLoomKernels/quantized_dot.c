@@ -236,14 +236,18 @@ static int detect_avx2(void) { return 0; }
 
 static int force_portable = 0;
 
-int loom_kernels_use_avx2(void) {
+int loom_kernels_cpu_has_avx2(void) {
     static int detected = -1;  // every thread that races here stores the same value
     int cpu = __atomic_load_n(&detected, __ATOMIC_RELAXED);
     if (cpu < 0) {
         cpu = detect_avx2();
         __atomic_store_n(&detected, cpu, __ATOMIC_RELAXED);
     }
-    return cpu && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
+    return cpu;
+}
+
+int loom_kernels_use_avx2(void) {
+    return loom_kernels_cpu_has_avx2() && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
 }
 
 void loom_kernels_force_portable(int portable) { __atomic_store_n(&force_portable, portable, __ATOMIC_RELAXED); }

@@ -1,3 +1,4 @@
+import LoomCheck
 import ArgumentParser
 import Foundation
 import LoomFeatures
@@ -42,7 +43,7 @@ struct BenchLogMel: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let mel = try extractor.compute(samples, paddingSamples: padding)
             milliseconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            precondition(mel == warmUp, "log-mel output changed between runs")
+            require(mel == warmUp, "log-mel output changed between runs")
         }
         let sorted = milliseconds.sorted()
         let result: [String: Any] = [

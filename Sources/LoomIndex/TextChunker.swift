@@ -1,3 +1,4 @@
+import LoomCheck
 import Foundation
 
 /// Splits a document into passages of about `maxWords` words for embedding: paragraphs (blank
@@ -12,7 +13,7 @@ public struct TextChunker: Sendable {
     public var overlapWords: Int
 
     public init(maxWords: Int = 200, overlapWords: Int = 40) {
-        precondition(maxWords > 0 && overlapWords >= 0 && overlapWords < maxWords, "chunk sizes: 0 <= overlap < max")
+        require(maxWords > 0 && overlapWords >= 0 && overlapWords < maxWords, "chunk sizes: 0 <= overlap < max")
         self.maxWords = maxWords
         self.overlapWords = overlapWords
     }

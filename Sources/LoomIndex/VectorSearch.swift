@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomMath
 import Foundation
 
@@ -27,7 +28,7 @@ public struct ExactVectorIndex: VectorSearching {
     let matrix: [Float]
 
     public init(rows: [Float], dimension: Int) {
-        precondition(dimension > 0 && rows.count % dimension == 0, "matrix of \(rows.count) floats is not rows of \(dimension)")
+        require(dimension > 0 && rows.count % dimension == 0, "matrix of \(rows.count) floats is not rows of \(dimension)")
         matrix = rows
         self.dimension = dimension
         count = rows.count / dimension
@@ -35,7 +36,7 @@ public struct ExactVectorIndex: VectorSearching {
 
     /// Scores of every row: matrix (count, dimension) x query (dimension).
     public func scores(_ query: [Float]) -> [Float] {
-        precondition(query.count == dimension, "query of size \(query.count) for vectors of size \(dimension)")
+        require(query.count == dimension, "query of size \(query.count) for vectors of size \(dimension)")
         var scores = [Float](repeating: 0, count: count)
         guard count > 0 else { return scores }
         matrix.withUnsafeBufferPointer { m in
@@ -58,7 +59,7 @@ public struct ExactVectorIndex: VectorSearching {
                 for row in 0..<count where top.admits(s[row], row) && includeGroup(Int32(row)) { top.insert(ScoredRow(row: row, score: s[row])) }
                 return
             }
-            precondition(groups.count == count, "\(groups.count) group numbers for \(count) rows")
+            require(groups.count == count, "\(groups.count) group numbers for \(count) rows")
             // Best row per group; group numbers are dense (0..<groupCount).
             let groupCount = Int(groups.max() ?? -1) + 1
             var best = [Int32](repeating: -1, count: groupCount)

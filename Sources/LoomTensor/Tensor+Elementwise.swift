@@ -1,3 +1,4 @@
+import LoomCheck
 // Element-wise addition and multiplication, with the one broadcast models need: a vector (C)
 // applied to every row of a (..., C) tensor (biases, per-channel scales).
 
@@ -47,7 +48,7 @@ extension Tensor {
     ) {
         let sameShape = other.shape == shape
         let rowVector = other.rank == 1 && rank >= 1 && other.count == lastDimension
-        requireShape(
+        require(
             sameShape || rowVector,
             "\(name) needs equal shapes or a row vector [\(lastDimension)]: \(shape) and \(other.shape)")
         let rows = sameShape ? 1 : rowCount

@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomMath
 
 /// Matrix products through OpenBLAS `cblas_sgemm` (row-major, float32).
@@ -38,12 +39,12 @@ extension Tensor {
     /// With `transposedB`, `b` is stored (..., N, K) and the product is `a` x `b`^T.
     /// Stops the program when the shapes do not fit.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposedB: Bool = false) -> Tensor {
-        requireShape(a.rank >= 2 && b.rank >= 2, "matmul needs rank >= 2 operands, got \(a.shape) x \(b.shape)")
+        require(a.rank >= 2 && b.rank >= 2, "matmul needs rank >= 2 operands, got \(a.shape) x \(b.shape)")
         let k = a.shape[a.rank - 1]
         let bRows = b.shape[b.rank - 2], bCols = b.shape[b.rank - 1]
         let (bK, n) = transposedB ? (bCols, bRows) : (bRows, bCols)
         let transposeNote = transposedB ? " (b transposed)" : ""
-        requireShape(bK == k, "matmul inner dimensions differ: \(a.shape) x \(b.shape)\(transposeNote)")
+        require(bK == k, "matmul inner dimensions differ: \(a.shape) x \(b.shape)\(transposeNote)")
         var outShape = a.shape
         outShape[outShape.count - 1] = n
 
@@ -66,7 +67,7 @@ extension Tensor {
         }
 
         // Batched: (..., M, K) x (..., K, N) with equal leading dimensions, one GEMM per matrix.
-        requireShape(
+        require(
             a.shape.dropLast(2) == b.shape.dropLast(2),
             "batched matmul needs equal leading dimensions: \(a.shape) x \(b.shape)")
         let m = a.shape[a.rank - 2]
@@ -93,14 +94,14 @@ extension Tensor {
     ///
     /// Stops the program when `weight` is not (out, in) or `bias` is not (out).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        requireShape(x.rank >= 1, "linear needs an input of rank >= 1, got \(x.shape)")
-        requireShape(weight.rank == 2, "linear weight must be (out, in), got \(weight.shape)")
+        require(x.rank >= 1, "linear needs an input of rank >= 1, got \(x.shape)")
+        require(weight.rank == 2, "linear weight must be (out, in), got \(weight.shape)")
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        requireShape(
+        require(
             x.lastDimension == inFeatures,
             "linear input \(x.shape) does not end in the weight's in-features \(inFeatures) (weight \(weight.shape))")
         if let bias {
-            requireShape(
+            require(
                 bias.shape == [outFeatures], "linear bias must be [\(outFeatures)] for weight \(weight.shape), got \(bias.shape)")
         }
         let rows = x.rowCount

@@ -1,3 +1,4 @@
+import LoomCheck
 /// A dense float32 tensor in row-major order: the last dimension is contiguous.
 ///
 /// Value semantics through the backing array (copy on write). Kernels take the storage through
@@ -8,8 +9,8 @@ public struct Tensor: Sendable, Equatable {
 
     /// A tensor over `data`; the element count must equal the product of `shape`.
     public init(shape: [Int], data: [Float]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        precondition(shape.reduce(1, *) == data.count, "shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        require(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        require(shape.reduce(1, *) == data.count, "shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
         self.shape = shape
         self.data = data
     }

@@ -54,8 +54,8 @@ import Testing
     }
 
     @Test(arguments: [false, true]) func attentionMatchesDefinition(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         var worst: Float = 0
         // Head sizes with and without 16-lane blocks, one the AVX2 body does not take (12); lengths
         // around the 4-row and 16-key blocks.
@@ -76,8 +76,8 @@ import Testing
     }
 
     @Test(arguments: [false, true]) func biasGELUMatchesDefinition(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         let cols = 37  // an 8-lane tail in every row
         let inputs = (0..<(541 * cols)).map { Float($0 - 10000) / 1000 } + [-100, -87.5, -30, 30, 100, 0, -0.0] + [Float](repeating: 0, count: cols - 7)
         let bias = Self.randoms(cols, seed: 3, spread: 0.25)
@@ -95,8 +95,8 @@ import Testing
     }
 
     @Test(arguments: [false, true]) func biasResidualLayerNormMatchesDefinition(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         var worst: Float = 0
         for dim in [384, 32, 20] {
             let rows = 9

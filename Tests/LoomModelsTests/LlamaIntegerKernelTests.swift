@@ -32,8 +32,8 @@ import Testing
         let bytes = LlamaQuantizedKernelTests.randomBytes(format, rows: rows, cols: cols, seed: UInt64(index + 11))
         var rng = SplitMix(5)
         let x = Tensor(shape: [count, cols], data: (0..<(count * cols)).map { _ in rng.float(-2, 2) })
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         try bytes.withUnsafeBytes { raw in
             let matrix = QuantizedMatrix(format: format, rows: rows, cols: cols, bytes: raw.baseAddress!, byteCount: raw.count, owner: nil)
             var weights = [Float](repeating: 0, count: rows * cols)
@@ -80,8 +80,8 @@ import Testing
         gate[1] = 200
         let up = (0..<1003).map { _ in rng.float(-2, 2) }
         let expected = zip(gate, up).map { g, u in g / (1 + expf(-g)) * u }
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         gate.withUnsafeMutableBufferPointer { g in
             up.withUnsafeBufferPointer { FastKernels.swiglu(gate: g.baseAddress!, up: $0.baseAddress!, count: 1003) }
         }
@@ -109,8 +109,8 @@ import Testing
         let expected = (0..<d).map { i in (0..<n).reduce(0.0) { $0 + weights[$1] / total * Double(values[$1 * d + i]) } }
         var out = [Float](repeating: 0, count: d)
         var scratch = [Float](repeating: 0, count: n)
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         FastKernels.attend(query: q, keys: keys, values: values, count: n, headDim: d, scale: scale, scores: &scratch, into: &out)
         let diff = zip(out, expected).map { abs(Double($0) - $1) }.max()!
         print("attend d=\(d) portable=\(portable) maxdiff", diff)
@@ -128,8 +128,8 @@ extension LlamaIntegerKernelTests {
         let values = (0..<(n * d)).map { _ in rng.float(-1, 1) }
         var grouped = [Float](repeating: 0, count: group * d), single = grouped
         var scratch = [Float](repeating: 0, count: group * n)
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         FastKernels.attendGroup(query: q, keys: keys, values: values, count: n, headDim: d, group: group, scale: 0.125,
                                 scores: &scratch, into: &grouped)
         for g in 0..<group {
@@ -152,8 +152,8 @@ extension LlamaIntegerKernelTests {
         let (format, ggml) = Self.formats[index]
         let rows = 9, cols = 160
         let bytes = LlamaQuantizedKernelTests.randomBytes(format, rows: rows, cols: cols, seed: UInt64(index + 40))
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         try bytes.withUnsafeBytes { raw in
             let matrix = QuantizedMatrix(format: format, rows: rows, cols: cols, bytes: raw.baseAddress!, byteCount: raw.count, owner: nil)
             var reference = [Float](repeating: 0, count: rows * cols)

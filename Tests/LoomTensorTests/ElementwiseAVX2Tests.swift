@@ -16,13 +16,13 @@ import Testing
     }
 
     static func run(portable: Bool, _ body: () -> Void) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         body()
     }
 
     @Test func activationsMatchThePortableBodiesAndDoubleMath() throws {
-        try #require(FastKernels.usesAVX2, "this CPU has no AVX2: only the portable bodies run")
+        try #require(FastKernels.cpuHasAVX2, "this CPU has no AVX2: only the portable bodies run")
         let cases: [(String, (UnsafeMutablePointer<Float>, Int) -> Void, (Double) -> Double)] = [
             ("gelu", { Kernels.gelu($0, count: $1) }, { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }),
             ("gelu-tanh", { Kernels.gelu($0, count: $1, approximation: .tanh) },
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func softmaxMatchesThePortableBodyAndDoubleMath() throws {
-        try #require(FastKernels.usesAVX2, "this CPU has no AVX2: only the portable bodies run")
+        try #require(FastKernels.cpuHasAVX2, "this CPU has no AVX2: only the portable bodies run")
         var worstPortable: Float = 0, worstDouble = 0.0
         for n in [1, 3, 8, 9, 31, 64, 257, 1500] {
             let rows = 3
@@ -77,7 +77,7 @@ import Testing
     /// PyTorch's edge cases: -inf entries get weight 0, a row of all -inf and any NaN give NaN;
     /// activations keep NaN and map the infinities to their limits.
     @Test func edgeCasesFollowPyTorch() throws {
-        try #require(FastKernels.usesAVX2, "this CPU has no AVX2: only the portable bodies run")
+        try #require(FastKernels.cpuHasAVX2, "this CPU has no AVX2: only the portable bodies run")
         var masked: [Float] = [1, -.infinity, 2, -.infinity, 0, 0, 0, 0, 3]
         masked.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, rows: 1, dim: 9) }
         #expect(masked[1] == 0 && masked[3] == 0)

@@ -51,8 +51,8 @@ import Testing
 
     @Test(arguments: [false, true], [false, true])
     func productMatchesDoubleReference(portable: Bool, half: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         var values = Values(state: half ? 11 : 7)
         var worst: Float = 0
         for (rows, k, n) in Self.shapes {
@@ -135,8 +135,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func halfToFloatIsExact(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         let bits = (0..<65536).map { UInt16($0) }
         var out = [Float](repeating: 0, count: bits.count)
         bits.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { Kernels.halfToFloat(b.baseAddress!, into: $0.baseAddress!, count: b.count) } }

@@ -16,8 +16,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func matchesDoubleReference(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         var values = FewRowsKernelTests.Values(state: 21)
         var worst: Float = 0
         for (queries, count, dim) in Self.cases {
@@ -70,8 +70,8 @@ import Testing
     /// probabilities within 2e-6 absolute, and the floats past each row's `dim` untouched.
     @Test(arguments: [false, true])
     func softmaxRowsMatchDoubleReference(portable: Bool) {
-        FastKernels.forcePortable(portable)
-        defer { FastKernels.forcePortable(false) }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         var values = FewRowsKernelTests.Values(state: 5)
         var worst: Float = 0
         for dim in [1, 7, 8, 9, 31, 1500] {

@@ -27,8 +27,11 @@ enum { LOOM_Q8_0 = 0, LOOM_Q4_0 = 1, LOOM_Q4_1 = 2 };
 
 /// 1 when the AVX2 bodies are in use (the CPU has AVX2, FMA and F16C), 0 for the portable ones.
 int loom_kernels_use_avx2(void);
+/// 1 when the CPU has AVX2, FMA and F16C, whatever a test forces.
+int loom_kernels_cpu_has_avx2(void);
 
-/// Forces the portable bodies (1) or restores the automatic choice (0); for tests.
+/// Forces the portable bodies (1) or restores the automatic choice (0); for tests, through
+/// FastKernels.choose(portable:), which holds one choice at a time.
 void loom_kernels_force_portable(int portable);
 
 /// x (n floats, n a multiple of 32) to n / 32 blocks: d = max|x| / 127, q = round-to-nearest-even(x / d).

@@ -1,3 +1,4 @@
+import LoomCheck
 import LoomTensor
 
 extension LogMelSpectrogram {
@@ -10,7 +11,7 @@ extension LogMelSpectrogram {
     public static func window(
         of mel: Tensor, startFrame: Int, frameCount: Int = framesPerWindow, length: Int = framesPerWindow
     ) -> Tensor {
-        precondition(mel.rank == 2, "window(of:) takes a (melBins, frames) spectrogram, got shape \(mel.shape)")
+        require(mel.rank == 2, "window(of:) takes a (melBins, frames) spectrogram, got shape \(mel.shape)")
         let melBins = mel.shape[0], frames = mel.shape[1], length = max(0, length)
         let start = min(max(0, startFrame), frames)
         let end = min(frames, start + max(0, min(frameCount, length)))

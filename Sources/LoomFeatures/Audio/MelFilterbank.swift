@@ -1,3 +1,4 @@
+import LoomCheck
 import Foundation
 
 /// The triangular mel filterbank whisper multiplies into the power spectrum.
@@ -20,7 +21,7 @@ public struct MelFilterbank: Sendable {
 
     /// Arguments must be positive (callers pass Whisper's fixed 16000, 400 and 80 or 128).
     public init(sampleRate: Int, nFFT: Int, melBins: Int) {
-        precondition(sampleRate > 0 && nFFT > 0 && melBins > 0, "mel filterbank needs positive sizes")
+        require(sampleRate > 0 && nFFT > 0 && melBins > 0, "mel filterbank needs positive sizes")
         let bins = nFFT / 2 + 1
         let fftFrequencies = (0..<bins).map { Double($0) * Double(sampleRate) / Double(nFFT) }
         // melBins + 2 points evenly spaced in mel between fmin = 0 and fmax = sr / 2.

@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomMath
 import Foundation
 
@@ -23,7 +24,7 @@ public final class RealFFTPlan: @unchecked Sendable {
     private static let plannerLock = NSLock()
 
     public init(size: Int, batch: Int) {
-        precondition(size > 0 && batch > 0, "FFT size and batch must be positive")
+        require(size > 0 && batch > 0, "FFT size and batch must be positive")
         self.size = size
         self.batch = batch
         // Pad each output row to a multiple of 4 complex values (32 bytes) so every row stays SIMD-aligned.
@@ -55,7 +56,7 @@ public final class RealFFTPlan: @unchecked Sendable {
 
     /// Transforms `batch` frames of `buffers.input` into `buffers.output`.
     public func execute(_ buffers: Buffers) {
-        precondition(buffers.size == size && buffers.batch == batch && buffers.outputStride == outputStride)
+        require(buffers.size == size && buffers.batch == batch && buffers.outputStride == outputStride, "FFT buffers made for another plan")
         fftwf_execute_dft_r2c(plan, buffers.input, Self.complex(buffers.output))
     }
 

@@ -1,3 +1,4 @@
+import LoomCheck
 import LoomMedia
 
 /// Rescale and normalize, written channel-first: transformers' `rescale` then `normalize` on the PIL path
@@ -52,7 +53,7 @@ public struct PixelNormalization: Sendable, Equatable {
     /// (3, height, width) floats at `out`. Pixels outside the image count as byte 0, as the zero padding
     /// of transformers' `center_crop` happens before rescaling.
     func write(_ image: RGBImage, top: Int, left: Int, height: Int, width: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        precondition(out.count >= 3 * height * width)
+        require(out.count >= 3 * height * width, "output buffer too small for \(height)x\(width) pixels")
         let plane = height * width
         table.withUnsafeBufferPointer { lut in
             image.pixels.withUnsafeBufferPointer { src in

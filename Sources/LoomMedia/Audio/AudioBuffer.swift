@@ -1,10 +1,11 @@
+import LoomCheck
 /// Decoded audio: mono float samples in [-1, 1] at `sampleRate` Hz.
 public struct AudioBuffer: Sendable, Equatable {
     public let sampleRate: Int
     public var samples: [Float]
 
     public init(sampleRate: Int, samples: [Float]) {
-        precondition(sampleRate > 0, "sample rate must be positive")
+        require(sampleRate > 0, "sample rate must be positive")
         self.sampleRate = sampleRate
         self.samples = samples
     }

@@ -1,3 +1,4 @@
+import LoomCheck
 /// A decoded image: 8-bit RGB, interleaved, rows top to bottom, orientation already applied.
 public struct RGBImage: Sendable, Equatable {
     public let width: Int
@@ -6,7 +7,7 @@ public struct RGBImage: Sendable, Equatable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
+        require(width >= 0 && height >= 0 && pixels.count == width * height * 3,
                      "RGBImage \(width)x\(height) needs \(width * height * 3) bytes, got \(pixels.count)")
         self.width = width
         self.height = height

@@ -1,3 +1,4 @@
+import LoomCheck
 import Foundation
 import LoomTensor
 import LoomWeights
@@ -100,7 +101,7 @@ func l2Normalized(_ v: [Float]) -> [Float] {
 
 /// The dot product of two equal-length vectors (the cosine of normalized embeddings).
 func dot(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "embedding lengths differ: \(a.count) vs \(b.count)")
+    require(a.count == b.count, "embedding lengths differ: \(a.count) vs \(b.count)")
     var sum: Float = 0
     for i in a.indices { sum += a[i] * b[i] }
     return sum

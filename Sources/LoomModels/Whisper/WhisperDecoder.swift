@@ -1,3 +1,4 @@
+import LoomCheck
 import LoomTensor
 
 // The text decoder, as `TextDecoder.forward` in whisper/model.py with its kv_cache: token embedding +
@@ -46,7 +47,7 @@ extension WhisperModel {
         guard offset + steps <= c.textContext else {
             throw WhisperError.sequenceTooLong(length: offset + steps, limit: c.textContext)
         }
-        precondition(state.layers == c.decoderLayers && state.audioContext == c.audioContext,
+        require(state.layers == c.decoderLayers && state.audioContext == c.audioContext,
                      "WhisperDecoderState was made by another model")
         let width = c.width
         var x = embed(tokens, offset: offset)  // (batch x steps, width)

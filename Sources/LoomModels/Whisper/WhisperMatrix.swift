@@ -1,3 +1,4 @@
+import LoomCheck
 import LoomTensor
 
 // A (rows, columns) weight matrix kept as the file stores it: float32, or IEEE half bits for the
@@ -69,7 +70,7 @@ enum WhisperMatrix: Sendable {
     }
 
     private static func product(_ x: Tensor, half h: WhisperHalfRows, bias: Tensor?) -> Tensor {
-        precondition(x.rank >= 1 && x.lastDimension == h.columns && (bias == nil || bias!.shape == [h.rows]),
+        require(x.rank >= 1 && x.lastDimension == h.columns && (bias == nil || bias!.shape == [h.rows]),
                      "Whisper linear: input \(x.shape) against weight (\(h.rows), \(h.columns)), bias \(bias?.shape ?? [])")
         let rows = x.rowCount, n = h.rows, k = h.columns
         var outShape = x.shape

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import LoomCheck
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -45,7 +46,7 @@ public struct ZlibCompressionRatio: @unchecked Sendable {
             }
         }
         // compressBound guarantees room, and memory errors would have failed the allocation above.
-        precondition(status == 0, "zlib compress failed with status \(status)")
+        require(status == 0, "zlib compress failed with status \(status)")
         return Int(capacity)
     }
 

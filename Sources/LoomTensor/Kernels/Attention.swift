@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomKernels
 
 // Scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention with
@@ -19,15 +20,15 @@ extension Tensor {
         query q: Tensor, key k: Tensor, value v: Tensor,
         causal: Bool = false, offset: Int = 0, scale: Float? = nil
     ) -> Tensor {
-        requireShape(q.rank == 3 && k.rank == 3 && v.rank == 3, "attention needs q (heads, Tq, d), k (kvHeads, Tk, d), v (kvHeads, Tk, dv); got \(q.shape), \(k.shape), \(v.shape)")
+        require(q.rank == 3 && k.rank == 3 && v.rank == 3, "attention needs q (heads, Tq, d), k (kvHeads, Tk, d), v (kvHeads, Tk, dv); got \(q.shape), \(k.shape), \(v.shape)")
         let (heads, queries, dim) = (q.shape[0], q.shape[1], q.shape[2])
         let (kvHeads, keys) = (k.shape[0], k.shape[1])
         let valueDim = v.shape[2]
-        requireShape(k.shape[2] == dim, "attention key dimension \(k.shape[2]) differs from query dimension \(dim): q \(q.shape), k \(k.shape)")
-        requireShape(v.shape[0] == kvHeads && v.shape[1] == keys, "attention value \(v.shape) must match key heads and length of k \(k.shape)")
-        requireShape(kvHeads > 0 && heads % kvHeads == 0, "attention heads \(heads) must be a multiple of kv heads \(kvHeads)")
-        requireShape(keys > 0, "attention needs at least one key, got k \(k.shape)")
-        requireShape(offset >= 0, "attention causal offset must not be negative, got \(offset)")
+        require(k.shape[2] == dim, "attention key dimension \(k.shape[2]) differs from query dimension \(dim): q \(q.shape), k \(k.shape)")
+        require(v.shape[0] == kvHeads && v.shape[1] == keys, "attention value \(v.shape) must match key heads and length of k \(k.shape)")
+        require(kvHeads > 0 && heads % kvHeads == 0, "attention heads \(heads) must be a multiple of kv heads \(kvHeads)")
+        require(keys > 0, "attention needs at least one key, got k \(k.shape)")
+        require(offset >= 0, "attention causal offset must not be negative, got \(offset)")
 
         let scale = scale ?? 1 / Float(dim).squareRoot()
         let group = heads / kvHeads

@@ -1,3 +1,4 @@
+import LoomCheck
 // Convolutions as im2col + GEMM, matching torch.nn.functional.conv1d / conv2d (cross-correlation,
 // zero padding, no dilation, groups = 1). Whisper's stem is two conv1d (kernel 3, padding 1,
 // stride 1 then 2); a ViT patch embedding is conv2d with kernel = stride = patch size.
@@ -12,8 +13,8 @@ extension Tensor {
         _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0
     ) -> Tensor {
         // A 1-D convolution is a 2-D one over a height-1 image.
-        requireShape(input.rank == 2 || input.rank == 3, "conv1d input must be (Cin, L) or (B, Cin, L), got \(input.shape)")
-        requireShape(weight.rank == 3, "conv1d weight must be (Cout, Cin, K), got \(weight.shape)")
+        require(input.rank == 2 || input.rank == 3, "conv1d input must be (Cin, L) or (B, Cin, L), got \(input.shape)")
+        require(weight.rank == 3, "conv1d weight must be (Cout, Cin, K), got \(weight.shape)")
         var shape2d = input.shape
         shape2d.insert(1, at: shape2d.count - 1)
         let w = weight.shape
@@ -76,10 +77,10 @@ extension Tensor {
     ///
     /// Stops the program when the shapes do not fit or H, W are not multiples of P.
     public static func patchEmbedding(_ image: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        requireShape(image.rank == 3, "patchEmbedding image must be (Cin, H, W), got \(image.shape)")
-        requireShape(weight.rank == 4 && weight.shape[2] == weight.shape[3], "patchEmbedding weight must be (D, Cin, P, P), got \(weight.shape)")
+        require(image.rank == 3, "patchEmbedding image must be (Cin, H, W), got \(image.shape)")
+        require(weight.rank == 4 && weight.shape[2] == weight.shape[3], "patchEmbedding weight must be (D, Cin, P, P), got \(weight.shape)")
         let patch = weight.shape[2]
-        requireShape(
+        require(
             patch > 0 && image.shape[1] % patch == 0 && image.shape[2] % patch == 0,
             "patchEmbedding image \(image.shape) is not a whole number of \(patch)x\(patch) patches")
         let g = ConvGeometry(input: image, weight: weight, bias: bias, stride: (patch, patch), padding: (0, 0))
@@ -120,18 +121,18 @@ struct ConvGeometry {
     let outHeight, outWidth: Int
 
     init(input: Tensor, weight: Tensor, bias: Tensor?, stride: (h: Int, w: Int), padding: (h: Int, w: Int)) {
-        requireShape(input.rank == 3 || input.rank == 4, "conv2d input must be (Cin, H, W) or (B, Cin, H, W), got \(input.shape)")
-        requireShape(weight.rank == 4, "conv2d weight must be (Cout, Cin, KH, KW), got \(weight.shape)")
+        require(input.rank == 3 || input.rank == 4, "conv2d input must be (Cin, H, W) or (B, Cin, H, W), got \(input.shape)")
+        require(weight.rank == 4, "conv2d weight must be (Cout, Cin, KH, KW), got \(weight.shape)")
         let s = input.shape.suffix(3).map { $0 }
         batch = input.rank == 4 ? input.shape[0] : 1
         (inChannels, height, width) = (s[0], s[1], s[2])
         (outChannels, kernelHeight, kernelWidth) = (weight.shape[0], weight.shape[2], weight.shape[3])
-        requireShape(weight.shape[1] == inChannels, "conv weight \(weight.shape) expects \(weight.shape[1]) input channels, input \(input.shape) has \(inChannels)")
-        if let bias { requireShape(bias.shape == [outChannels], "conv bias must be [\(outChannels)], got \(bias.shape)") }
-        requireShape(stride.h > 0 && stride.w > 0, "conv stride must be positive, got \(stride)")
-        requireShape(padding.h >= 0 && padding.w >= 0, "conv padding must not be negative, got \(padding)")
+        require(weight.shape[1] == inChannels, "conv weight \(weight.shape) expects \(weight.shape[1]) input channels, input \(input.shape) has \(inChannels)")
+        if let bias { require(bias.shape == [outChannels], "conv bias must be [\(outChannels)], got \(bias.shape)") }
+        require(stride.h > 0 && stride.w > 0, "conv stride must be positive, got \(stride)")
+        require(padding.h >= 0 && padding.w >= 0, "conv padding must not be negative, got \(padding)")
         (strideH, strideW, padH, padW) = (stride.h, stride.w, padding.h, padding.w)
-        requireShape(
+        require(
             kernelHeight > 0 && kernelWidth > 0 && height + 2 * padH >= kernelHeight && width + 2 * padW >= kernelWidth,
             "conv kernel \(kernelHeight)x\(kernelWidth) does not fit the padded input \(input.shape) (padding \(padding))")
         outHeight = (height + 2 * padH - kernelHeight) / strideH + 1

@@ -1,3 +1,4 @@
+import LoomCheck
 import Foundation
 
 // Layer normalization over the last dimension, as torch.nn.functional.layer_norm
@@ -45,9 +46,9 @@ extension Tensor {
     /// Stops the program when `weight` or `bias` is not (C).
     public func layerNorm(weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
         let dim = lastDimension
-        requireShape(rank >= 1, "layerNorm needs a tensor of rank >= 1")
-        requireShape(weight == nil || weight!.shape == [dim], "layerNorm weight must be [\(dim)] for input \(shape), got \(weight!.shape)")
-        requireShape(bias == nil || bias!.shape == [dim], "layerNorm bias must be [\(dim)] for input \(shape), got \(bias!.shape)")
+        require(rank >= 1, "layerNorm needs a tensor of rank >= 1")
+        require(weight == nil || weight!.shape == [dim], "layerNorm weight must be [\(dim)] for input \(shape), got \(weight!.shape)")
+        require(bias == nil || bias!.shape == [dim], "layerNorm bias must be [\(dim)] for input \(shape), got \(bias!.shape)")
         var out = Tensor(zeros: shape)
         data.withUnsafeBufferPointer { xp in
             out.data.withUnsafeMutableBufferPointer { op in

@@ -1,3 +1,4 @@
+import LoomCheck
 import Foundation
 
 // RMS normalization as Llama's LlamaRMSNorm (transformers/models/llama/modeling_llama.py):
@@ -36,8 +37,8 @@ extension Tensor {
     /// Stops the program when `weight` is not (C).
     public func rmsNorm(weight: Tensor?, eps: Float = 1e-6) -> Tensor {
         let dim = lastDimension
-        requireShape(rank >= 1, "rmsNorm needs a tensor of rank >= 1")
-        requireShape(weight == nil || weight!.shape == [dim], "rmsNorm weight must be [\(dim)] for input \(shape), got \(weight!.shape)")
+        require(rank >= 1, "rmsNorm needs a tensor of rank >= 1")
+        require(weight == nil || weight!.shape == [dim], "rmsNorm weight must be [\(dim)] for input \(shape), got \(weight!.shape)")
         var out = Tensor(zeros: shape)
         data.withUnsafeBufferPointer { xp in
             out.data.withUnsafeMutableBufferPointer { op in

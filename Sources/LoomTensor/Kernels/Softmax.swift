@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomKernels
 import Foundation
 
@@ -68,7 +69,7 @@ extension Kernels {
 extension Tensor {
     /// Softmax over the last dimension (numerically stable).
     public func softmax() -> Tensor {
-        requireShape(rank >= 1, "softmax needs a tensor of rank >= 1")
+        require(rank >= 1, "softmax needs a tensor of rank >= 1")
         var out = self
         let rows = rowCount, dim = lastDimension
         out.data.withUnsafeMutableBufferPointer { op in

@@ -1,3 +1,4 @@
+import LoomCheck
 import CLoomKernels
 import Foundation
 
@@ -141,7 +142,7 @@ extension QuantizedMatrix {
     /// `multiply(batch:)` on tensors: x (count, cols) -> (count, rows). Allocates; for tests and
     /// one-off use. Stops the program when x is not (count, cols).
     public func multiply(_ x: Tensor, activations: ActivationPrecision = .int8) -> Tensor {
-        requireShape(x.rank == 2 && x.shape[1] == cols, "QuantizedMatrix (\(rows), \(cols)) needs x (count, \(cols)), got \(x.shape)")
+        require(x.rank == 2 && x.shape[1] == cols, "QuantizedMatrix (\(rows), \(cols)) needs x (count, \(cols)), got \(x.shape)")
         let count = x.shape[0]
         var out = Tensor(zeros: [count, rows])
         guard count > 0, rows > 0 else { return out }

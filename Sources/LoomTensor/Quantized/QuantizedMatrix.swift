@@ -1,3 +1,4 @@
+import LoomCheck
 /// A weight matrix (rows, cols) kept in its stored form: float32, f16, bf16, or one of ggml's
 /// 32-element block quantizations. Row r occupies `rowBytes` bytes at `base + r * rowBytes`.
 ///
@@ -15,10 +16,10 @@ public struct QuantizedMatrix: @unchecked Sendable {  // read-only bytes, kept a
     /// A matrix over `byteCount` bytes at `bytes`. Stops the program when `cols` is not a multiple
     /// of the block size or `byteCount` differs from `rows * rowBytes` (a loader checks first).
     public init(format: QuantizedFormat, rows: Int, cols: Int, bytes: UnsafeRawPointer, byteCount: Int, owner: AnyObject?) {
-        requireShape(rows >= 0 && cols >= 0 && cols % format.blockElements == 0,
+        require(rows >= 0 && cols >= 0 && cols % format.blockElements == 0,
                      "\(format) matrix needs columns in whole blocks of \(format.blockElements), got (\(rows), \(cols))")
         let rowBytes = cols / format.blockElements * format.blockBytes
-        requireShape(byteCount == rows * rowBytes, "\(format) matrix (\(rows), \(cols)) needs \(rows * rowBytes) bytes, got \(byteCount)")
+        require(byteCount == rows * rowBytes, "\(format) matrix (\(rows), \(cols)) needs \(rows * rowBytes) bytes, got \(byteCount)")
         if format == .f32 && Int(bitPattern: bytes) % MemoryLayout<Float>.alignment != 0 {
             // Vector loads of floats want 4-byte alignment; copy the rare misaligned tensor.
             var values = [Float](repeating: 0, count: rows * cols)
@@ -34,7 +35,7 @@ public struct QuantizedMatrix: @unchecked Sendable {  // read-only bytes, kept a
     /// A float32 matrix owning a copy of `tensor` (rows, cols): for weights that arrive as floats
     /// (e.g. dequantized from a type without a direct kernel).
     public init(_ tensor: Tensor) {
-        requireShape(tensor.rank == 2, "QuantizedMatrix needs a (rows, cols) tensor, got \(tensor.shape)")
+        require(tensor.rank == 2, "QuantizedMatrix needs a (rows, cols) tensor, got \(tensor.shape)")
         self.init(float32: FloatStorage(tensor.data), rows: tensor.shape[0], cols: tensor.shape[1])
     }
 
