@@ -2,10 +2,12 @@
 SWIFT ?= swift
 RELEASE_LOOM := .build/release/loom
 DEBUG_LOOM := .build/debug/loom
+# The commit `loom --version` names (Package.swift reads it from the environment).
+export LOOM_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 # Models the real-weight tests read; `loom models pull` fetches each once into $LOOM_HOME.
 TEST_MODELS := whisper-tiny.en whisper-base smollm2-135m-instruct silero-vad minilm-l6-v2
 
-.PHONY: demo test build bootstrap test-models references clean
+.PHONY: demo test build bootstrap test-models references clean sanitize
 
 bootstrap:
 	@Scripts/bootstrap
@@ -25,8 +27,12 @@ test-models: bootstrap
 	$(SWIFT) build --product loom
 	$(DEBUG_LOOM) models pull $(TEST_MODELS)
 
+# Every suite on the debug build, then the CLI tests again against the release binary users run
+# (its -Ounchecked modules keep only Loom's own checks).
 test: test-models
 	LOOM_REQUIRE_MODELS=1 $(SWIFT) test
+	$(SWIFT) build -c release --product loom
+	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(RELEASE_LOOM) $(SWIFT) test --skip-build --filter LoomCLITests
 
 # Regenerates the committed reference fixtures under Tests/Fixtures (needs the reference venv).
 references:

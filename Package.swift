@@ -10,6 +10,10 @@ let numericSettings: [SwiftSetting] = [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
+/// The commit `loom --version` names: LOOM_COMMIT from the environment, which the Makefile sets.
+let commit = (Context.environment["LOOM_COMMIT"] ?? "").filter { $0.isHexDigit }
+let buildInfoSettings: [CSetting] = commit.isEmpty ? [] : [.define("LOOM_COMMIT", to: "\"\(commit)\"")]
+
 let package = Package(
     name: "Loom",
     platforms: [.macOS(.v14)],
@@ -37,6 +41,8 @@ let package = Package(
         .systemLibrary(
             name: "CLoomMath", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "libfftw3-dev"])]),
+
+        .target(name: "CLoomBuildInfo", cSettings: buildInfoSettings),
 
         // Quantized dot-product kernels in C: AVX2 bodies picked at run time, portable C otherwise.
         .target(name: "CLoomKernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -78,7 +84,7 @@ let package = Package(
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
                 "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .target(name: "LoomTestSupport", dependencies: ["LoomModelStore"], path: "Tests/LoomTestSupport"),

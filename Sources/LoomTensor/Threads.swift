@@ -41,6 +41,11 @@ public enum ComputeThreads {
         apply(n)
     }
 
+    /// OpenBLAS's own account of its build and the kernels it picked for this CPU (for `--version`).
+    public static var blasDescription: String {
+        "\(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))"
+    }
+
     /// The thread count OpenBLAS itself reports, to check that `set(_:)` reached it.
     public static var blasThreads: Int {
         Int(openblas_get_num_threads())

@@ -8,8 +8,13 @@ public enum CLIRunner {
         public let stderr: String
     }
 
-    /// The `loom` binary beside the test bundle (`swift test` builds every product of the package).
+    /// The `loom` binary under test: LOOM_BINARY when set (`make test` runs the CLI tests against the
+    /// release build users run, whose `-Ounchecked` modules drop Swift's own checks), else the one
+    /// beside the test bundle (`swift test` builds every product of the package).
     public static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["LOOM_BINARY"], !path.isEmpty {
+            return URL(fileURLWithPath: path, relativeTo: Fixtures.repositoryRoot).standardizedFileURL
+        }
         let bundleFolder = Bundle.main.bundleURL.deletingLastPathComponent()
         for folder in [Bundle.main.bundleURL, bundleFolder] {
             let candidate = folder.appendingPathComponent("loom")
