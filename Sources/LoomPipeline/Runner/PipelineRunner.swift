@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import LoomModelStore
 
 /// How a run went; the CLI prints it and turns it into an exit code.
@@ -41,7 +42,7 @@ public final class PipelineRunner: @unchecked Sendable {
         self.options = options
     }
 
-    var walker: InputWalker { InputWalker(inputs: pipeline.plan.spec.inputs, excluded: pipeline.plan.spec.outputs.folder) }
+    var walker: PipelineInputs { PipelineInputs(inputs: pipeline.plan.spec.inputs, excluded: pipeline.plan.spec.outputs.folder) }
 
     /// Counts the inputs and checks that no two write the same file, before any work.
     public func scan() throws -> Int {
@@ -56,8 +57,8 @@ public final class PipelineRunner: @unchecked Sendable {
                 for output in write.outputs(for: file.url) {
                     if let owner = owners[output.path], owner != file.url.path {
                         throw PipelineErrors([PipelineError(.outputCollision, at: step.plan.spec.location,
-                            "step '\(step.plan.id)': \(PipelineParser.displayPath(URL(fileURLWithPath: owner))) and \(PipelineParser.displayPath(file.url)) "
-                            + "would both write \(PipelineParser.displayPath(output)); use `outputs: {naming: filename}` or an include filter")])
+                            "step '\(step.plan.id)': \(DisplayPath.of(URL(fileURLWithPath: owner))) and \(DisplayPath.of(file.url)) "
+                            + "would both write \(DisplayPath.of(output)); use `outputs: {naming: filename}` or an include filter")])
                     }
                     owners[output.path] = file.url.path
                 }
@@ -93,10 +94,10 @@ public final class PipelineRunner: @unchecked Sendable {
                 if state.stopped { manifest?.skip(index); state.count(notStarted: 1); continue }
                 let hash: Result<String, StepFailure>
                 do {
-                    hash = .success(try SHA256.hex(ofFile: file.url))
+                    hash = .success(try SHA256.hex(reading: try InputFile.open(file.url)))
                 } catch {
-                    hash = .failure(StepFailure(item: PipelineParser.displayPath(file.url), step: "read",
-                                                message: "cannot read the file: \(error.localizedDescription)"))
+                    hash = .failure(StepFailure(item: DisplayPath.of(file.url), step: "read",
+                                                message: "cannot read the file: \((error as? FileAccessError)?.reason ?? error.localizedDescription)"))
                 }
                 queue.push((index, file, hash))
             }
