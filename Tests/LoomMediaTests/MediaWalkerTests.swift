@@ -95,7 +95,7 @@ import Testing
                                 contents: try Data(contentsOf: Fixtures.sample("images/astronaut.png")))
 
         let found = MediaWalker(MediaWalker.Root(path: root, recursive: false)).map { $0 }
-        #expect(found.map(\.kind) == [.image, .audio])
+        try #require(found.map(\.kind) == [.image, .audio])
         #expect(found.map { DisplayPath.escaping($0.relativePath) } == ["caf\\xE9.png", "caf\\xE9.wav"])
         let audio = try AudioDecoder().decode(contentsOf: found[1].url)
         #expect(audio.samples.count == 176_000)
