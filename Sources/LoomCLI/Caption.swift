@@ -61,8 +61,8 @@ struct Caption: ParsableCommand {
         compute.apply()
         let formats = try formats()
         let jsonLines = formats == ["jsonl"]
-        let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.imageExtensions)
-        guard !inputs.isEmpty else { throw ValidationError("no images found in \(paths.joined(separator: " "))") }
+        let inputs = try MediaWalker.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive, kinds: [.image])
+        guard !inputs.isEmpty else { throw ValidationError("no images found in \(DisplayPath.escaping(paths.joined(separator: " ")))") }
         let plan = try OutputPlan(inputs: inputs, extensions: jsonLines ? [] : formats,
                                   outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
         let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
@@ -74,7 +74,7 @@ struct Caption: ParsableCommand {
         var done = 0, skipped = 0, refused = 0, failed = 0
         let started = Date()
         for (index, input) in inputs.enumerated() {
-            let name = MediaFiles.displayPath(input)
+            let name = DisplayPath.of(input)
             let outputs = jsonLines ? [] : formats.map { ($0, plan.output(for: input, extension: $0)!) }
             let check = writer.check(outputs.map(\.1))
             if !jsonLines {
@@ -104,7 +104,7 @@ struct Caption: ParsableCommand {
             } catch {
                 failed += 1
                 let message = "\(error)"
-                printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
+                printErr("error: " + (message.contains(DisplayPath.escaping(input.lastPathComponent)) ? message : "\(name): \(message)"))
             }
         }
         printErr(String(format: "%d captioned, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,

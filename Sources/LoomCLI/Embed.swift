@@ -44,8 +44,8 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.imageExtensions)
-        guard !inputs.isEmpty || !texts.isEmpty else { throw ValidationError("no images found in \(paths.joined(separator: " "))") }
+        let inputs = try MediaWalker.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive, kinds: [.image])
+        guard !inputs.isEmpty || !texts.isEmpty else { throw ValidationError("no images found in \(DisplayPath.escaping(paths.joined(separator: " ")))") }
         let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
         let writer = OutputWriter(kind: "embed", overwrite: overwrite, inputs: inputs)
         // Checked before the model loads, and again when writing.
@@ -67,13 +67,13 @@ struct Embed: ParsableCommand {
             if outputURL == nil { print(line) } else { lines.append(line) }
         }
         for input in inputs {
-            let name = MediaFiles.displayPath(input)
+            let name = DisplayPath.of(input)
             do {
                 try emit(key: "path", name: name, try task.imageEmbedding(try ImageDecoder().decode(contentsOf: input)))
             } catch {
                 failed += 1
                 let message = "\(error)"
-                printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
+                printErr("error: " + (message.contains(DisplayPath.escaping(input.lastPathComponent)) ? message : "\(name): \(message)"))
             }
         }
         for text in texts {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomIndex
+import LoomMedia
 import LoomModelStore
 import LoomModels
 
@@ -64,10 +65,10 @@ struct Index: ParsableCommand {
                                        transcriber: speech?.embedder, modelFolders: folders)
         let started = Date()
         var summary = try builder.index(files) { position, count, url, outcome in
-            let name = MediaFiles.displayPath(url)
+            let name = DisplayPath.of(url)
             switch outcome {
             case .failed(let error): printErr("[\(position)/\(count)] error: \(error)")
-            case .moved(let from): printErr("[\(position)/\(count)] \(name): moved from \(MediaFiles.displayPath(URL(fileURLWithPath: from)))")
+            case .moved(let from): printErr("[\(position)/\(count)] \(name): moved from \(DisplayPath.of(URL(fileURLWithPath: from)))")
             default: printErr("[\(position)/\(count)] \(name): \(outcome)")
             }
         }
@@ -77,7 +78,7 @@ struct Index: ParsableCommand {
         let counts = try store.counts()
         print(String(format: "%d added, %d updated, %d unchanged, %d moved, %d pruned, %d failed in %.1f s; %@ holds %d items",
                      summary.added, summary.updated, summary.unchanged, summary.moved, summary.pruned, summary.failed,
-                     Date().timeIntervalSince(started), MediaFiles.displayPath(store.url), counts.items))
+                     Date().timeIntervalSince(started), DisplayPath.of(store.url), counts.items))
         if summary.failed > 0 { throw ExitCode.failure }
     }
 }

@@ -30,7 +30,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let files = try MediaFiles.collect(paths, recursive: recursive)
+        let files = try MediaWalker.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive)
         let inspector = try MediaInspector(maxPixels: maxMegapixels * 1_000_000)
         var counts = (images: 0, audio: 0, skipped: 0, failed: 0)
         for file in files {
@@ -88,19 +88,18 @@ struct MediaInspector {
     }
 
     func inspect(_ file: URL) -> MediaReport {
-        let head = (try? FileHandle(forReadingFrom: file).read(upToCount: 16)) ?? Data()
+        let head = (try? InputFile.open(file).read(upToCount: 16)) ?? Data()
         do {
             if let format = ImageFormat.detect(head) {
                 let image = try images.decode(contentsOf: file)
-                return MediaReport(path: MediaFiles.displayPath(file), kind: .image, detail: "\(format) \(image.width)x\(image.height)",
+                return MediaReport(path: DisplayPath.of(file), kind: .image, detail: "\(format) \(image.width)x\(image.height)",
                                    format: "\(format)", width: image.width, height: image.height)
             }
-            guard MediaFiles.audioExtensions.contains(file.pathExtension.lowercased())
-                || MediaFiles.imageExtensions.contains(file.pathExtension.lowercased()) || (try? AudioDecoder.probe(file)) != nil
-            else {
-                return MediaReport(path: MediaFiles.displayPath(file), kind: .other, detail: "not an image or audio file")
+            let kind = MediaKind(of: file)
+            guard kind == .audio || kind == .image || (try? AudioDecoder.probe(file)) != nil else {
+                return MediaReport(path: DisplayPath.of(file), kind: .other, detail: "not an image or audio file")
             }
-            if MediaFiles.imageExtensions.contains(file.pathExtension.lowercased()) {
+            if kind == .image {
                 _ = try images.decode(contentsOf: file)   // throws the decoder's own explanation
             }
             let decoded = try audio.decodeWithReport(contentsOf: file)
@@ -110,11 +109,11 @@ struct MediaInspector {
                 + String(format: "%.2f s", decoded.audio.duration)
                 + " -> \(decoded.audio.samples.count) samples at 16 kHz, \(mel.shape[1]) log-mel frames"
             for warning in decoded.warnings { detail += " (warning: \(warning))" }
-            return MediaReport(path: MediaFiles.displayPath(file), kind: .audio, detail: detail, format: info.formatName,
+            return MediaReport(path: DisplayPath.of(file), kind: .audio, detail: detail, format: info.formatName,
                                channels: info.channels, sampleRate: info.sampleRate, seconds: decoded.audio.duration,
                                melFrames: mel.shape[1])
         } catch {
-            return MediaReport(path: MediaFiles.displayPath(file), kind: .failed, detail: "\(error)")
+            return MediaReport(path: DisplayPath.of(file), kind: .failed, detail: "\(error)")
         }
     }
 }

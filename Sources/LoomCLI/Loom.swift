@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoomMedia
 
 @main
 struct Loom: ParsableCommand {
@@ -10,4 +11,10 @@ struct Loom: ParsableCommand {
             Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self, Run.self,
             Models.self, Inspect.self, Bench.self,
         ])
+
+    /// Parses the raw `argv` bytes: `CommandLine.arguments` turns a file name that is not UTF-8
+    /// into one no file has (see `FileSystemPath`).
+    static func main() {
+        main(Array(FileSystemPath.arguments.dropFirst()))
+    }
 }

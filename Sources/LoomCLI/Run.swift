@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomMedia
 import LoomPipeline
 import LoomTasks
 
@@ -71,7 +72,7 @@ struct Run: ParsableCommand {
                 + "; models loaded: " + (summary.modelsLoaded.isEmpty ? "none" : summary.modelsLoaded.joined(separator: ", ")),
         ]
         for (step, reason) in summary.unavailable { lines.append("skipped step '\(step)': \(reason)") }
-        if let manifest = summary.manifest { lines.append("manifest: \(MediaFiles.displayPath(manifest))") }
+        if let manifest = summary.manifest { lines.append("manifest: \(DisplayPath.of(manifest))") }
         printErr(lines.joined(separator: "\n"))
     }
 

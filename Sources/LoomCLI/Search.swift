@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomIndex
+import LoomMedia
 
 /// `loom search`: one ranked list across images, audio and text in an index.
 struct Search: ParsableCommand {
@@ -92,7 +93,7 @@ struct Search: ParsableCommand {
         let queries: [QueryVector]
         if let like {
             let url = URL(fileURLWithPath: like)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(like): no such file") }
+            guard InputFile.exists(path: url.path) else { throw ValidationError("\(DisplayPath.escaping(like)): no such file") }
             let encoded = try encoder.queries(like: url)
             queries = encoded.queries
             options.excludedHashes = [encoded.contentHash]
@@ -129,7 +130,7 @@ struct Search: ParsableCommand {
             for (rank, hit) in hits.enumerated() {
                 var line = String(format: "%2d  %.3f  ", rank + 1, hit.score)
                     + hit.modality.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0) + "  "
-                    + MediaFiles.displayPath(URL(fileURLWithPath: hit.path))
+                    + DisplayPath.of(URL(fileURLWithPath: hit.path))
                 if let start = hit.start, let end = hit.end { line += "  [\(Self.time(start))-\(Self.time(end))]" }
                 if let text = hit.text, hit.match != "filename" { line += "  " + Self.snippet(text) }
                 print(line)

@@ -77,8 +77,8 @@ struct Transcribe: ParsableCommand {
     func run() throws {
         compute.apply()
         let formats = try formats()
-        let inputs = try MediaFiles.collect(paths, recursive: recursive, extensions: MediaFiles.audioExtensions)
-        guard !inputs.isEmpty else { throw ValidationError("no audio files found in \(paths.joined(separator: " "))") }
+        let inputs = try MediaWalker.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive, kinds: [.audio])
+        guard !inputs.isEmpty else { throw ValidationError("no audio files found in \(DisplayPath.escaping(paths.joined(separator: " ")))") }
         let plan = try OutputPlan(inputs: inputs, extensions: formats.map(\.rawValue),
                                   outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
 
@@ -101,7 +101,7 @@ struct Transcribe: ParsableCommand {
         var done = 0, skipped = 0, refused = 0, failed = 0
         let started = Date()
         for (index, input) in inputs.enumerated() {
-            let name = MediaFiles.displayPath(input)
+            let name = DisplayPath.of(input)
             let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
             let check = writer.check(outputs.map(\.1))
             if check.finished {
@@ -125,7 +125,7 @@ struct Transcribe: ParsableCommand {
             } catch {
                 failed += 1
                 let message = "\(error)"
-                printErr("error: " + (message.contains(input.lastPathComponent) ? message : "\(name): \(message)"))
+                printErr("error: " + (message.contains(DisplayPath.escaping(input.lastPathComponent)) ? message : "\(name): \(message)"))
             }
         }
         printErr(String(format: "%d transcribed, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,

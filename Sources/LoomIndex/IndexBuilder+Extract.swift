@@ -93,7 +93,7 @@ extension IndexBuilder {
 
     /// UTF-8 text (with or without a byte-order mark); other bytes are an error naming the file.
     static func readText(_ url: URL) throws -> String {
-        let data = try Data(contentsOf: url)
+        let data = try InputFile.contents(url)
         var bytes = data[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         guard let text = String(data: bytes, encoding: .utf8), !text.contains("\0") else {
@@ -106,5 +106,5 @@ extension IndexBuilder {
 /// A text file that is not UTF-8 text.
 struct TextFileError: Error, CustomStringConvertible {
     let path: String
-    var description: String { "\(path): not UTF-8 text (binary or another encoding); convert it to UTF-8 to index it" }
+    var description: String { "\(DisplayPath.escaping(path)): not UTF-8 text (binary or another encoding); convert it to UTF-8 to index it" }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 
 /// What indexing one file did.
 public enum IndexOutcome: Sendable, Equatable {
@@ -91,15 +92,15 @@ public final class IndexBuilder {
     public func index(file url: URL) throws -> IndexOutcome {
         let url = url.standardizedFileURL
         let path = url.path
+        let shown = DisplayPath.escaping(path)
         guard let modality = Modality(fileExtension: url.pathExtension) else {
-            return .failed(error: "\(path): not a file type the index reads (\(Self.supportedExtensions))")
+            return .failed(error: "\(shown): not a file type the index reads (\(Self.supportedExtensions))")
         }
-        let attributes: [FileAttributeKey: Any]
-        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            return .failed(error: "\(path): cannot be read: \(error.localizedDescription)")
-        }
-        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-        let mtime = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        guard let status = InputFile.status(url) else { return .failed(error: "\(shown): cannot be read: no such file") }
+        // A FIFO or device is never opened: reading one blocks or never ends.
+        guard status.kind == .regularFile else { return .failed(error: FileAccessError.notARegularFile(path: path).description) }
+        let size = status.size
+        let mtime = status.modificationTime
         let fingerprint = fingerprint(for: modality, url: url)
         let existing = try store.item(path: path)
         // Same size, time and models as last time: the bytes are taken as unchanged without reading
@@ -109,9 +110,10 @@ public final class IndexBuilder {
             return .unchanged
         }
         let hash: String
-        do { hash = try ContentHash.hex(ofFile: url) } catch {
+        do { hash = try ContentHash.hex(reading: try InputFile.open(url)) } catch {
+            let reason = (error as? FileAccessError)?.reason ?? error.localizedDescription
             return try recordFailure(path: path, modality: modality, hash: "", size: size, mtime: mtime,
-                                     fingerprint: fingerprint, error: "\(path): cannot be read: \(error.localizedDescription)")
+                                     fingerprint: fingerprint, error: "\(shown): cannot be read: \(reason)")
         }
         if let existing, existing.status == .ok, existing.fingerprint == fingerprint, existing.contentHash == hash {
             try store.touch(existing, size: size, mtime: mtime)
@@ -120,7 +122,7 @@ public final class IndexBuilder {
         let twins = try store.items(contentHash: hash).filter {
             $0.path != path && $0.status == .ok && $0.fingerprint == fingerprint
         }
-        if let gone = twins.first(where: { !FileManager.default.fileExists(atPath: $0.path) }) {
+        if let gone = twins.first(where: { !InputFile.exists(path: $0.path) }) {
             try store.move(gone, to: path, size: size, mtime: mtime, filename: try renamedFilename(from: gone.path, to: url))
             return .moved(from: gone.path)
         }
@@ -148,8 +150,8 @@ public final class IndexBuilder {
                 throw error
             } catch {
                 let message = "\(error)"
-                return try recordFailure(path: path, modality: modality, hash: hash, size: size, mtime: mtime,
-                                         fingerprint: fingerprint, error: message.contains(url.lastPathComponent) ? message : "\(path): \(message)")
+                return try recordFailure(path: path, modality: modality, hash: hash, size: size, mtime: mtime, fingerprint: fingerprint,
+                                         error: message.contains(DisplayPath.escaping(url.lastPathComponent)) ? message : "\(shown): \(message)")
             }
         }
         try store.replace(with: content)
@@ -161,7 +163,7 @@ public final class IndexBuilder {
         let prefixes = roots.map { $0.standardizedFileURL.path }
         let gone = try store.allItems().filter { item in
             prefixes.contains { item.path == $0 || item.path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
-                && !FileManager.default.fileExists(atPath: item.path)
+                && !InputFile.exists(path: item.path)
         }
         try store.delete(itemIds: gone.compactMap(\.id))
         return gone.count
@@ -187,33 +189,13 @@ public final class IndexBuilder {
         try store.replaceSegments(of: item, kind: .caption, source: captioner, with: segments, model: textEmbedder.modelID)
     }
 
-    /// The files a run covers: files as given (any supported type), folders expanded (one level, or
-    /// all with `recursive`) to the supported types; hidden files skipped; sorted per argument.
+    /// The files a run covers: files as given (any type; `index(file:)` reports the unsupported),
+    /// folders walked (one level, or all with `recursive`) for the supported types; see `MediaWalker`.
     public static func files(in paths: [URL], recursive: Bool) throws -> [URL] {
-        var files: [URL] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
-                throw IndexError.noSuchFile(path: path.relativePath)
-            }
-            guard isDirectory.boolValue else { files.append(path.standardizedFileURL); continue }
-            let options: FileManager.DirectoryEnumerationOptions =
-                recursive ? [.skipsHiddenFiles] : [.skipsHiddenFiles, .skipsSubdirectoryDescendants]
-            let walker = FileManager.default.enumerator(at: path, includingPropertiesForKeys: [.isRegularFileKey], options: options)
-            var found: [URL] = []
-            while let url = walker?.nextObject() as? URL {
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
-                      Modality(fileExtension: url.pathExtension) != nil else { continue }
-                found.append(url.standardizedFileURL)
-            }
-            files += found.sorted { $0.path < $1.path }
-        }
-        return files
+        try MediaWalker.files(in: paths, recursive: recursive, kinds: Set(MediaKind.allCases))
     }
 
-    static var supportedExtensions: String {
-        Modality.allCases.map { m in "\(m.rawValue): " + Modality.extensions[m]!.sorted().joined(separator: " ") }.joined(separator: "; ")
-    }
+    static var supportedExtensions: String { MediaKind.extensionList() }
 
     /// The models an item of `modality` is made with; a change re-indexes it.
     func fingerprint(for modality: Modality, url: URL) -> String {

@@ -15,8 +15,6 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case modelUnavailable(path: String, role: String, reason: String)
     /// A caption or other text was given for a file that is not in the index.
     case notIndexed(path: String, index: String)
-    /// A path given to index does not exist.
-    case noSuchFile(path: String)
     /// The database refused an operation (disk full, locked, I/O error).
     case database(path: String, reason: String)
     /// An embedder returned a vector of the wrong size or count.
@@ -38,8 +36,6 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
             "\(path): cannot load the \(role) model this index was built with: \(reason); pass one with \(IndexError.option(role))"
         case .notIndexed(let path, let index):
             "\(path): not in the index \(index); index it first with `loom index`"
-        case .noSuchFile(let path):
-            "\(path): no such file or folder"
         case .database(let path, let reason):
             "\(path): database error: \(reason)"
         case .badEmbedding(let model, let reason):

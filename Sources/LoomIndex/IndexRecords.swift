@@ -1,24 +1,13 @@
 import Foundation
 import GRDB
+import LoomMedia
 
-/// What kind of media an item is; decides how it is read and embedded.
-public enum Modality: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    case image, audio, text
+/// What kind of media an item is; decides how it is read and embedded. The index's name for
+/// LoomMedia's `MediaKind` (one enum and one extension table for every command), stored in the
+/// `modality` column as its raw value.
+public typealias Modality = MediaKind
 
-    /// File name extensions read as each modality (lowercase, no dot).
-    public static let extensions: [Modality: Set<String>] = [
-        .image: ["png", "jpg", "jpeg", "jpe", "jfif"],
-        .audio: ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"],
-        .text: ["txt", "md", "markdown", "text", "rst"],
-    ]
-
-    /// The modality of a file by its extension, or nil for files the index does not read.
-    public init?(fileExtension: String) {
-        let ext = fileExtension.lowercased()
-        guard let match = Modality.extensions.first(where: { $0.value.contains(ext) }) else { return nil }
-        self = match.key
-    }
-}
+extension MediaKind: DatabaseValueConvertible {}
 
 /// Whether an item was read and embedded, or failed (with the error kept for the user).
 public enum ItemStatus: String, Codable, Sendable, DatabaseValueConvertible {

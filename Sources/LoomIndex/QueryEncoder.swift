@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 
 /// Turns what a user searches with into query vectors: text through the text model (and an image
 /// model's text tower when it has one), or an example file (`--like`) through the model that indexed
@@ -28,7 +29,8 @@ public struct QueryEncoder {
     /// The vectors of an example file and its content hash (so the search can leave the file itself
     /// out): a text file's passages averaged; an audio file's transcript likewise; an image's vector.
     public func queries(like url: URL) throws -> (queries: [QueryVector], contentHash: String) {
-        let hash = try ContentHash.hex(ofFile: url)
+        // Opened through InputFile: a FIFO or device is refused instead of blocking the search.
+        let hash = try ContentHash.hex(reading: try InputFile.open(url))
         switch Modality(fileExtension: url.pathExtension) {
         case .text:
             return ([QueryVector(model: textEmbedder.modelID, vector: try embed(IndexBuilder.readText(url)))], hash)
@@ -66,6 +68,6 @@ public struct QueryEncoder {
 public struct QueryError: Error, CustomStringConvertible, LocalizedError {
     public let path: String
     public let reason: String
-    public var description: String { "\(path): \(reason)" }
+    public var description: String { "\(DisplayPath.escaping(path)): \(reason)" }
     public var errorDescription: String? { description }
 }

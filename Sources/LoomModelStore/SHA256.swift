@@ -57,6 +57,11 @@ public struct SHA256: Sendable {
     public static func hex(ofFile url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
+        return try hex(reading: handle)
+    }
+
+    /// The lowercase hex digest of what is left to read from `handle`, read in 4 MiB blocks.
+    public static func hex(reading handle: FileHandle) throws -> String {
         var hasher = SHA256()
         while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { hasher.update(block) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()

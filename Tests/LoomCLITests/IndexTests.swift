@@ -101,6 +101,33 @@ import Testing
         }
     }
 
+    /// `loom index` on a FIFO blocked forever, on a symlink to /dev/zero it spun forever: named they
+    /// are refused before any model loads; in a folder they are skipped, while a Latin-1 name and a
+    /// name with a newline are indexed and printed escaped.
+    @Test func specialFilesAndHostileNames() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-index-special")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let corpus = folder.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try SpecialFiles.makeFIFO(corpus.appendingPathComponent("fifo.txt"))
+        try SpecialFiles.linkToDevZero(corpus.appendingPathComponent("zero.md"))
+        for name in ["corpus/fifo.txt", "corpus/zero.md"] {
+            let named = try CLIRunner.run(["index", name], in: folder, timeout: 60)
+            #expect(!named.timedOut, "loom index \(name) hung")
+            #expect(named.status != 0 && named.stderr.contains("\(name): not a regular file"), "\(named.stderr)")
+        }
+        guard InstalledModels.file("minilm-l6-v2", "model.safetensors") != nil else { return }
+        try SpecialFiles.create(Array("caf".utf8) + [0xE9] + Array(".txt".utf8), in: corpus, contents: Data("Espresso every morning.".utf8))
+        try SpecialFiles.create(Array("new\nerror: forged.txt".utf8), in: corpus, contents: Data("A line of text.".utf8))
+        let run = try CLIRunner.run(["index", "corpus", "--threads", "2"], in: folder, timeout: 300)
+        #expect(!run.timedOut && run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("2 added, 0 updated, 0 unchanged, 0 moved, 0 pruned, 0 failed"), "\(run.stdout)")
+        #expect(run.stderr.contains("[1/2] corpus/caf\\xE9.txt: added"), "\(run.stderr)")
+        #expect(run.stderr.contains("[2/2] corpus/new\\nerror: forged.txt: added") && !run.stderr.contains("\nerror: forged"), "\(run.stderr)")
+        let hits = try CLIRunner.run(["search", "espresso", "--k", "1"], in: folder, timeout: 120)
+        #expect(hits.stdout.contains("corpus/caf\\xE9.txt"), "\(hits.stdout)\(hits.stderr)")
+    }
+
     @Test func clearErrorsForMissingIndexAndBadOptions() throws {
         let folder = try Fixtures.temporaryDirectory("loom-search")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -47,6 +47,46 @@ import Testing
         #expect(objects[1]["melFrames"] as? Int == 1100 && objects[1]["kind"] as? String == "audio")
     }
 
+    /// A Latin-1 name (`caf\xE9.wav`, not UTF-8) is found in a folder and found when named; names
+    /// holding a newline or an ESC are printed escaped, so they cannot forge lines or drive the terminal.
+    @Test func hostileFileNamesArePrintedEscaped() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-inspect-names")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let speech = try Data(contentsOf: Fixtures.sample("audio/jfk.wav"))
+        try SpecialFiles.create(SpecialFiles.latin1Name, in: folder, contents: speech)
+        try SpecialFiles.create(Array("new\nerror: forged.wav".utf8), in: folder, contents: speech)
+        try SpecialFiles.create(Array("\u{1B}[2Jclear.wav".utf8), in: folder, contents: Data("not audio".utf8))
+
+        let named = try CLIRunner.runShell(#"exec "$LOOM" inspect "$(printf 'caf\351.wav')""#, in: folder, timeout: 120)
+        #expect(named.status == 0 && named.stdout.contains("audio  caf\\xE9.wav  WAV"), "\(named.stdout)\(named.stderr)")
+        #expect(named.stderr.contains("1 files: 0 images, 1 audio"))
+
+        let walked = try CLIRunner.run(["inspect", "."], in: folder, timeout: 120)
+        #expect(walked.status == 1, "the file that is not audio fails")
+        #expect(walked.stdout.contains("audio  caf\\xE9.wav  WAV") && walked.stdout.contains("audio  new\\nerror: forged.wav  WAV"), "\(walked.stdout)")
+        #expect(walked.stdout.split(separator: "\n").count == 2, "one line per file: \(walked.stdout)")
+        #expect(walked.stderr.contains("error: ") && walked.stderr.contains("\\x1B[2Jclear.wav"), "\(walked.stderr)")
+        #expect(!(walked.stdout + walked.stderr).contains("\u{1B}"), "no raw ESC reaches the terminal")
+        #expect(walked.stderr.contains("3 files: 0 images, 2 audio, 0 skipped, 1 failed"))
+    }
+
+    /// Reading a FIFO blocks until a writer comes, /dev/zero never ends: both are refused by name and
+    /// skipped in folders, and `inspect` returns at once.
+    @Test func fifosAndDevicesAreRefusedWithoutHanging() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-inspect-fifo")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try SpecialFiles.makeFIFO(folder.appendingPathComponent("fifo.wav"))
+        try SpecialFiles.linkToDevZero(folder.appendingPathComponent("zero.png"))
+        try FileManager.default.copyItem(at: Fixtures.sample("audio/jfk.wav"), to: folder.appendingPathComponent("jfk.wav"))
+        for name in ["fifo.wav", "zero.png"] {
+            let result = try CLIRunner.run(["inspect", name], in: folder, timeout: 60)
+            #expect(!result.timedOut, "inspect \(name) hung")
+            #expect(result.status != 0 && result.stderr.contains("\(name): not a regular file"), "\(result.stderr)")
+        }
+        let walked = try CLIRunner.run(["inspect", "."], in: folder, timeout: 120)
+        #expect(!walked.timedOut && walked.status == 0 && walked.stderr.contains("1 files: 0 images, 1 audio"), "\(walked.stderr)")
+    }
+
     @Test func missingPathAndBadThreads() throws {
         let missing = try CLIRunner.run(["inspect", "no/such/folder"])
         #expect(missing.status != 0 && missing.stderr.contains("no/such/folder: no such file or folder"))

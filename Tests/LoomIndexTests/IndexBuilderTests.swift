@@ -1,5 +1,6 @@
 import Foundation
 @testable import LoomIndex
+import LoomMedia
 import LoomTestSupport
 import Testing
 
@@ -143,6 +144,50 @@ struct IndexBuilderTests {
         guard case .failed(let message) = try setup.builder().index(file: other) else { Issue.record("expected failure"); return }
         #expect(message.contains("data.bin") && message.contains("not a file type"))
         #expect(try setup.store.item(path: other.path) == nil)
+    }
+
+    /// `loom index` on a FIFO blocked forever and on a symlink to /dev/zero hashed forever: folders
+    /// skip them, named they are refused, and `index(file:)` reports them without opening them.
+    @Test func fifosAndDevicesAreSkippedOrRefusedWithoutHanging() throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let fifo = setup.corpus.appendingPathComponent("pipe.txt"), zero = setup.corpus.appendingPathComponent("zero.wav")
+        try SpecialFiles.makeFIFO(fifo)
+        try SpecialFiles.linkToDevZero(zero)
+        #expect(try setup.files().map(\.lastPathComponent) == ["arctic.wav", "cat photo.jpg", "engine.txt", "garden.md", "recipe.txt"])
+        for path in [fifo, zero] {
+            #expect(throws: FileAccessError.notARegularFile(path: path.path)) { try IndexBuilder.files(in: [path], recursive: false) }
+        }
+        let store = setup.store
+        let outcomes = SpecialFiles.finishing(within: 60) { () -> [String] in
+            guard let builder = try? IndexBuilder(store: store, textEmbedder: HashingTextEmbedder()) else { return [] }
+            return [fifo, zero].map { path in
+                guard case .failed(let error)? = try? builder.index(file: path) else { return "not failed" }
+                return error
+            }
+        }
+        #expect(outcomes?.count == 2, "indexing a FIFO or /dev/zero hung")
+        for error in outcomes ?? [] { #expect(error.contains("not a regular file"), "\(error)") }
+    }
+
+    /// Names that are not UTF-8 (Latin-1 `café`) were skipped by the folder walk; they are indexed,
+    /// read and re-found unchanged, and errors show their bytes escaped.
+    @Test func latin1NamesAreIndexed() throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let cafe = Array("caf".utf8) + [0xE9]
+        try SpecialFiles.create(cafe + Array(".txt".utf8), in: setup.corpus, contents: Data("Espresso and croissants every morning.".utf8))
+        try SpecialFiles.create(SpecialFiles.latin1Name, in: setup.corpus, contents: try Data(contentsOf: Fixtures.sample("audio/jfk.wav")))
+        try SpecialFiles.create(cafe + Array(".png".utf8), in: setup.corpus, contents: Data("not an image".utf8))
+        let files = try setup.files()
+        #expect(files.map { DisplayPath.escaping($0.lastPathComponent) }
+                == ["arctic.wav", "caf\\xE9.png", "caf\\xE9.txt", "caf\\xE9.wav", "cat photo.jpg", "engine.txt", "garden.md", "recipe.txt"])
+        let embedder = HashingTextEmbedder()
+        let summary = try setup.builder(embedder).index(files)
+        #expect(summary.added == 7 && summary.failed == 1, "\(summary.failures)")
+        #expect(embedder.embedded.contains("Espresso and croissants every morning."))
+        #expect(summary.failures.first?.error.contains("caf\\xE9.png: cannot decode") == true, "\(summary.failures)")
+        #expect(try setup.builder().index(files).unchanged == 7)
     }
 
     @Test func interruptedRunThenRerunEqualsUninterruptedRun() throws {

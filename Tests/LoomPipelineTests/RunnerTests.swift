@@ -169,6 +169,31 @@ import Testing
         #expect(!log.text.contains("[1/4]"), "no per-item log lines on a terminal")
     }
 
+    /// A FIFO and a symlink to /dev/zero in the input are skipped (reading them would hang the run);
+    /// a Latin-1 file name is processed; names with a newline or ESC are printed escaped.
+    @Test func hostileFileNamesAndSpecialFiles() throws {
+        let file = try PipelineFile(Self.captionPipeline)
+        defer { file.remove() }
+        _ = try fakeModelFolder(in: file.folder)
+        let media = file.folder.appendingPathComponent("media")
+        // Different bytes: two items with the same content at once race on one cache record.
+        try SpecialFiles.create(Array("caf".utf8) + [0xE9] + Array(".jpg".utf8), in: media,
+                                contents: try Data(contentsOf: Fixtures.sample("images/coffee.jpg")))
+        try SpecialFiles.create(Array("new\nline.png".utf8), in: media, contents: try Data(contentsOf: Fixtures.sample("images/astronaut.png")))
+        try SpecialFiles.create(Array("\u{1B}[2J.png".utf8), in: media, contents: Data("not a png".utf8))
+        try SpecialFiles.makeFIFO(media.appendingPathComponent("fifo.png"))
+        try SpecialFiles.linkToDevZero(media.appendingPathComponent("zero.png"))
+
+        let engine = FakeVisionEngine()
+        let finished = SpecialFiles.finishing(within: 120) { [self] in try? run(file, engine: engine) }
+        let outcome = try #require(finished ?? nil, "the run hung or failed")
+        #expect(outcome.summary.total == 3 && outcome.summary.succeeded == 2 && outcome.summary.failed == 1, "\(outcome.log)")
+        #expect(engine.calls == 2)
+        #expect(outcome.log.contains("media/caf\\xE9.jpg") && outcome.log.contains("media/new\\nline.png"), "\(outcome.log)")
+        #expect(outcome.log.contains("media/\\x1B[2J.png") && !outcome.log.contains("\u{1B}"), "\(outcome.log)")
+        #expect(!outcome.log.contains("new\nline"), "\(outcome.log)")
+    }
+
     @Test func walkerIsOrderedSkipsHiddenAndOutputFoldersAndFilters() throws {
         let root = try Fixtures.temporaryDirectory("loom-walk")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -178,11 +203,12 @@ import Testing
             try Data().write(to: url)
         }
         func walk(_ input: InputSpec) -> [String] {
-            InputWalker(inputs: [input], excluded: root.appendingPathComponent("out")).map(\.relativePath)
+            PipelineInputs(inputs: [input], excluded: root.appendingPathComponent("out")).map(\.relativePath)
         }
         let location = PipelineLocation(file: "t", line: 1, column: 1)
         var input = InputSpec(path: root, include: [], exclude: [], recursive: true, media: [.image, .audio], location: location)
-        #expect(walk(input) == ["a.png", "b.wav", "sub/c.jpg", "sub/g.jpg", "sub/deeper/d.flac"])
+        // In the order of the full paths, as every command walks (LoomMedia's MediaWalker).
+        #expect(walk(input) == ["a.png", "b.wav", "sub/c.jpg", "sub/deeper/d.flac", "sub/g.jpg"])
         input.recursive = false
         #expect(walk(input) == ["a.png", "b.wav"])
         input.recursive = true

@@ -151,6 +151,16 @@ import Testing
         expect(concurrency, .wrongType, line: 18, column: 14, "concurrency: expected an integer in 1...64")
     }
 
+    /// A FIFO as the input would block the walk's first read; it is refused before anything runs.
+    @Test func inputThatIsNotARegularFile() throws {
+        let file = try PipelineFile(Self.good.replacingOccurrences(of: "path: media", with: "path: media/fifo.png"))
+        defer { file.remove() }
+        try SpecialFiles.makeFIFO(file.folder.appendingPathComponent("media/fifo.png"))
+        let errors = pipelineErrors { _ = try file.plan() }
+        #expect(errors.count == 1 && errors.first?.kind == .badValue, "\(errors)")
+        #expect(errors.first?.description.contains("fifo.png: not a regular file") == true, "\(errors)")
+    }
+
     @Test func severalErrorsAreReportedTogether() throws {
         let yaml = Self.good.replacingOccurrences(of: "uses: decode", with: "uses: decoder")
             .replacingOccurrences(of: "model: vlm", with: "model: nope")

@@ -6,6 +6,8 @@ public enum CLIRunner {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The run was still going at the timeout and was killed: a hang, not an answer.
+        public var timedOut = false
     }
 
     /// The `loom` binary under test: LOOM_BINARY when set (`make test` runs the CLI tests against the
@@ -23,11 +25,24 @@ public enum CLIRunner {
         return Fixtures.repositoryRoot.appendingPathComponent(".build/debug/loom")
     }
 
-    /// Runs `loom arguments...` in `directory` (default: the repository root) with extra environment.
+    /// Runs `loom arguments...` in `directory` (default: the repository root) with extra environment;
+    /// after `timeout` seconds the run is killed and reported `timedOut`.
     public static func run(_ arguments: [String], in directory: URL? = nil,
-                           environment: [String: String] = [:]) throws -> Result {
+                           environment: [String: String] = [:], timeout: Double? = nil) throws -> Result {
+        try launch(executable, arguments, in: directory, environment: environment, timeout: timeout)
+    }
+
+    /// Runs a /bin/sh `script` in which `$LOOM` is the binary: for arguments that `Process` cannot
+    /// pass, such as file names that are not UTF-8 (`"$LOOM" inspect "$(printf 'caf\351.wav')"`).
+    public static func runShell(_ script: String, in directory: URL? = nil, timeout: Double? = nil) throws -> Result {
+        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: directory,
+                   environment: ["LOOM": executable.path], timeout: timeout)
+    }
+
+    static func launch(_ program: URL, _ arguments: [String], in directory: URL?,
+                       environment: [String: String], timeout: Double?) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? Fixtures.repositoryRoot
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -35,6 +50,12 @@ public enum CLIRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let killed = LockedData()
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if process.isRunning { killed.set(Data()); kill(process.processIdentifier, SIGKILL) }
+            }
+        }
         // Read both pipes while the child runs so neither can fill up and block it.
         let errData = LockedData()
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
@@ -44,7 +65,8 @@ public enum CLIRunner {
         while !errData.isSet { usleep(1000) }
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.value, as: UTF8.self))
+                      stderr: String(decoding: errData.value, as: UTF8.self),
+                      timedOut: killed.isSet)
     }
 }
 

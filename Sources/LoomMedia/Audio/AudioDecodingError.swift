@@ -38,7 +38,7 @@ extension AudioDecodingError: CustomStringConvertible, LocalizedError {
     static let supportedFormats = "WAV (8/16/24/32-bit PCM, 32/64-bit float), FLAC, OGG Vorbis, Opus, MP3, AIFF, CAF, W64, RF64"
 
     public var description: String {
-        let path = url.path
+        let path = DisplayPath.escaping(url.path)
         switch self {
         case .fileNotFound:
             return "\(path): no such file"
@@ -87,10 +87,10 @@ public enum AudioDecodingWarning: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .truncated(let url, let expected, let decoded):
-            return "\(url.path): truncated: the header promises \(expected) frames, decoded the \(decoded) "
+            return "\(DisplayPath.escaping(url.path)): truncated: the header promises \(expected) frames, decoded the \(decoded) "
                 + "that are there"
         case .nonFiniteSamplesReplaced(let url, let count):
-            return "\(url.path): \(count) NaN or infinite samples replaced by 0"
+            return "\(DisplayPath.escaping(url.path)): \(count) NaN or infinite samples replaced by 0"
         }
     }
 }

@@ -14,32 +14,29 @@ final class SoundFile {
     /// keeps two threads opening files at once from reading each other's message.
     private static let openLock = NSLock()
 
-    /// Opens `url` after the checks libsndfile would answer less clearly (missing, folder, empty).
+    /// The open file libsndfile reads from; kept open while `handle` is.
+    private let file: FileHandle
+
+    /// Opens `url` after the checks libsndfile would answer less clearly (missing, folder, empty),
+    /// through `InputFile`, which refuses FIFOs and devices before opening them.
     init(url: URL) throws {
         self.url = url
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw AudioDecodingError.fileNotFound(url)
+        do {
+            file = try InputFile.open(url)
+        } catch {
+            switch error {
+            case .noSuchFile: throw AudioDecodingError.fileNotFound(url)
+            case .folder, .notARegularFile: throw AudioDecodingError.notARegularFile(url)
+            case .unreadable(_, let reason): throw AudioDecodingError.unreadable(url, reason: reason)
+            }
         }
-        guard !isDirectory.boolValue else { throw AudioDecodingError.notARegularFile(url) }
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
-            throw AudioDecodingError.unreadable(url, reason: "permission denied")
-        }
-        // attributesOfItem describes a symlink itself, so ask about what it points to.
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
-        if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
-            throw AudioDecodingError.notARegularFile(url)
-        }
-        if let size = attributes?[.size] as? NSNumber, size.intValue == 0 {
-            throw AudioDecodingError.emptyFile(url)
-        }
+        if InputFile.status(url)?.size == 0 { throw AudioDecodingError.emptyFile(url) }
 
         var sfInfo = SF_INFO()
+        let descriptor = file.fileDescriptor
         let openResult: Result<OpaquePointer, AudioDecodingError> = Self.openLock.withLock {
-            let pointer = url.withUnsafeFileSystemRepresentation { path in
-                path.flatMap { sf_open($0, Int32(SFM_READ), &sfInfo) }
-            }
-            guard let pointer else {
+            // SF_FALSE: the descriptor is `file`'s to close.
+            guard let pointer = sf_open_fd(descriptor, Int32(SFM_READ), &sfInfo, Int32(SF_FALSE)) else {
                 let message = String(cString: sf_strerror(nil))
                 return .failure(.unsupportedOrCorrupt(url, libraryMessage: message))
             }

@@ -21,13 +21,14 @@ public struct ImageDecoder: Sendable {
         self.maxPixels = maxPixels
     }
 
-    /// Reads and decodes the file at `url`; errors name `url.path`.
+    /// Reads and decodes the file at `url`; errors name `url.path`. Only a regular file is read
+    /// (`InputFile`), so a FIFO or device is refused instead of blocking.
     public func decode(contentsOf url: URL) throws -> RGBImage {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            data = try InputFile.contents(url)
         } catch {
-            throw ImageDecodingError.unreadableFile(name: url.path, reason: Self.reason(for: url, error))
+            throw ImageDecodingError.unreadableFile(name: url.path, reason: error.reason)
         }
         return try decode(data: data, name: url.path)
     }
@@ -49,16 +50,6 @@ public struct ImageDecoder: Sendable {
             case .jpeg: return try JPEGDecoding.decode(bytes, name: name, limit: limit)
             }
         }
-    }
-
-    /// Foundation's read errors are vague on Linux ("error 256"), so say which common case it is.
-    private static func reason(for url: URL, _ error: Error) -> String {
-        var isDirectory: ObjCBool = false
-        let files = FileManager.default
-        if !files.fileExists(atPath: url.path, isDirectory: &isDirectory) { return "no such file" }
-        if isDirectory.boolValue { return "it is a directory, not an image file" }
-        if !files.isReadableFile(atPath: url.path) { return "permission denied" }
-        return error.localizedDescription
     }
 }
 

@@ -25,24 +25,25 @@ public enum ImageDecodingError: Error, Equatable, CustomStringConvertible, Local
     }
 
     public var description: String {
+        let name = DisplayPath.escaping(name)
         switch self {
-        case .emptyFile(let name):
+        case .emptyFile:
             return "\(name): the file is empty (0 bytes), so it holds no image; re-export or re-download it."
-        case .truncated(let name, let format, let detail):
+        case .truncated(_, let format, let detail):
             return "\(name): the \(format) file is truncated (\(detail)); it was probably cut off while "
                 + "downloading or copying. Re-download or re-export it."
-        case .corrupt(let name, let format, let detail):
+        case .corrupt(_, let format, let detail):
             return "\(name): the \(format) data is corrupt (\(detail)). Re-export the image, or check "
                 + "that the file really is a \(format)."
-        case .unsupportedFormat(let name, let detail):
+        case .unsupportedFormat(_, let detail):
             return "\(name): cannot decode \(detail). Loom decodes \(ImageFormat.supportedList) images; "
                 + "convert the file to one of those first."
-        case .tooManyPixels(let name, let width, let height, let limit):
+        case .tooManyPixels(_, let width, let height, let limit):
             let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
             return "\(name): the image is \(width)x\(height) = \(overflow ? "too many" : String(pixels)) pixels, over the limit of "
                 + "\(limit) pixels that guards against decompression bombs. If you trust the file, raise "
                 + "the limit with ImageDecoder(maxPixels:)."
-        case .unreadableFile(let name, let reason):
+        case .unreadableFile(_, let reason):
             return "\(name): cannot read the file (\(reason)). Check the path and its permissions."
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import LoomModelStore
 
 /// How a run went; the CLI prints it and turns it into an exit code.
@@ -43,7 +44,7 @@ public final class PipelineRunner: @unchecked Sendable {
         self.options = options
     }
 
-    var walker: InputWalker { InputWalker(inputs: pipeline.plan.spec.inputs, excluded: pipeline.plan.spec.outputs.folder) }
+    var walker: PipelineInputs { PipelineInputs(inputs: pipeline.plan.spec.inputs, excluded: pipeline.plan.spec.outputs.folder) }
 
     /// Counts the inputs, tells the output writer what they are, and checks that no two write the
     /// same file and that the manifest may be written, before any work.
@@ -61,13 +62,13 @@ public final class PipelineRunner: @unchecked Sendable {
                 for output in write.outputs(for: file.url) {
                     if let owner = owners[output.path], owner != file.url.path {
                         throw PipelineErrors([PipelineError(.outputCollision, at: step.plan.spec.location,
-                            "step '\(step.plan.id)': \(PipelineParser.displayPath(URL(fileURLWithPath: owner))) and \(PipelineParser.displayPath(file.url)) "
-                            + "would both write \(PipelineParser.displayPath(output)); use `outputs: {naming: filename}` or an include filter")])
+                            "step '\(step.plan.id)': \(DisplayPath.of(URL(fileURLWithPath: owner))) and \(DisplayPath.of(file.url)) "
+                            + "would both write \(DisplayPath.of(output)); use `outputs: {naming: filename}` or an include filter")])
                     }
                     if output.standardizedFileURL.path == manifest {
                         throw PipelineErrors([PipelineError(.outputCollision, at: pipeline.plan.spec.outputs.location,
-                            "the manifest \(PipelineParser.displayPath(output)) is also a result file of step '\(step.plan.id)' for "
-                            + "\(PipelineParser.displayPath(file.url)); give `outputs: {manifest: ...}` another name")])
+                            "the manifest \(DisplayPath.of(output)) is also a result file of step '\(step.plan.id)' for "
+                            + "\(DisplayPath.of(file.url)); give `outputs: {manifest: ...}` another name")])
                     }
                     owners[output.path] = file.url.path
                 }
@@ -107,10 +108,10 @@ public final class PipelineRunner: @unchecked Sendable {
                 if state.stopped { manifest?.skip(index); state.count(notStarted: 1); continue }
                 let hash: Result<String, StepFailure>
                 do {
-                    hash = .success(try SHA256.hex(ofFile: file.url))
+                    hash = .success(try SHA256.hex(reading: try InputFile.open(file.url)))
                 } catch {
-                    hash = .failure(StepFailure(item: PipelineParser.displayPath(file.url), step: "read",
-                                                message: "cannot read the file: \(error.localizedDescription)"))
+                    hash = .failure(StepFailure(item: DisplayPath.of(file.url), step: "read",
+                                                message: "cannot read the file: \((error as? FileAccessError)?.reason ?? error.localizedDescription)"))
                 }
                 queue.push((index, file, hash))
             }

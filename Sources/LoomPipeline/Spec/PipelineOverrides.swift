@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 
 /// Command-line changes to a pipeline file (`loom run --input --output --set`), applied before
 /// validation so a bad override is reported like a bad line, located at the option.
@@ -21,7 +22,7 @@ public struct PipelineOverrides: Sendable {
             // One input: the given folder, read with the first input's filters.
             let location = PipelineLocation(file: "--input \(input.path)", line: 0, column: 0)
             var first = spec.inputs.first ?? InputSpec(path: input, include: [], exclude: [], recursive: true,
-                                                       media: Set(MediaKind.allCases), location: location)
+                                                       media: MediaKind.decodable, location: location)
             first.path = input.standardizedFileURL
             first.location = location
             spec.inputs = [first]

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import Yams
 
 /// Reads a pipeline file into a `PipelineSpec`, keeping each value's line and column (Yams' node
@@ -26,7 +27,7 @@ public struct PipelineParser {
     }
 
     public static func parse(yaml: String, file: URL) throws -> PipelineSpec {
-        var parser = PipelineParser(file: file.standardizedFileURL, path: displayPath(file))
+        var parser = PipelineParser(file: file.standardizedFileURL, path: DisplayPath.of(file))
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -39,11 +40,6 @@ public struct PipelineParser {
         let spec = parser.spec(top, root: root)
         if !parser.errors.isEmpty { throw PipelineErrors(parser.errors) }
         return spec
-    }
-
-    static func displayPath(_ url: URL) -> String {
-        let cwd = FileManager.default.currentDirectoryPath + "/"
-        return url.path.hasPrefix(cwd) ? String(url.path.dropFirst(cwd.count)) : url.path
     }
 
     func at(_ node: Node?) -> PipelineLocation {
@@ -138,7 +134,7 @@ public struct PipelineParser {
         let items = node.sequence.map(Array.init) ?? [node]
         return items.compactMap { item in
             var input = InputSpec(path: file.deletingLastPathComponent(), include: [], exclude: [], recursive: false,
-                                  media: Set(MediaKind.allCases), location: at(item))
+                                  media: MediaKind.decodable, location: at(item))
             if let scalar = item.scalar {
                 input.path = resolve(scalar.string)
                 return input
@@ -156,7 +152,7 @@ public struct PipelineParser {
             if let (_, n) = keys["media"] {
                 var kinds = Set<MediaKind>()
                 for word in strings(n, "media") {
-                    if let kind = MediaKind(rawValue: word) { kinds.insert(kind) } else { fail(.badValue, n, "media: '\(word)' is not image or audio") }
+                    if let kind = MediaKind(rawValue: word), MediaKind.decodable.contains(kind) { kinds.insert(kind) } else { fail(.badValue, n, "media: '\(word)' is not image or audio") }
                 }
                 input.media = kinds
             }

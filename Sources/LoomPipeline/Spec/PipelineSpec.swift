@@ -1,22 +1,5 @@
 import Foundation
-
-/// What a file holds, as far as the pipeline cares.
-public enum MediaKind: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
-    case image, audio
-
-    public static func < (a: MediaKind, b: MediaKind) -> Bool { a.rawValue < b.rawValue }
-
-    static let extensions: [MediaKind: Set<String>] = [
-        .image: ["png", "jpg", "jpeg", "jpe", "jfif"],
-        .audio: ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff"],
-    ]
-
-    /// The kind a file name says (decode then checks the content); nil for other files.
-    public static func of(_ url: URL) -> MediaKind? {
-        let ext = url.pathExtension.lowercased()
-        return allCases.first { extensions[$0]!.contains(ext) }
-    }
-}
+import LoomMedia
 
 /// A parsed pipeline file, as written (checked for shape, not yet for meaning).
 public struct PipelineSpec: Sendable {
@@ -46,7 +29,7 @@ public struct InputSpec: Sendable {
     public var location: PipelineLocation
 
     public init(path: URL, include: [String] = [], exclude: [String] = [], recursive: Bool = true,
-                media: Set<MediaKind> = Set(MediaKind.allCases), location: PipelineLocation) {
+                media: Set<MediaKind> = MediaKind.decodable, location: PipelineLocation) {
         self.path = path
         self.include = include
         self.exclude = exclude

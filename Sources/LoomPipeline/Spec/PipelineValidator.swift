@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 
 /// A step after validation: its kind, checked parameters with defaults, and its place in the DAG.
 public struct PlannedStep: Sendable {
@@ -32,8 +33,10 @@ public enum PipelineValidator {
         let ids = Set(spec.steps.map(\.id))
         let known = StepCatalog.kinds.map { $0.kind }
 
-        for input in spec.inputs where !FileManager.default.fileExists(atPath: input.path.path) {
-            errors.append(PipelineError(.badValue, at: input.location, "input \(input.path.path): no such file or folder"))
+        for input in spec.inputs {
+            do { try MediaWalker.check(input.path) } catch {
+                errors.append(PipelineError(.badValue, at: input.location, "input \(DisplayPath.escaping(input.path.path)): \(error.reason)"))
+            }
         }
         for input in spec.inputs where input.media.isEmpty {
             errors.append(PipelineError(.badValue, at: input.location, "input \(input.path.path): media: give image, audio or both"))

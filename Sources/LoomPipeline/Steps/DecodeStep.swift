@@ -29,6 +29,8 @@ public struct DecodeStep: PipelineStep {
         switch item.kind {
         case .image: return .media(.image(try images.decode(contentsOf: item.url)))
         case .audio: return .media(.audio(try audio.decode(contentsOf: item.url, targetSampleRate: sampleRate)))
+        // Pipeline inputs are images and audio (`media:` takes no other kind); text is the index's.
+        case .text: return nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import LoomModels
 
 /// `uses: embed`: sentence embeddings (MiniLM and other sentence-transformers folders) of the texts

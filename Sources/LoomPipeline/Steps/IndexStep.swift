@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 
 /// `uses: index`: puts each item's transcripts, captions, answers and embeddings into one search
 /// index file (LoomIndex, issue #6) through an `IndexSink`, opened once per run.

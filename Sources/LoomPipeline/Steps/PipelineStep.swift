@@ -62,7 +62,7 @@ public struct PipelineItem: Sendable {
     /// SHA-256 of the file's bytes: the cache key's base, so a renamed file keeps its results.
     public let contentHash: String
 
-    public var displayPath: String { PipelineParser.displayPath(url) }
+    public var displayPath: String { DisplayPath.of(url) }
 }
 
 /// An upstream step's result as a step receives it.

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import LoomTasks
 
 /// `uses: write`: result files per item (transcripts as txt/srt/vtt/tsv/json with LoomTasks'
