@@ -87,13 +87,13 @@ struct BenchCaption: ParsableCommand {
         timing.tiles = pixels.shape[0]
 
         let encodeStart = Self.now()
-        let features = try task.model.imageEmbeddings(pixelValues: pixels)
+        let features = try task.model.embeddings(for: pixels)
         timing.encode = Self.milliseconds(since: encodeStart)
 
         let prefillStart = Self.now()
-        let embeddings = try task.model.inputEmbeddings(ids: ids, imageEmbeddings: features)
+        let imagePrompt = try MultimodalPrompt(ids: ids, markers: [task.model.marker], media: [features])
         let session = task.model.language.makeSession(maxTokens: ids.count + tokens)
-        var token = LogitsMath.argmax(try session.forward(embeddings: embeddings).data)!
+        var token = LogitsMath.argmax(try session.forward(prompt: imagePrompt).data)!
         timing.prefill = Self.milliseconds(since: prefillStart)
         timing.firstToken = Self.milliseconds(since: start)
 

@@ -102,9 +102,14 @@ struct Idefics3ErrorTests {
         let text = try processor.expandImages(in: prompt, grids: [(0, 0)])
         let ids = processor.tokenizer.encode(text)
         // One tile's worth of features is 16 rows; 15 or the wrong width are refused.
-        #expect(throws: LlamaInputError.self) { try model.inputEmbeddings(ids: ids, imageEmbeddings: Tensor(zeros: [15, 64])) }
-        #expect(throws: LlamaInputError.self) { try model.inputEmbeddings(ids: ids, imageEmbeddings: Tensor(zeros: [16, 32])) }
-        #expect(throws: LlamaInputError.self) { try model.inputEmbeddings(ids: ids + [100_000], imageEmbeddings: Tensor(zeros: [16, 64])) }
+        func chunked(_ ids: [Int], rows: Int, width: Int) throws -> MultimodalPrompt {
+            try MultimodalPrompt(ids: ids, markers: [model.marker], media: [MediaEmbeddings(kind: .image, embeddings: Tensor(zeros: [rows, width]))])
+        }
+        let session = model.language.makeSession()
+        #expect(throws: MultimodalPromptError.self) { try chunked(ids, rows: 15, width: 64) }
+        #expect(throws: LlamaInputError.self) { try session.forward(prompt: chunked(ids, rows: 16, width: 32)) }
+        #expect(throws: LlamaInputError.self) { try session.forward(prompt: chunked(ids + [100_000], rows: 16, width: 64)) }
+        #expect(session.position == 0)
         #expect(throws: LlamaInputError.self) { try processor.expandImages(in: prompt, grids: []) }
         #expect(throws: LlamaInputError.self) { try processor.expandImages(in: prompt + "<image>", grids: [(0, 0)]) }
     }

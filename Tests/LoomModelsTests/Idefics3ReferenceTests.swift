@@ -94,7 +94,7 @@ struct Idefics3ReferenceTests {
             let (ids, pixels) = try processor.inputs(image: image, prompt: try processor.chatPrompt(reference.prompts[key]!), tiling: tiling)
             #expect(ids == prompt.ids, "\(name) \(key) prompt ids")
             #expect(pixels.shape == expected.pixel_shape)
-            let images = try model.imageEmbeddings(pixelValues: pixels)
+            let images = try model.embeddings(for: pixels)
             if key == "caption" {
                 let sum = pixels.data.reduce(0.0) { $0 + Double($1) }
                 let absSum = pixels.data.reduce(0.0) { $0 + Double(abs($1)) }
@@ -103,14 +103,14 @@ struct Idefics3ReferenceTests {
                 #expect(abs(absSum - expected.pixel_abs_sum) <= 1e-6 * expected.pixel_abs_sum)
                 let vision = try model.visionFeatures(pixelValues: pixels).flatMap(\.data)
                 let visionDiff = maxAbsDiff(vision, try Fixtures.floats("idefics3/\(name)_vision.f32"))
-                let connectorDiff = maxAbsDiff(images.data, try Fixtures.floats("idefics3/\(name)_connector.f32"))
+                let connectorDiff = maxAbsDiff(images.embeddings.data, try Fixtures.floats("idefics3/\(name)_connector.f32"))
                 print("idefics3 \(name) vision maxdiff \(visionDiff) connector maxdiff \(connectorDiff)")
                 #expect(visionDiff <= idefics3Tolerance)
                 #expect(connectorDiff <= idefics3Tolerance)
             }
-            let embeddings = try model.inputEmbeddings(ids: ids, imageEmbeddings: images)
+            let chunked = try MultimodalPrompt(ids: ids, markers: [model.marker], media: [images])
             let session = model.language.makeSession(maxTokens: ids.count + reference.max_new_tokens)
-            let logits = try session.forward(embeddings: embeddings, allLogits: true)
+            let logits = try session.forward(prompt: chunked, allLogits: true)
             let vocab = model.config.textConfig.vocabSize
             let lastThree = Array(logits.data[((ids.count - 3) * vocab)...])
             let logitsDiff = maxAbsDiff(lastThree, try Fixtures.floats("idefics3/\(name)_\(key)_logits.f32"))

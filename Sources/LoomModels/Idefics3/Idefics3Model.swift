@@ -9,9 +9,10 @@ import LoomWeights
 ///
 /// Follows transformers' Idefics3ForConditionalGeneration (transformers/models/idefics3/modeling_idefics3.py):
 /// image features = connector(vision(tiles)) for every tile, placed in order at the `<image>` token positions
-/// of the prompt's token embeddings (`inputs_merger`), then the text model runs on those embeddings.
+/// of the prompt's token embeddings (`inputs_merger`; here `MultimodalPrompt`), then the text model runs on
+/// those embeddings (`LlamaSession.forward(prompt:)`).
 /// Immutable; share it across threads and make one `LlamaSession` per generation.
-public final class Idefics3Model: Sendable {
+public final class Idefics3Model: MediaEmbedding {
     public let config: Idefics3Config
     public let vision: SigLIPVisionTransformer
     public let connector: Idefics3Connector
@@ -44,30 +45,14 @@ public final class Idefics3Model: Sendable {
         return try vision.encode(batch: tiles)
     }
 
-    /// Image features in the text model's space, tile after tile: (tiles * imageSequenceLength, D_text).
-    public func imageEmbeddings(pixelValues: Tensor) throws -> Tensor {
-        connector(tiles: try visionFeatures(pixelValues: pixelValues))
+    /// Image features in the text model's space, tile after tile: (tiles * imageSequenceLength, D_text),
+    /// the rows of the image's `<image>` tokens (transformers' `inputs_merger` places them in this order).
+    public func embeddings(for pixelValues: Tensor) throws -> MediaEmbeddings {
+        try MediaEmbeddings(kind: .image, embeddings: connector(tiles: try visionFeatures(pixelValues: pixelValues)))
     }
 
-    /// The prompt's input embeddings: token embeddings with the rows of `imageEmbeddings` placed, in order,
-    /// at every `<image>` token (transformers' `inputs_merger`). Throws when the counts differ.
-    public func inputEmbeddings(ids: [Int], imageEmbeddings: Tensor) throws -> Tensor {
-        let width = config.textConfig.hiddenSize
-        let slots = ids.indices.filter { ids[$0] == config.imageTokenID }
-        guard imageEmbeddings.rank == 2, imageEmbeddings.shape[1] == width, imageEmbeddings.shape[0] == slots.count else {
-            throw LlamaInputError(
-                "the prompt has \(slots.count) <image> tokens (id \(config.imageTokenID)) but the images give "
-                    + "\(imageEmbeddings.shape.first ?? 0) feature rows of shape \(imageEmbeddings.shape); build the prompt with "
-                    + "Idefics3Processor so every tile gets \(config.imageSequenceLength) <image> tokens")
-        }
-        var embeddings = try language.embed(ids)
-        embeddings.data.withUnsafeMutableBufferPointer { e in
-            imageEmbeddings.data.withUnsafeBufferPointer { image in
-                for (row, position) in slots.enumerated() {
-                    (e.baseAddress! + position * width).update(from: image.baseAddress! + row * width, count: width)
-                }
-            }
-        }
-        return embeddings
+    /// `<image>`: each image's processor layout holds one per row of its embeddings.
+    public var marker: MediaMarker {
+        MediaMarker(token: Idefics3Processor.imageToken, id: config.imageTokenID, kind: .image)
     }
 }

@@ -77,8 +77,8 @@ public final class LlamaModel: Sendable {
         LlamaSession(model: self, capacity: max(1, min(maxTokens ?? 4096, config.maxPositionEmbeddings)))
     }
 
-    /// Token embeddings (T, hidden) for `ids`, to mix with image or audio embeddings before
-    /// `LlamaSession.forward(embeddings:)`. Throws for ids outside the vocabulary.
+    /// Token embeddings (T, hidden) for `ids`: the rows `LlamaSession.forward(tokens:)` starts from (image
+    /// or audio rows go through `MultimodalPrompt` instead). Throws for ids outside the vocabulary.
     public func embed(_ ids: [Int]) throws -> Tensor {
         try checkTokens(ids)
         var out = Tensor(zeros: [ids.count, config.hiddenSize])

@@ -4,8 +4,8 @@ import LoomTensor
 /// One run over a `LlamaModel`: the KV cache (keys and values of every layer for up to `capacity`
 /// positions), the position reached, and scratch buffers. Not thread-safe: use one per generation.
 ///
-/// Feed the prompt with `forward(tokens:)` (or `forward(embeddings:)` when image/audio embeddings
-/// are spliced in), then one token at a time with `decode(_:into:)`, which allocates nothing.
+/// Feed the prompt with `forward(tokens:)` (or `forward(prompt:)` when image/audio embeddings stand
+/// between the text tokens), then one token at a time with `decode(_:into:)`, which allocates nothing.
 public final class LlamaSession {
     public let model: LlamaModel
     /// Positions the cache holds.
@@ -41,23 +41,29 @@ public final class LlamaSession {
     /// of every new position (T, vocab) with `allLogits`.
     public func forward(tokens ids: [Int], allLogits: Bool = false) throws -> Tensor {
         try model.checkTokens(ids)
-        try checkRoom(ids.count)
-        prepare(tokens: ids.count, allLogits: allLogits)
         let hidden = model.config.hiddenSize
-        for (t, id) in ids.enumerated() { model.weights.embedding.dequantizeRow(id, into: scratch.x.pointer + t * hidden) }
-        return run(count: ids.count, allLogits: allLogits)
+        return try forward(count: ids.count, allLogits: allLogits) { x in
+            for (t, id) in ids.enumerated() { model.weights.embedding.dequantizeRow(id, into: x + t * hidden) }
+        }
     }
 
-    /// Runs input embeddings (T, hidden), e.g. `model.embed(ids)` with image features spliced in.
+    /// Runs input embeddings (T, hidden), e.g. `model.embed(ids)`.
     public func forward(embeddings: Tensor, allLogits: Bool = false) throws -> Tensor {
         let hidden = model.config.hiddenSize
         guard embeddings.rank == 2, embeddings.shape[1] == hidden, embeddings.shape[0] > 0 else {
             throw LlamaInputError("input embeddings must be (T, \(hidden)) with T > 0, got \(embeddings.shape)")
         }
-        let count = embeddings.shape[0]
+        return try forward(count: embeddings.shape[0], allLogits: allLogits) { x in
+            embeddings.data.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    /// Runs `count` new positions whose input rows `fill` writes into the (count, hidden) buffer it gets:
+    /// the one entry for token ids, embeddings and multimodal prompts. `fill` must not fail; check inputs first.
+    func forward(count: Int, allLogits: Bool, fill: (UnsafeMutablePointer<Float>) -> Void) throws -> Tensor {
         try checkRoom(count)
         prepare(tokens: count, allLogits: allLogits)
-        embeddings.data.withUnsafeBufferPointer { scratch.x.pointer.update(from: $0.baseAddress!, count: count * hidden) }
+        fill(scratch.x.pointer)
         return run(count: count, allLogits: allLogits)
     }
 

@@ -8,8 +8,9 @@ import LoomTokenizers
 /// Captions and answers about images with an Idefics3 / SmolVLM model: `loom caption` and `loom ask`.
 ///
 /// One image per request: the chat prompt (user turn = the image then the text) is expanded into the
-/// image-token layout, the image's tiles go through the vision tower and connector, their features replace
-/// the `<image>` token embeddings, the text model runs that prompt once, then decodes token by token.
+/// image-token layout, the image's tiles go through the vision tower and connector, their features take the
+/// place of the `<image>` tokens (`MultimodalPrompt`), the text model runs that prompt once, then decodes
+/// token by token.
 /// The model loads once; requests may run one after another on the same task.
 public final class VisionLanguageTask: Sendable {
     public let model: Idefics3Model
@@ -46,45 +47,31 @@ public final class VisionLanguageTask: Sendable {
         try respond(image: image, text: question, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
     }
 
-    /// The prompt's token ids and input embeddings (image features spliced in) for `image` and user `text`.
-    public func promptInputs(image: RGBImage, text: String, tiling: Bool) throws -> (ids: [Int], embeddings: Tensor) {
+    /// The prompt for `image` and user `text`: the chat prompt's ids, split at the image's `<image>` tokens,
+    /// which the image's embeddings fill.
+    public func prompt(image: RGBImage, text: String, tiling: Bool) throws -> MultimodalPrompt {
         let (ids, pixels) = try processor.inputs(image: image, prompt: try processor.chatPrompt(text), tiling: tiling)
-        let features = try model.imageEmbeddings(pixelValues: pixels)
-        return (ids, try model.inputEmbeddings(ids: ids, imageEmbeddings: features))
+        return try MultimodalPrompt(ids: ids, markers: [model.marker], media: [try model.embeddings(for: pixels)])
     }
 
     private func respond(
         image: RGBImage, text: String, maxTokens: Int, tiling: Bool, sampling: SamplingOptions, onText: (String) -> Void
     ) throws -> GenerationResult {
         guard maxTokens >= 1 else { throw LlamaInputError("maxTokens must be at least 1, got \(maxTokens)") }
-        let (ids, embeddings) = try promptInputs(image: image, text: text, tiling: tiling)
-        let capacity = min(ids.count + maxTokens, model.config.textConfig.maxPositionEmbeddings)
-        guard ids.count < capacity else {
+        let prompt = try self.prompt(image: image, text: text, tiling: tiling)
+        let capacity = min(prompt.tokenCount + maxTokens, model.config.textConfig.maxPositionEmbeddings)
+        guard prompt.tokenCount < capacity else {
             throw LlamaInputError(
-                "the prompt with the image takes \(ids.count) tokens; the model's context holds \(model.config.textConfig.maxPositionEmbeddings) "
+                "the prompt with the image takes \(prompt.tokenCount) tokens; the model's context holds \(model.config.textConfig.maxPositionEmbeddings) "
                     + "(use --no-tiling for fewer image tokens)")
         }
         let session = model.language.makeSession(maxTokens: capacity)
-        let stop = StopRules(maxTokens: capacity - ids.count, eosTokenIDs: processor.endTokenIDs)
+        let stop = StopRules(maxTokens: capacity - prompt.tokenCount, eosTokenIDs: processor.endTokenIDs)
         var generator = Generator(
-            model: EmbeddedPromptNextToken(session: session, prompt: embeddings), sampler: try Sampler(sampling), stop: stop)
+            model: MultimodalPromptNextToken(session: session, prompt: prompt), sampler: try Sampler(sampling), stop: stop)
         var detokenizer = StreamingDetokenizer(decoder: StreamingDecoder(tokenizer: processor.tokenizer))
-        return try generator.generate(prompt: ids, detokenizer: &detokenizer) { chunk in
+        return try generator.generate(prompt: prompt.ids, detokenizer: &detokenizer) { chunk in
             if !chunk.text.isEmpty { onText(chunk.text) }
         }
-    }
-}
-
-/// The Llama session fed a precomputed prompt: the first call runs the prompt's input embeddings (the ids
-/// it receives are those of the same prompt, kept by the generator for repetition penalties), later calls
-/// one new token each.
-struct EmbeddedPromptNextToken: NextTokenLogits {
-    let session: LlamaSession
-    let prompt: Tensor
-
-    mutating func logits(appending tokens: [Int]) throws -> [Float] {
-        if session.position == 0 { return try session.forward(embeddings: prompt).data }
-        guard tokens.count == 1 else { throw LlamaInputError("expected one new token after the prompt, got \(tokens.count)") }
-        return try session.decode(tokens[0])
     }
 }
