@@ -128,7 +128,7 @@ import Testing
         let config = folder.appendingPathComponent("config.json")
 
         let empty = try #require(throws: ModelRegistryError.self) { try ModelRegistry.describe(folder, as: .whisper) }
-        #expect(empty == .notAModel(path: folder.path, wanted: ModelRegistry.layouts(of: [.whisper])))
+        #expect(empty == .notAModel(path: folder.path, wanted: "a Whisper model: " + ModelRegistry.layouts(of: [.whisper])))
         #expect(empty.description.contains("model.bin") && empty.description.contains("\"whisper\""))
 
         try Data("{}".utf8).write(to: config)

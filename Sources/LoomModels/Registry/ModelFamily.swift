@@ -19,15 +19,20 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
     public var description: String {
         switch self {
         case .whisper: "Whisper"
-        case .llama: "Llama-family language model"
+        case .llama: "Llama-family"
         case .idefics3: "Idefics3 / SmolVLM"
         case .clip: "CLIP"
         case .siglip: "SigLIP"
         case .siglipVision: "SigLIP vision tower"
-        case .sentenceEmbedder: "BERT sentence embedder"
+        case .sentenceEmbedder: "BERT sentence-embedding"
         case .sileroVAD: "Silero VAD"
         case .multimodalProjector: "llama.cpp multimodal projector (mmproj)"
         }
+    }
+
+    /// "a CLIP model", "an Idefics3 / SmolVLM model".
+    var aModel: String {
+        ("AEIOU".contains(description.prefix(1)) ? "an " : "a ") + description + " model"
     }
 }
 
@@ -75,14 +80,14 @@ public enum ModelKey: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Where a file with this key sits, for messages: "config.json with model_type "clip" and model.safetensors".
+    /// Where a file with this key sits, for messages.
     var layout: String {
         switch self {
-        case .modelType: "config.json with \(self) and model.safetensors"
-        case .ggufArchitecture: "a .gguf file with \(self)"
-        case .projectorType: "an mmproj .gguf file with \(self)"
-        case .ctranslate2Spec(let spec): "a CTranslate2 model.bin (\(spec)) with its config.json"
-        case .fileName(let name): name
+        case .modelType: "a folder with config.json (\(self)) and model.safetensors"
+        case .ggufArchitecture: "a .gguf file (\(self))"
+        case .projectorType: "an mmproj .gguf file (\(self))"
+        case .ctranslate2Spec(let spec): "a folder with a CTranslate2 model.bin (\(spec)) and its config.json"
+        case .fileName(let name): "\(name) or a folder holding it"
         }
     }
 }

@@ -53,13 +53,22 @@ public enum ModelRegistry {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             throw ModelRegistryError.notFound(path: url.path)
         }
-        let wantedText = layouts(of: wanted ?? ModelFamily.allCases)
-        guard isFolder.boolValue else {
-            let head = (try? FileHandle(forReadingFrom: url).read(upToCount: 4)) ?? Data()
-            if head == Data("GGUF".utf8) { return try gguf(url, folder: url.deletingLastPathComponent()) }
-            if let named = try namedFile(url, folder: url.deletingLastPathComponent()) { return named }
-            throw ModelRegistryError.notAModel(path: url.path, wanted: wantedText)
-        }
+        if let model = try isFolder.boolValue ? folder(url) : file(url) { return model }
+        let what = wanted.map { "\($0.map(\.aModel).joined(separator: " or ")): " + layouts(of: $0) }
+            ?? "a model folder (config.json with model.safetensors, or a CTranslate2 model.bin), a .gguf file, "
+            + "or Silero VAD's \(SileroVAD.weightFileName)"
+        throw ModelRegistryError.notAModel(path: url.path, wanted: what)
+    }
+
+    /// A one-file model: GGUF (told by its magic, whatever the name) or a weight file known by name.
+    private static func file(_ url: URL) throws -> ModelDescription? {
+        let head = (try? FileHandle(forReadingFrom: url).read(upToCount: 4)) ?? Data()
+        if head == Data("GGUF".utf8) { return try gguf(url, folder: url.deletingLastPathComponent()) }
+        return namedFile(url, folder: url.deletingLastPathComponent())
+    }
+
+    /// A folder, by the files it holds: model.bin, else config.json, else one .gguf, else Silero VAD's file.
+    private static func folder(_ url: URL) throws -> ModelDescription? {
         let names = Set((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
         if names.contains("model.bin") { return try ctranslate2(folder: url) }
         if names.contains("config.json") { return try huggingFace(folder: url, names: names) }
@@ -72,14 +81,14 @@ public enum ModelRegistry {
             throw ModelRegistryError.notAModel(
                 path: url.path, wanted: "one language model .gguf file, not \(candidates.count) (\(candidates.joined(separator: ", "))); pass the file to use")
         }
-        for name in [SileroVAD.weightFileName, SileroVAD.safetensorsFileName] where names.contains(name) {
-            if let named = try namedFile(url.appendingPathComponent(name), folder: url) { return named }
+        if let vad = [SileroVAD.weightFileName, SileroVAD.safetensorsFileName].first(where: names.contains) {
+            return namedFile(url.appendingPathComponent(vad), folder: url)
         }
         if names.contains(where: { $0.hasSuffix(".safetensors") }) {
             throw ModelRegistryError.missingFile(
                 path: url.appendingPathComponent("config.json").path, what: "the Hugging Face config.json beside its safetensors weights")
         }
-        throw ModelRegistryError.notAModel(path: url.path, wanted: wantedText)
+        return nil
     }
 
     /// The family `key` selects, or the error listing the keys of its kind that Loom knows.
@@ -103,9 +112,11 @@ public enum ModelRegistry {
         return values
     }
 
-    /// What models of `families` look like on disk, for messages.
+    /// What models of `families` look like on disk, for messages (each named by family when there are several).
     static func layouts(of families: [ModelFamily]) -> String {
-        entries.filter { families.contains($0.family) }.map { "\($0.key.layout) (\($0.family))" }.joined(separator: ", or ")
+        entries.filter { families.contains($0.family) }
+            .map { families.count > 1 ? "\($0.key.layout) (\($0.family))" : $0.key.layout }
+            .joined(separator: ", or ")
     }
 
     // MARK: - The layouts
@@ -168,7 +179,7 @@ public enum ModelRegistry {
     }
 
     /// A weight file Loom knows by its name (Silero VAD's), nil for any other.
-    private static func namedFile(_ file: URL, folder: URL) throws -> ModelDescription? {
+    private static func namedFile(_ file: URL, folder: URL) -> ModelDescription? {
         let key = ModelKey.fileName(file.lastPathComponent)
         guard let entry = entries.first(where: { $0.key == key }) else { return nil }
         return ModelDescription(

@@ -34,10 +34,10 @@ public enum ModelRegistryError: Error, Equatable, Sendable, CustomStringConverti
         case let .unknownKey(file, key, known):
             return "\(file): \(key) is not a model Loom runs; it knows \(known.joined(separator: ", "))"
         case let .wrongFamily(path, found, key, wanted):
-            return "\(path): holds a \(found) model (\(key)), not \(wanted.map(\.description).joined(separator: " or ")); pass "
-                + ModelRegistry.layouts(of: wanted)
+            return "\(path): holds \(found.aModel) (\(key)), not " + wanted.map(\.aModel).joined(separator: " or ")
+                + "; pass " + ModelRegistry.layouts(of: wanted)
         case let .notSupportedYet(file, family, key):
-            return "\(file): a \(family) (\(key)); Loom recognises it but cannot run it yet"
+            return "\(file): \(family.aModel) (\(key)); Loom recognises it but cannot run it yet"
         }
     }
 
