@@ -97,10 +97,6 @@ enum WhisperCTranslate2 {
             WhisperLinear(matrix: try matrix(s, name + Names.weight, rows: out, columns: inputs),
                           bias: try s.tensor(name + Names.bias, shape: [out]))
         }
-        /// A kernel-3 Conv1d: weight (width, in, 3).
-        func convolution(_ s: WeightScope, _ name: String, in inputs: Int) throws -> WhisperLinear {
-            WhisperLinear(weight: try s.tensor(name + Names.weight, shape: [d, inputs, 3]), bias: try s.tensor(name + Names.bias, shape: [d]))
-        }
         func norm(_ s: WeightScope, _ name: String) throws -> WhisperLayerNorm {
             WhisperLayerNorm(gamma: try s.tensor(name + Names.normScale, shape: [d]), beta: try s.tensor(name + Names.normShift, shape: [d]))
         }
@@ -142,8 +138,8 @@ enum WhisperCTranslate2 {
         let projection = model.resolvedName(decoder.fullName(Names.outputProjection)) == decoder.fullName(Names.tokenEmbedding)
             ? embedding : try matrix(decoder, Names.outputProjection, rows: c.vocabularySize, columns: d)
         let weights = WhisperWeights(
-            conv1: try convolution(encoder, Names.conv1, in: c.melBins),
-            conv2: try convolution(encoder, Names.conv2, in: d),
+            conv1: try WhisperLinear(convolution: encoder, Names.conv1, weight: Names.weight, bias: Names.bias, width: d, inputs: c.melBins),
+            conv2: try WhisperLinear(convolution: encoder, Names.conv2, weight: Names.weight, bias: Names.bias, width: d, inputs: d),
             encoderPositions: try encoder.tensor(Names.positions, shape: [c.audioContext, d]),
             encoderLayers: encoderLayers,
             encoderNorm: try norm(encoder, Names.finalNorm),

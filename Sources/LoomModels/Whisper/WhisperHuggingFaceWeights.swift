@@ -89,10 +89,6 @@ enum WhisperHuggingFace {
         func norm(_ s: WeightScope, _ name: String) throws -> WhisperLayerNorm {
             WhisperLayerNorm(gamma: try s.tensor(name + Names.weight, shape: [d]), beta: try s.tensor(name + Names.bias, shape: [d]))
         }
-        /// A kernel-3 Conv1d: weight (width, in, 3).
-        func convolution(_ s: WeightScope, _ name: String, in inputs: Int) throws -> WhisperLinear {
-            WhisperLinear(weight: try s.tensor(name + Names.weight, shape: [d, inputs, 3]), bias: try s.tensor(name + Names.bias, shape: [d]))
-        }
         /// k_proj has no bias: its slice of the fused bias is zero, as in CTranslate2's conversion.
         func keyWeight(_ s: WeightScope, _ name: String) throws -> Tensor {
             try s.tensor(name + Names.weight, shape: [d, d])
@@ -135,8 +131,8 @@ enum WhisperHuggingFace {
         let projection = top.contains(Names.outputProjection)
             ? try top.tensor(Names.outputProjection, shape: [c.vocabularySize, d]) : embedding
         let weights = WhisperWeights(
-            conv1: try convolution(encoder, Names.conv1, in: c.melBins),
-            conv2: try convolution(encoder, Names.conv2, in: d),
+            conv1: try WhisperLinear(convolution: encoder, Names.conv1, weight: Names.weight, bias: Names.bias, width: d, inputs: c.melBins),
+            conv2: try WhisperLinear(convolution: encoder, Names.conv2, weight: Names.weight, bias: Names.bias, width: d, inputs: d),
             encoderPositions: try encoder.tensor(Names.positions, shape: [c.audioContext, d]),
             encoderLayers: encoderLayers,
             encoderNorm: try norm(encoder, Names.finalNorm),
