@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoomModels
 import LoomTensor
-import LoomWeights
 
 /// `loom bench vision`: times the image encode of a CLIP model folder (vision tower + projection +
 /// normalize, as transformers' `get_image_features`) or of a SigLIP vision tower folder
@@ -43,25 +42,19 @@ struct BenchVision: ParsableCommand {
 
     func run() throws {
         ComputeThreads.set(threads)
-        let folder = URL(fileURLWithPath: model)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let encode: ([Tensor]) throws -> Float
         let side: Int
-        switch kind {
-        case .clip:
-            let clip = try CLIPModel(folder: folder)
+        let family: ModelFamily = kind == .clip ? .clip : .siglipVision
+        switch try LoadedModel(ModelRegistry.describe(URL(fileURLWithPath: model), as: family)) {
+        case .clip(let clip):
             side = clip.config.visionConfig.imageSize
             encode = { try clip.imageEmbeddings(pixelValues: $0)[0][0] }
-        case .siglipVision:
-            let configURL = folder.appendingPathComponent("config.json")
-            let config = try JSONDecoder().decode(SigLIPVisionConfig.self, from: Data(contentsOf: configURL))
-            let weights = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-            // transformers 4 saves a SiglipVisionModel under `vision_model.`, transformers 5 at the root.
-            let root = WeightScope(weights)
-            let scope = root.contains("vision_model.embeddings.patch_embedding.weight") ? root.scope("vision_model") : root
-            let tower = try SigLIPVisionTransformer(config: config, weights: scope, useHead: false)
-            side = config.imageSize
+        case .siglipVision(let tower):
+            side = tower.config.imageSize
             encode = { try tower.encode(batch: $0)[0].data[0] }
+        default:
+            throw ValidationError("--model must be a CLIP model or a SigLIP vision tower folder")
         }
         let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
         let images = try readImages(side: side)

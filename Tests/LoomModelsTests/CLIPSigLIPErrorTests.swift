@@ -108,7 +108,7 @@ struct CLIPSigLIPErrorTests {
         let empty = try Fixtures.temporaryDirectory("loom-empty")
         defer { try? FileManager.default.removeItem(at: empty) }
         let missing = errorMessage { _ = try CLIPModel(folder: empty) }
-        #expect(missing.contains("config.json") && missing.contains("not found"))
+        #expect(missing.contains(empty.path) && missing.contains("config.json") && missing.contains("\"clip\""))
     }
 
     @Test func badInputsThrowClearErrors() throws {

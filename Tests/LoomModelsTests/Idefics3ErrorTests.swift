@@ -24,12 +24,15 @@ struct Idefics3ErrorTests {
 
     @Test func configProblemsNameTheFileAndField() throws {
         let missing = try folder(dropping: ["config.json"])
-        #expect(throws: EncoderError.self) { try Idefics3Model(folder: missing) }
+        #expect(throws: ModelRegistryError.missingFile(
+            path: missing.appendingPathComponent("config.json").path, what: "the Hugging Face config.json beside its safetensors weights")) {
+            try Idefics3Model(folder: missing)
+        }
         let clip = Fixtures.url("clip/tiny-random")
         do {
             _ = try Idefics3Model(folder: clip)
             Issue.record("a CLIP folder loaded as Idefics3")
-        } catch let error as EncoderError {
+        } catch let error as ModelRegistryError {
             #expect("\(error)".contains("clip/tiny-random/config.json") && "\(error)".contains("idefics3"))
         }
         let cases: [(String, (inout [String: Any]) -> Void)] = [
@@ -72,7 +75,8 @@ struct Idefics3ErrorTests {
         }
         #expect(throws: WeightFileError.self) { try Idefics3Model(folder: widerVision) }
         let noWeights = try folder(dropping: ["model.safetensors"])
-        #expect(throws: EncoderError.self) { try Idefics3Model(folder: noWeights) }
+        let error = try #require(throws: ModelRegistryError.self) { try Idefics3Model(folder: noWeights) }
+        #expect(error.description.contains(noWeights.appendingPathComponent("model.safetensors").path))
     }
 
     @Test func processorFiles() throws {

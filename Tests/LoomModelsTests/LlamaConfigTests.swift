@@ -50,33 +50,25 @@ import Testing
         #expect(throws: LlamaError.self) { try LlamaConfig(contentsOf: url) }
         try Data("not json".utf8).write(to: url)
         #expect(throws: LlamaError.self) { try LlamaConfig(contentsOf: url) }
-        #expect(throws: LlamaError.self) { try LlamaModel(url: folder.appendingPathComponent("absent.gguf")) }
+        let absent = folder.appendingPathComponent("absent.gguf")
+        #expect(throws: ModelRegistryError.notFound(path: absent.path)) { try LlamaModel(url: absent) }
     }
 
+    /// The registry turns away other architectures (naming the file and the ones it knows); a llama
+    /// GGUF without its sizes is the config reader's error.
     @Test func ggufOfAnotherArchitectureNamesTheFile() throws {
         let folder = try Fixtures.temporaryDirectory("llama-gguf")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("other.gguf")
-        try Self.gguf(["general.architecture": "whisper"]).write(to: url)
+        try GGUFBuilder(strings: [("general.architecture", "whisper")]).write(to: url)
         do {
             _ = try LlamaModel(url: url)
             Issue.record("expected an error")
-        } catch let error as LlamaError {
-            #expect(error == LlamaError(file: url.path, .wrongArchitecture(found: "whisper")))
-            #expect(error.description.contains(url.path))
+        } catch let error as ModelRegistryError {
+            #expect(error == .unknownKey(file: url.path, key: .ggufArchitecture("whisper"), known: ModelRegistry.known(like: .ggufArchitecture(""))))
+            #expect(error.description.contains(url.path) && error.description.contains("\"llama\""))
         }
-        try Self.gguf(["general.architecture": "llama"]).write(to: url)
+        try GGUFBuilder(strings: [("general.architecture", "llama")]).write(to: url)
         #expect(throws: LlamaError(file: url.path, .missingMetadata("llama.embedding_length"))) { try LlamaModel(url: url) }
-    }
-
-    /// A GGUF v3 header with string metadata and no tensors.
-    static func gguf(_ metadata: [String: String]) -> Data {
-        var data = Data("GGUF".utf8)
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-        func string(_ s: String) { u64(UInt64(s.utf8.count)); data.append(contentsOf: Array(s.utf8)) }
-        u32(3); u64(0); u64(UInt64(metadata.count))
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { string(key); u32(8); string(value) }
-        return data
     }
 }

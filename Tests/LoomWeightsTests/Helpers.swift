@@ -51,12 +51,8 @@ func fixtureBytes(_ name: String) throws -> [UInt8] {
     [UInt8](try Data(contentsOf: Fixtures.url("weights/\(name)")))
 }
 
-/// Little-endian encodings for building bad files by hand.
+/// Little-endian patches for building bad files by hand (`append(le:)` is in LoomTestSupport).
 extension Array where Element == UInt8 {
-    mutating func append<T: FixedWidthInteger>(le value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-
     mutating func replace<T: FixedWidthInteger>(at offset: Int, le value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { bytes in
             for (i, byte) in bytes.enumerated() { self[offset + i] = byte }

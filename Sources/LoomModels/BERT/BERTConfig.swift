@@ -33,8 +33,19 @@ public struct BERTConfig: Sendable, Equatable {
 
     /// Reads config.json; another model type, activation or position embedding is `.unsupported`.
     public init(contentsOf url: URL) throws {
-        let object = try BERTModelError.jsonObject(url)
-        func fail(_ kind: BERTModelError.Kind) -> BERTModelError { BERTModelError(file: url.path, kind) }
+        try self.init(object: BERTModelError.jsonObject(url), file: url.path)
+    }
+
+    /// Decodes config.json's bytes; `file` names it in errors.
+    public init(json data: Data, file: String) throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw BERTModelError(file: file, .malformed("not a JSON object"))
+        }
+        try self.init(object: object, file: file)
+    }
+
+    private init(object: [String: Any], file: String) throws {
+        func fail(_ kind: BERTModelError.Kind) -> BERTModelError { BERTModelError(file: file, kind) }
         func positive(_ key: String, default value: Int? = nil) throws -> Int {
             guard object[key] != nil || value != nil else { throw fail(.malformed("\(key) is missing")) }
             guard let n = object[key] == nil ? value : BERTModelError.int(object[key]), n > 0, n < 1 << 24 else {

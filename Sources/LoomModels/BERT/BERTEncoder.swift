@@ -15,8 +15,13 @@ public struct BERTEncoder: Sendable {
 
     /// Reads config.json and model.safetensors (or a sharded checkpoint) from a Hugging Face folder.
     public init(folder: URL) throws {
-        let config = try BERTConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        try self.init(config: config, source: SafeTensorsCheckpoint(folder: folder))
+        try self.init(ModelRegistry.describe(folder, as: .sentenceEmbedder))
+    }
+
+    /// The encoder of a sentence-transformers folder the registry described.
+    public init(_ model: ModelDescription) throws {
+        let model = try model.requiring(.sentenceEmbedder)
+        try self.init(config: BERTConfig(json: model.configJSON(), file: model.keyFile.path), source: model.weights())
     }
 
     public init(config: BERTConfig, source: any WeightSource) throws {

@@ -12,6 +12,11 @@ extension SentenceEmbedder {
     /// A sentence-transformers folder (config.json, model.safetensors, tokenizer.json, modules.json,
     /// 1_Pooling/config.json) with its own WordPiece tokenizer.
     public init(folder: URL) throws {
-        try self.init(folder: folder, tokenizer: WordPieceTokenizer(folder: folder))
+        try self.init(ModelRegistry.describe(folder, as: .sentenceEmbedder))
+    }
+
+    /// The folder the registry described, with the WordPiece tokenizer beside its weights.
+    public init(_ model: ModelDescription) throws {
+        try self.init(model, tokenizer: WordPieceTokenizer(folder: model.requiring(.sentenceEmbedder).folder))
     }
 }

@@ -31,7 +31,13 @@ public struct SentenceEmbedder: Sendable {
     public var dimension: Int { pooling.dimension(hidden: encoder.config.hiddenSize) }
 
     public init(folder: URL, tokenizer: any SentenceTokenizer) throws {
-        encoder = try BERTEncoder(folder: folder)
+        try self.init(ModelRegistry.describe(folder, as: .sentenceEmbedder), tokenizer: tokenizer)
+    }
+
+    /// The sentence-transformers folder the registry described, with `tokenizer`.
+    public init(_ model: ModelDescription, tokenizer: any SentenceTokenizer) throws {
+        encoder = try BERTEncoder(model)
+        let folder = model.folder
         self.tokenizer = tokenizer
         (pooling, normalize) = try Self.modules(folder: folder)
         let settings = folder.appendingPathComponent("sentence_bert_config.json")

@@ -24,20 +24,25 @@ public struct CLIPModel: Sendable {
     /// Loads `folder`; every tensor is checked (missing, misshapen or left over = an error naming the
     /// tensor and file).
     public init(folder: URL) throws {
-        let (config, _) = try ModelFolder.config(CLIPConfig.self, folder: folder)
+        try self.init(ModelRegistry.describe(folder, as: .clip))
+    }
+
+    /// Loads a CLIP folder the registry described.
+    public init(_ model: ModelDescription) throws {
+        typealias Names = ViTWeightNames.DualEncoder
+        let model = try model.requiring(.clip)
+        let config = try ModelFolder.config(CLIPConfig.self, from: model)
         self.config = config
-        let root = WeightScope(try ModelFolder.weights(folder: folder))
-        vision = try CLIPVisionTransformer(config: config.visionConfig, weights: root.scope("vision_model"))
-        text = try CLIPTextTransformer(config: config.textConfig, weights: root.scope("text_model"))
+        let root = WeightScope(try model.weights())
+        vision = try CLIPVisionTransformer(config: config.visionConfig, weights: root.scope(Names.vision))
+        text = try CLIPTextTransformer(config: config.textConfig, weights: root.scope(Names.text))
         visualProjection = try LinearLayer(
-            root, "visual_projection", in: config.visionConfig.hiddenSize, out: config.projectionDim, bias: false)
+            root, Names.visualProjection, in: config.visionConfig.hiddenSize, out: config.projectionDim, bias: false)
         textProjection = try LinearLayer(
-            root, "text_projection", in: config.textConfig.hiddenSize, out: config.projectionDim, bias: false)
-        logitScale = try scalar(root, "logit_scale")
-        try root.verifyAllUsed(ignoring: { $0.hasSuffix("position_ids") })  // old checkpoints store the index buffers
-        let processorFile = folder.appendingPathComponent("preprocessor_config.json")
-        imageProcessor = FileManager.default.fileExists(atPath: processorFile.path)
-            ? try ImageProcessors.load(folder: folder) : nil
+            root, Names.textProjection, in: config.textConfig.hiddenSize, out: config.projectionDim, bias: false)
+        logitScale = try scalar(root, Names.logitScale)
+        try root.verifyAllUsed(ignoring: { $0.hasSuffix(Names.indexBuffer) })
+        imageProcessor = try ModelFolder.imageProcessor(model)
     }
 
     /// The normalized image embedding (projection_dim) of pixel values (3, H, W) or (1, 3, H, W).

@@ -13,11 +13,12 @@ public struct CLIPTextTransformer: Sendable {
     /// Reads the tower under `scope` (`text_model` in a CLIPModel checkpoint).
     public init(config: CLIPTextConfig, weights scope: WeightScope) throws {
         self.config = config
+        typealias Names = ViTWeightNames.Text
         let d = config.hiddenSize
-        tokenEmbedding = try scope.tensor("embeddings.token_embedding.weight", shape: [config.vocabSize, d])
-        positionEmbedding = try scope.tensor("embeddings.position_embedding.weight", shape: [config.maxPositionEmbeddings, d])
-        encoder = try TransformerEncoder(scope.scope("encoder"), shape: config.encoderShape)
-        finalLayerNorm = try LayerNormLayer(scope, "final_layer_norm", dim: d, eps: config.layerNormEps)
+        tokenEmbedding = try scope.tensor(Names.tokenEmbedding, shape: [config.vocabSize, d])
+        positionEmbedding = try scope.tensor(Names.positionEmbedding, shape: [config.maxPositionEmbeddings, d])
+        encoder = try TransformerEncoder(scope.scope(Names.encoder), shape: config.encoderShape)
+        finalLayerNorm = try LayerNormLayer(scope, Names.finalLayerNorm, dim: d, eps: config.layerNormEps)
     }
 
     /// The position whose state is pooled, as CLIPTextModel.forward: with eos_token_id == 2 (configs

@@ -26,15 +26,16 @@ public struct CLIPVisionTransformer: Sendable {
     /// Reads the tower under `scope` (`vision_model` in a CLIPModel checkpoint).
     public init(config: CLIPVisionConfig, weights scope: WeightScope) throws {
         self.config = config
+        typealias Names = ViTWeightNames.Vision
         let d = config.hiddenSize, eps = config.layerNormEps
-        let embeddings = scope.scope("embeddings")
-        classEmbedding = try embeddings.tensor("class_embedding", shape: [d])
+        let embeddings = scope.scope(Names.embeddings)
+        classEmbedding = try embeddings.tensor(Names.classEmbedding, shape: [d])
         patchWeight = try embeddings.tensor(
-            "patch_embedding.weight", shape: [d, config.numChannels, config.patchSize, config.patchSize])
-        positionEmbedding = try embeddings.tensor("position_embedding.weight", shape: [config.patchCount + 1, d])
-        preLayerNorm = try LayerNormLayer(scope, "pre_layrnorm", dim: d, eps: eps)  // sic: the checkpoint's name
-        encoder = try TransformerEncoder(scope.scope("encoder"), shape: config.encoderShape)
-        postLayerNorm = try LayerNormLayer(scope, "post_layernorm", dim: d, eps: eps)
+            Names.patchEmbedding + ".weight", shape: [d, config.numChannels, config.patchSize, config.patchSize])
+        positionEmbedding = try embeddings.tensor(Names.positionEmbedding, shape: [config.patchCount + 1, d])
+        preLayerNorm = try LayerNormLayer(scope, Names.preLayerNorm, dim: d, eps: eps)
+        encoder = try TransformerEncoder(scope.scope(Names.encoder), shape: config.encoderShape)
+        postLayerNorm = try LayerNormLayer(scope, Names.postLayerNorm, dim: d, eps: eps)
     }
 
     /// One image, pixel values (3, H, W) or (1, 3, H, W) at image_size x image_size.

@@ -28,19 +28,6 @@ public struct Idefics3Config: Sendable, Equatable {
         "num_channels": 3, "image_size": 224, "patch_size": 32, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": 1e-6,
     ] }
 
-    /// Reads `folder/config.json`; every problem names the file and the field.
-    public init(folder: URL) throws {
-        let url = folder.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw EncoderError.missingFile(path: url.path, what: "the Hugging Face config.json of the Idefics3/SmolVLM model")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EncoderError.invalidConfig(file: url.path, field: "", reason: "cannot be read: \(error.localizedDescription)")
-        }
-        try self.init(json: data, file: url.path)
-    }
-
     /// Parses config JSON; `file` names it in errors.
     public init(json data: Data, file: String) throws {
         func invalid(_ field: String, _ reason: String) -> EncoderError { .invalidConfig(file: file, field: field, reason: reason) }

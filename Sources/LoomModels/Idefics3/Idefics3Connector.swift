@@ -11,7 +11,7 @@ public struct Idefics3Connector: Sendable {
     init(_ scope: WeightScope, visionHidden: Int, textHidden: Int, scaleFactor: Int) throws {
         self.scaleFactor = scaleFactor
         projection = try LinearLayer(
-            scope, "modality_projection.proj", in: visionHidden * scaleFactor * scaleFactor, out: textHidden, bias: false)
+            scope, ViTWeightNames.Idefics3.projection, in: visionHidden * scaleFactor * scaleFactor, out: textHidden, bias: false)
     }
 
     /// `Idefics3Connector.pixel_shuffle` on one tile's patch states (side * side, D) -> (side^2 / s^2, D * s^2):

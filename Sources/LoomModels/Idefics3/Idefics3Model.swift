@@ -19,17 +19,29 @@ public final class Idefics3Model: MediaEmbedding {
     public let language: LlamaModel
 
     /// Loads `folder`; every tensor is checked (missing, misshapen or left over = an error naming it and the file).
-    public init(folder: URL) throws {
-        let config = try Idefics3Config(folder: folder)
+    public convenience init(folder: URL) throws {
+        try self.init(ModelRegistry.describe(folder, as: .idefics3))
+    }
+
+    /// Loads an Idefics3 / SmolVLM folder the registry described.
+    public init(_ model: ModelDescription) throws {
+        typealias Names = ViTWeightNames.Idefics3
+        let model = try model.requiring(.idefics3)
+        let config = try Idefics3Config(json: try model.configJSON(), file: model.keyFile.path)
         self.config = config
-        let source = try ModelFolder.weights(folder: folder)
-        let root = WeightScope(source)
-        vision = try SigLIPVisionTransformer(config: config.visionConfig, weights: root.scope("model.vision_model"), useHead: false)
+        let root = WeightScope(try model.weights())
+        vision = try SigLIPVisionTransformer(config: config.visionConfig, weights: root.scope(Names.vision), useHead: false)
         connector = try Idefics3Connector(
-            root.scope("model.connector"), visionHidden: config.visionConfig.hiddenSize,
+            root.scope(Names.connector), visionHidden: config.visionConfig.hiddenSize,
             textHidden: config.textConfig.hiddenSize, scaleFactor: config.scaleFactor)
-        language = try LlamaModel(config: config.textConfig, model: root.scope("model.text_model"), head: root.scope("lm_head"), path: folder.path)
-        try root.verifyAllUsed(ignoring: { $0.hasSuffix("position_ids") || $0.hasSuffix("rotary_emb.inv_freq") })
+        let text = LlamaWeightNames.huggingFace
+        language = LlamaModel(
+            config: config.textConfig,
+            weights: try LlamaWeights(
+                decoder: root.scope(Names.text), head: root.scope(Names.head), names: text, config: config.textConfig,
+                tiedWhenHeadAbsent: true),
+            ropePairing: text.ropePairing, path: model.folder.path)
+        try root.verifyAllUsed(ignoring: { $0.hasSuffix(ViTWeightNames.DualEncoder.indexBuffer) || $0.hasSuffix(text.rotaryCache) })
     }
 
     /// Post-layernorm patch states of every tile: pixel values (tiles, 3, S, S) -> one (patches, D_vision) per tile.

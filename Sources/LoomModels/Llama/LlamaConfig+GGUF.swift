@@ -33,7 +33,7 @@ extension LlamaConfig {
         let heads = try required("attention.head_count")
         var vocab = try int("vocab_size")
         if vocab == nil { vocab = gguf.metadata["tokenizer.ggml.tokens"]?.array?.count }
-        if vocab == nil { vocab = gguf.info("token_embd.weight")?.shape.first }
+        if vocab == nil { vocab = gguf.info(LlamaWeightNames.gguf.embedding)?.shape.first }
         guard let vocab else { throw LlamaError(file: file, .missingMetadata("llama.vocab_size")) }
 
         var scaling: LlamaRopeScaling? = nil
@@ -59,7 +59,7 @@ extension LlamaConfig {
             rmsNormEps: Float(try double("attention.layer_norm_rms_epsilon") ?? 1e-5),
             ropeTheta: try double("rope.freq_base") ?? 10000,
             ropeScaling: scaling,
-            tieWordEmbeddings: !gguf.contains("output.weight"))
+            tieWordEmbeddings: !gguf.contains(LlamaWeightNames.gguf.output))
         if let rotated = try int("rope.dimension_count"), rotated != headDim {
             throw LlamaError(file: file, .invalidConfig("llama.rope.dimension_count \(rotated) differs from the head size \(headDim); partial rotary embeddings are not supported"))
         }

@@ -112,15 +112,20 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw LlamaError(file: url.path, .notAModel)
         }
+        try self.init(json: data, file: url.path)
+    }
+
+    /// Decodes config.json's bytes; `file` names it in errors.
+    public init(json data: Data, file: String) throws {
         do {
             self = try JSONDecoder().decode(LlamaConfig.self, from: data)
         } catch let error as LlamaError {
-            throw LlamaError(file: url.path, error.kind)
+            throw LlamaError(file: file, error.kind)
         } catch {
-            throw LlamaError(file: url.path, .invalidConfig("\(error)"))
+            throw LlamaError(file: file, .invalidConfig("\(error)"))
         }
-        guard modelType == "llama" else { throw LlamaError(file: url.path, .wrongArchitecture(found: modelType)) }
-        try validate(file: url.path)
+        guard modelType == "llama" else { throw LlamaError(file: file, .wrongArchitecture(found: modelType)) }
+        try validate(file: file)
     }
 
     /// Checks the values a forward pass relies on.

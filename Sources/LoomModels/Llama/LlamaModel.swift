@@ -35,40 +35,23 @@ public final class LlamaModel: Sendable {
         inverseFrequencies = frequencies.map { Float($0) }
     }
 
-    /// Loads a `.gguf` file (llama architecture) or a Hugging Face folder (config.json plus
-    /// model.safetensors or a sharded index).
+    /// Loads a `.gguf` file (llama architecture), a folder holding one, or a Hugging Face folder
+    /// (config.json plus model.safetensors or a sharded index): whatever `ModelRegistry` finds there.
     public convenience init(url: URL) throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw LlamaError(file: url.path, .notAModel)
-        }
-        if isFolder.boolValue {
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            if !FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path),
-               let gguf = files.filter({ $0.hasSuffix(".gguf") }).sorted().first {
-                try self.init(gguf: url.appendingPathComponent(gguf))
-            } else {
-                try self.init(huggingFaceFolder: url)
-            }
-        } else {
-            try self.init(gguf: url)
-        }
+        try self.init(ModelRegistry.describe(url, as: .llama))
     }
 
-    /// Loads a GGUF file; quantized weights stay memory-mapped in their blocks.
-    public convenience init(gguf url: URL) throws {
-        let file = try GGUFFile(url: url)
-        let config = try LlamaConfig(gguf: file)
-        self.init(config: config, weights: try LlamaWeights.gguf(file, config: config), ropePairing: .adjacent, path: url.path)
-    }
-
-    /// Loads a Hugging Face folder: config.json and model.safetensors (or model.safetensors.index.json).
-    public convenience init(huggingFaceFolder folder: URL) throws {
-        let config = try LlamaConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let single = folder.appendingPathComponent("model.safetensors")
-        let source: any WeightSource = FileManager.default.fileExists(atPath: single.path)
-            ? try SafeTensorsFile(url: single) : try SafeTensorsCheckpoint(folder: folder)
-        self.init(config: config, weights: try LlamaWeights.huggingFace(source, config: config), ropePairing: .halves, path: folder.path)
+    /// Loads a Llama model the registry described; GGUF weights stay memory-mapped in their blocks.
+    public convenience init(_ model: ModelDescription) throws {
+        let model = try model.requiring(.llama)
+        let (config, names): (LlamaConfig, LlamaWeightNames)
+        switch model.contents {
+        case .gguf(let file): (config, names) = (try LlamaConfig(gguf: file), .gguf)
+        case .configJSON(let json): (config, names) = (try LlamaConfig(json: json, file: model.keyFile.path), .huggingFace)
+        default: throw model.unexpectedFormat()
+        }
+        let weights = try LlamaWeights.load(try model.weights(), names: names, config: config)
+        self.init(config: config, weights: weights, ropePairing: names.ropePairing, path: model.url.path)
     }
 
     /// Per-run state (KV cache for up to `maxTokens` positions, scratch) over these weights.

@@ -29,61 +29,43 @@ struct LlamaWeights: Sendable {
     /// Per-frequency divisors from GGUF `rope_freqs.weight` (llama 3 scaling baked in by llama.cpp).
     let ropeFrequencyFactors: [Float]?
 
-    /// Tensor names of a GGUF file (llama.cpp's LLM_TENSOR_NAMES for LLM_ARCH_LLAMA).
-    static func gguf(_ source: GGUFFile, config: LlamaConfig) throws -> LlamaWeights {
+    /// The weights of a file holding a Llama decoder alone (a GGUF file, a Hugging Face
+    /// LlamaForCausalLM checkpoint), named as `names` says; every tensor of the file must be used.
+    static func load(_ source: any WeightSource, names: LlamaWeightNames, config: LlamaConfig) throws -> LlamaWeights {
         let root = WeightScope(source)
-        let c = config
-        let layers = try (0..<c.numHiddenLayers).map { i in
-            let blk = root.scope("blk", i)
-            return LlamaLayerWeights(
-                attentionNorm: try blk.tensor("attn_norm.weight", shape: [c.hiddenSize]).data,
-                query: try matrix(blk, "attn_q.weight", c.numAttentionHeads * c.headDim, c.hiddenSize),
-                key: try matrix(blk, "attn_k.weight", c.numKeyValueHeads * c.headDim, c.hiddenSize),
-                value: try matrix(blk, "attn_v.weight", c.numKeyValueHeads * c.headDim, c.hiddenSize),
-                attentionOutput: try matrix(blk, "attn_output.weight", c.hiddenSize, c.numAttentionHeads * c.headDim),
-                mlpNorm: try blk.tensor("ffn_norm.weight", shape: [c.hiddenSize]).data,
-                gate: try matrix(blk, "ffn_gate.weight", c.intermediateSize, c.hiddenSize),
-                up: try matrix(blk, "ffn_up.weight", c.intermediateSize, c.hiddenSize),
-                down: try matrix(blk, "ffn_down.weight", c.hiddenSize, c.intermediateSize))
-        }
-        let embedding = try matrix(root, "token_embd.weight", c.vocabSize, c.hiddenSize)
-        let output = c.tieWordEmbeddings ? embedding : try matrix(root, "output.weight", c.vocabSize, c.hiddenSize)
-        let factors = root.contains("rope_freqs.weight") ? try root.tensor("rope_freqs.weight", shape: [c.headDim / 2]).data : nil
-        let weights = LlamaWeights(embedding: embedding, layers: layers,
-                                   finalNorm: try root.tensor("output_norm.weight", shape: [c.hiddenSize]).data,
-                                   output: output, ropeFrequencyFactors: factors)
-        // llama.cpp writes rotary caches of some old conversions; they are recomputed here.
-        try root.verifyAllUsed(ignoring: { $0.hasSuffix("attn_rot_embd") })
+        let weights = try LlamaWeights(
+            decoder: names.decoder.map(root.scope) ?? root, head: names.head.map(root.scope) ?? root, names: names,
+            config: config, tiedWhenHeadAbsent: config.tieWordEmbeddings)
+        // Rotary caches some conversions store are recomputed here.
+        try root.verifyAllUsed(ignoring: { $0.hasSuffix(names.rotaryCache) })
         return weights
     }
 
-    /// Tensor names of a Hugging Face LlamaForCausalLM checkpoint (modeling_llama.py).
-    static func huggingFace(_ source: any WeightSource, config: LlamaConfig) throws -> LlamaWeights {
-        let root = WeightScope(source)
-        let model = root.scope("model")
-        let c = config
-        let layers = try (0..<c.numHiddenLayers).map { i in
-            let layer = model.scope("layers", i)
+    /// Reads the layers, embedding and final norm under `decoder` and the output head under `head`.
+    /// Without a stored head the embedding serves as the head when `tiedWhenHeadAbsent`; tied
+    /// checkpoints that still carry a copy of the head read it (it equals the embedding). Does not
+    /// check for left-over tensors: the caller knows what else the file holds.
+    init(decoder: WeightScope, head: WeightScope, names n: LlamaWeightNames, config c: LlamaConfig, tiedWhenHeadAbsent: Bool) throws {
+        let (attention, keyValue) = (c.numAttentionHeads * c.headDim, c.numKeyValueHeads * c.headDim)
+        layers = try (0..<c.numHiddenLayers).map { i in
+            let layer = decoder.scope(n.layers, i)
             return LlamaLayerWeights(
-                attentionNorm: try layer.tensor("input_layernorm.weight", shape: [c.hiddenSize]).data,
-                query: try matrix(layer, "self_attn.q_proj.weight", c.numAttentionHeads * c.headDim, c.hiddenSize),
-                key: try matrix(layer, "self_attn.k_proj.weight", c.numKeyValueHeads * c.headDim, c.hiddenSize),
-                value: try matrix(layer, "self_attn.v_proj.weight", c.numKeyValueHeads * c.headDim, c.hiddenSize),
-                attentionOutput: try matrix(layer, "self_attn.o_proj.weight", c.hiddenSize, c.numAttentionHeads * c.headDim),
-                mlpNorm: try layer.tensor("post_attention_layernorm.weight", shape: [c.hiddenSize]).data,
-                gate: try matrix(layer, "mlp.gate_proj.weight", c.intermediateSize, c.hiddenSize),
-                up: try matrix(layer, "mlp.up_proj.weight", c.intermediateSize, c.hiddenSize),
-                down: try matrix(layer, "mlp.down_proj.weight", c.hiddenSize, c.intermediateSize))
+                attentionNorm: try layer.tensor(n.attentionNorm, shape: [c.hiddenSize]).data,
+                query: try Self.matrix(layer, n.query, attention, c.hiddenSize),
+                key: try Self.matrix(layer, n.key, keyValue, c.hiddenSize),
+                value: try Self.matrix(layer, n.value, keyValue, c.hiddenSize),
+                attentionOutput: try Self.matrix(layer, n.attentionOutput, c.hiddenSize, attention),
+                mlpNorm: try layer.tensor(n.mlpNorm, shape: [c.hiddenSize]).data,
+                gate: try Self.matrix(layer, n.gate, c.intermediateSize, c.hiddenSize),
+                up: try Self.matrix(layer, n.up, c.intermediateSize, c.hiddenSize),
+                down: try Self.matrix(layer, n.down, c.hiddenSize, c.intermediateSize))
         }
-        let embedding = try matrix(model, "embed_tokens.weight", c.vocabSize, c.hiddenSize)
-        // Tied checkpoints may still carry a copy of lm_head; it then equals the embedding.
-        let output = c.tieWordEmbeddings && !root.contains("lm_head.weight")
-            ? embedding : try matrix(root, "lm_head.weight", c.vocabSize, c.hiddenSize)
-        let weights = LlamaWeights(embedding: embedding, layers: layers,
-                                   finalNorm: try model.tensor("norm.weight", shape: [c.hiddenSize]).data,
-                                   output: output, ropeFrequencyFactors: nil)
-        try root.verifyAllUsed(ignoring: { $0.hasSuffix("rotary_emb.inv_freq") })
-        return weights
+        embedding = try Self.matrix(decoder, n.embedding, c.vocabSize, c.hiddenSize)
+        output = !head.contains(n.output) && tiedWhenHeadAbsent ? embedding : try Self.matrix(head, n.output, c.vocabSize, c.hiddenSize)
+        finalNorm = try decoder.tensor(n.finalNorm, shape: [c.hiddenSize]).data
+        ropeFrequencyFactors = try n.ropeFrequencies.flatMap { name in
+            decoder.contains(name) ? try decoder.tensor(name, shape: [c.headDim / 2]).data : nil
+        }
     }
 
     /// A (rows, cols) matrix kept in its stored form when a kernel reads it directly (F32, F16,

@@ -16,17 +16,19 @@ public struct SigLIPAttentionPoolingHead: Sendable {
 
     /// Reads `probe`, `attention.in_proj_*`, `attention.out_proj`, `layernorm`, `mlp` under `scope` (`head`).
     public init(_ scope: WeightScope, config: SigLIPVisionConfig) throws {
+        typealias Names = ViTWeightNames.PoolingHead
         let d = config.hiddenSize
-        probe = try scope.tensor("probe", shape: [1, 1, d]).reshaped([1, d])
-        let w = try scope.tensor("attention.in_proj_weight", shape: [3 * d, d]).data
-        let b = try scope.tensor("attention.in_proj_bias", shape: [3 * d]).data
+        let attention = scope.scope(Names.attention)
+        probe = try scope.tensor(Names.probe, shape: [1, 1, d]).reshaped([1, d])
+        let w = try attention.tensor(Names.inProjectionWeight, shape: [3 * d, d]).data
+        let b = try attention.tensor(Names.inProjectionBias, shape: [3 * d]).data
         queryProjection = LinearLayer(
             weight: Tensor(shape: [d, d], data: Array(w[0..<(d * d)])), bias: Tensor(shape: [d], data: Array(b[0..<d])))
         keyValueProjection = LinearLayer(
             weight: Tensor(shape: [2 * d, d], data: Array(w[(d * d)...])), bias: Tensor(shape: [2 * d], data: Array(b[d...])))
-        outProjection = try LinearLayer(scope.scope("attention"), "out_proj", in: d, out: d)
-        layerNorm = try LayerNormLayer(scope, "layernorm", dim: d, eps: config.layerNormEps)
-        mlp = try FeedForward(scope.scope("mlp"), hidden: d, intermediate: config.intermediateSize, activation: config.hiddenAct)
+        outProjection = try LinearLayer(attention, Names.outProjection, in: d, out: d)
+        layerNorm = try LayerNormLayer(scope, Names.layerNorm, dim: d, eps: config.layerNormEps)
+        mlp = try FeedForward(scope.scope(Names.mlp), hidden: d, intermediate: config.intermediateSize, activation: config.hiddenAct)
         heads = config.numAttentionHeads
     }
 

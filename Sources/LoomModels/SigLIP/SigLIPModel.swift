@@ -23,17 +23,22 @@ public struct SigLIPModel: Sendable {
     /// Loads `folder`; every tensor is checked (missing, misshapen or left over = an error naming the
     /// tensor and file).
     public init(folder: URL) throws {
-        let (config, _) = try ModelFolder.config(SigLIPConfig.self, folder: folder)
+        try self.init(ModelRegistry.describe(folder, as: .siglip))
+    }
+
+    /// Loads a SigLIP folder the registry described.
+    public init(_ model: ModelDescription) throws {
+        typealias Names = ViTWeightNames.DualEncoder
+        let model = try model.requiring(.siglip)
+        let config = try ModelFolder.config(SigLIPConfig.self, from: model)
         self.config = config
-        let root = WeightScope(try ModelFolder.weights(folder: folder))
-        vision = try SigLIPVisionTransformer(config: config.visionConfig, weights: root.scope("vision_model"), useHead: true)
-        text = try SigLIPTextTransformer(config: config.textConfig, weights: root.scope("text_model"))
-        logitScale = try scalar(root, "logit_scale")
-        logitBias = try scalar(root, "logit_bias")
-        try root.verifyAllUsed(ignoring: { $0.hasSuffix("position_ids") })
-        let processorFile = folder.appendingPathComponent("preprocessor_config.json")
-        imageProcessor = FileManager.default.fileExists(atPath: processorFile.path)
-            ? try ImageProcessors.load(folder: folder) : nil
+        let root = WeightScope(try model.weights())
+        vision = try SigLIPVisionTransformer(config: config.visionConfig, weights: root.scope(Names.vision), useHead: true)
+        text = try SigLIPTextTransformer(config: config.textConfig, weights: root.scope(Names.text))
+        logitScale = try scalar(root, Names.logitScale)
+        logitBias = try scalar(root, Names.logitBias)
+        try root.verifyAllUsed(ignoring: { $0.hasSuffix(Names.indexBuffer) })
+        imageProcessor = try ModelFolder.imageProcessor(model)
     }
 
     /// The normalized image embedding (vision hidden size) of pixel values (3, H, W) or (1, 3, H, W).

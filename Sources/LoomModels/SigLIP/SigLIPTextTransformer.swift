@@ -15,12 +15,13 @@ public struct SigLIPTextTransformer: Sendable {
     /// Reads the tower under `scope` (`text_model` in a SiglipModel checkpoint).
     public init(config: SigLIPTextConfig, weights scope: WeightScope) throws {
         self.config = config
+        typealias Names = ViTWeightNames.Text
         let d = config.hiddenSize
-        tokenEmbedding = try scope.tensor("embeddings.token_embedding.weight", shape: [config.vocabSize, d])
-        positionEmbedding = try scope.tensor("embeddings.position_embedding.weight", shape: [config.maxPositionEmbeddings, d])
-        encoder = try TransformerEncoder(scope.scope("encoder"), shape: config.encoderShape)
-        finalLayerNorm = try LayerNormLayer(scope, "final_layer_norm", dim: d, eps: config.layerNormEps)
-        head = try LinearLayer(scope, "head", in: d, out: config.headSize)
+        tokenEmbedding = try scope.tensor(Names.tokenEmbedding, shape: [config.vocabSize, d])
+        positionEmbedding = try scope.tensor(Names.positionEmbedding, shape: [config.maxPositionEmbeddings, d])
+        encoder = try TransformerEncoder(scope.scope(Names.encoder), shape: config.encoderShape)
+        finalLayerNorm = try LayerNormLayer(scope, Names.finalLayerNorm, dim: d, eps: config.layerNormEps)
+        head = try LinearLayer(scope, Names.head, in: d, out: config.headSize)
     }
 
     /// (last_hidden_state (T, D) after final_layer_norm, pooled (projection_size)) for one sequence.

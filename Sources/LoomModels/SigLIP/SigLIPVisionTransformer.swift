@@ -21,15 +21,28 @@ public struct SigLIPVisionTransformer: Sendable {
     public init(config: SigLIPVisionConfig, weights scope: WeightScope, useHead: Bool? = nil) throws {
         try config.validate()
         self.config = config
+        typealias Names = ViTWeightNames.Vision
         let d = config.hiddenSize
-        let embeddings = scope.scope("embeddings")
+        let embeddings = scope.scope(Names.embeddings)
         patchWeight = try embeddings.tensor(
-            "patch_embedding.weight", shape: [d, config.numChannels, config.patchSize, config.patchSize])
-        patchBias = try embeddings.tensor("patch_embedding.bias", shape: [d])
-        positionEmbedding = try embeddings.tensor("position_embedding.weight", shape: [config.patchCount, d])
-        encoder = try TransformerEncoder(scope.scope("encoder"), shape: config.encoderShape)
-        postLayerNorm = try LayerNormLayer(scope, "post_layernorm", dim: d, eps: config.layerNormEps)
-        head = (useHead ?? config.visionUseHead) ? try SigLIPAttentionPoolingHead(scope.scope("head"), config: config) : nil
+            Names.patchEmbedding + ".weight", shape: [d, config.numChannels, config.patchSize, config.patchSize])
+        patchBias = try embeddings.tensor(Names.patchEmbedding + ".bias", shape: [d])
+        positionEmbedding = try embeddings.tensor(Names.positionEmbedding, shape: [config.patchCount, d])
+        encoder = try TransformerEncoder(scope.scope(Names.encoder), shape: config.encoderShape)
+        postLayerNorm = try LayerNormLayer(scope, Names.postLayerNorm, dim: d, eps: config.layerNormEps)
+        head = (useHead ?? config.visionUseHead) ? try SigLIPAttentionPoolingHead(scope.scope(Names.head), config: config) : nil
+    }
+
+    /// A SigLIP vision tower saved alone (transformers' SiglipVisionModel, model_type
+    /// "siglip_vision_model"), without its head: transformers 4 saves it under `vision_model`,
+    /// transformers 5 at the root.
+    public init(_ model: ModelDescription) throws {
+        let model = try model.requiring(.siglipVision)
+        let config = try ModelFolder.config(SigLIPVisionConfig.self, from: model)
+        let root = WeightScope(try model.weights())
+        let nested = root.scope(ViTWeightNames.DualEncoder.vision)
+        let embeddings = ViTWeightNames.Vision.embeddings + "." + ViTWeightNames.Vision.patchEmbedding + ".weight"
+        try self.init(config: config, weights: nested.contains(embeddings) ? nested : root, useHead: false)
     }
 
     /// The patch states after post_layernorm, (patches, D), for pixel values (3, H, W) or (1, 3, H, W)

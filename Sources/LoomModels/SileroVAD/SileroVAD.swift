@@ -54,18 +54,18 @@ public final class SileroVAD: Sendable {
     /// `silero_vad_16k_op15.onnx` (else `silero_vad_16k.safetensors`).
     public convenience init(contentsOf url: URL) throws {
         var isFolder: ObjCBool = false
-        var file = url
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue {
-            file = url.appendingPathComponent(Self.weightFileName)
-            if !FileManager.default.fileExists(atPath: file.path) {
-                file = url.appendingPathComponent(Self.safetensorsFileName)
-            }
-        }
-        if file.pathExtension.lowercased() == "onnx" {
-            try self.init(weights: ONNXInitializers(url: file))
+            try self.init(ModelRegistry.describe(url, as: .sileroVAD))
+        } else if url.pathExtension.lowercased() == "onnx" {
+            try self.init(weights: ONNXInitializers(url: url))
         } else {
-            try self.init(weights: SafeTensorsFile(url: file))
+            try self.init(weights: SafeTensorsFile(url: url))
         }
+    }
+
+    /// The Silero VAD weights the registry found.
+    public convenience init(_ model: ModelDescription) throws {
+        try self.init(weights: model.requiring(.sileroVAD).weights())
     }
 
     /// The stored name of a tensor named as in tinygrad_model.py: itself in a safetensors file, the

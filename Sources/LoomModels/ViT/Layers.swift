@@ -92,8 +92,8 @@ public struct FeedForward: Sendable {
     public let activation: HiddenActivation
 
     public init(_ scope: WeightScope, hidden: Int, intermediate: Int, activation: HiddenActivation) throws {
-        fc1 = try LinearLayer(scope, "fc1", in: hidden, out: intermediate)
-        fc2 = try LinearLayer(scope, "fc2", in: intermediate, out: hidden)
+        fc1 = try LinearLayer(scope, ViTWeightNames.Encoder.fc1, in: hidden, out: intermediate)
+        fc2 = try LinearLayer(scope, ViTWeightNames.Encoder.fc2, in: intermediate, out: hidden)
         self.activation = activation
     }
 

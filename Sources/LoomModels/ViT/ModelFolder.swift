@@ -1,48 +1,37 @@
 import LoomCheck
 import Foundation
+import LoomFeatures
 import LoomTensor
 import LoomWeights
 
-/// A Hugging Face model folder: config.json plus model.safetensors (or sharded safetensors).
+/// Decoding the config.json of a Hugging Face folder the registry described.
 enum ModelFolder {
-    /// Decodes `folder/config.json`; decoding failures name the file and the field.
-    static func config<Config: Decodable>(_ type: Config.Type, folder: URL) throws -> (Config, file: String) {
-        let url = folder.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw EncoderError.missingFile(path: url.path, what: "the Hugging Face config.json of the model")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EncoderError.invalidConfig(file: url.path, field: "", reason: "cannot be read: \(error.localizedDescription)")
-        }
+    /// Decodes config.json's bytes; decoding failures name the file and the field.
+    static func config<Config: Decodable>(_ type: Config.Type, from model: ModelDescription) throws -> Config {
+        let file = model.keyFile.path
         do {
-            let config = try JSONDecoder().decode(Config.self, from: data)
+            let config = try JSONDecoder().decode(Config.self, from: try model.configJSON())
             try (config as? any ValidatedConfig)?.validate()
-            return (config, url.path)
+            return config
         } catch let error as EncoderError {
-            throw error.inFile(url.path)
+            throw error.inFile(file)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw EncoderError.invalidConfig(file: url.path, field: context.fieldPath, reason: "has the wrong type: \(context.debugDescription)")
+            throw EncoderError.invalidConfig(file: file, field: context.fieldPath, reason: "has the wrong type: \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw EncoderError.invalidConfig(file: url.path, field: context.fieldPath, reason: "is not valid: \(context.debugDescription)")
+            throw EncoderError.invalidConfig(file: file, field: context.fieldPath, reason: "is not valid: \(context.debugDescription)")
         } catch let DecodingError.keyNotFound(key, context) {
-            throw EncoderError.invalidConfig(file: url.path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), reason: "is missing")
+            throw EncoderError.invalidConfig(file: file, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), reason: "is missing")
+        } catch let error as ModelRegistryError {
+            throw error
         } catch {
-            throw EncoderError.invalidConfig(file: url.path, field: "", reason: "cannot be decoded: \(error)")
+            throw EncoderError.invalidConfig(file: file, field: "", reason: "cannot be decoded: \(error)")
         }
     }
 
-    /// The weights: `model.safetensors`, or the shards of `model.safetensors.index.json`.
-    static func weights(folder: URL) throws -> any WeightSource {
-        let single = folder.appendingPathComponent("model.safetensors")
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors.index.json").path) {
-            return try SafeTensorsCheckpoint(folder: folder)
-        }
-        guard FileManager.default.fileExists(atPath: single.path) else {
-            throw EncoderError.missingFile(path: single.path, what: "its weights as model.safetensors (or sharded with model.safetensors.index.json)")
-        }
-        // The file itself (not the folder) so a missing-tensor error names model.safetensors.
-        return try SafeTensorsFile(url: single)
+    /// The folder's image preprocessing, when it has a preprocessor_config.json.
+    static func imageProcessor(_ model: ModelDescription) throws -> (any ImageProcessing)? {
+        let file = model.folder.appendingPathComponent("preprocessor_config.json")
+        return FileManager.default.fileExists(atPath: file.path) ? try ImageProcessors.load(folder: model.folder) : nil
     }
 }
 

@@ -50,12 +50,13 @@ public struct SelfAttention: Sendable {
     public init(_ scope: WeightScope, hidden: Int, heads: Int) throws {
         var weights: [Float] = [], biases: [Float] = []
         weights.reserveCapacity(3 * hidden * hidden)
-        for name in ["q_proj", "k_proj", "v_proj"] {
+        typealias Names = ViTWeightNames.Encoder
+        for name in [Names.query, Names.key, Names.value] {
             weights += try scope.tensor(name + ".weight", shape: [hidden, hidden]).data
             biases += try scope.tensor(name + ".bias", shape: [hidden]).data
         }
         qkv = LinearLayer(weight: Tensor(shape: [3 * hidden, hidden], data: weights), bias: Tensor(shape: [3 * hidden], data: biases))
-        outProj = try LinearLayer(scope, "out_proj", in: hidden, out: hidden)
+        outProj = try LinearLayer(scope, Names.output, in: hidden, out: hidden)
         self.heads = heads
     }
 

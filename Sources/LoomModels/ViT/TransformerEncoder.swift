@@ -28,11 +28,12 @@ public struct EncoderLayer: Sendable {
     public let mlp: FeedForward
 
     public init(_ scope: WeightScope, shape: EncoderShape) throws {
-        layerNorm1 = try LayerNormLayer(scope, "layer_norm1", dim: shape.hiddenSize, eps: shape.layerNormEps)
-        attention = try SelfAttention(scope.scope("self_attn"), hidden: shape.hiddenSize, heads: shape.heads)
-        layerNorm2 = try LayerNormLayer(scope, "layer_norm2", dim: shape.hiddenSize, eps: shape.layerNormEps)
+        typealias Names = ViTWeightNames.Encoder
+        layerNorm1 = try LayerNormLayer(scope, Names.layerNorm1, dim: shape.hiddenSize, eps: shape.layerNormEps)
+        attention = try SelfAttention(scope.scope(Names.selfAttention), hidden: shape.hiddenSize, heads: shape.heads)
+        layerNorm2 = try LayerNormLayer(scope, Names.layerNorm2, dim: shape.hiddenSize, eps: shape.layerNormEps)
         mlp = try FeedForward(
-            scope.scope("mlp"), hidden: shape.hiddenSize, intermediate: shape.intermediateSize, activation: shape.activation)
+            scope.scope(Names.mlp), hidden: shape.hiddenSize, intermediate: shape.intermediateSize, activation: shape.activation)
     }
 
     /// (B*T, D) -> (B*T, D), B sequences of `sequenceLength` rows (default: one sequence).
@@ -50,7 +51,7 @@ public struct TransformerEncoder: Sendable {
 
     /// Reads `layers.0` ... `layers.(n-1)` under `scope` (the `encoder` scope of a tower).
     public init(_ scope: WeightScope, shape: EncoderShape) throws {
-        layers = try (0..<shape.layers).map { try EncoderLayer(scope.scope("layers", $0), shape: shape) }
+        layers = try (0..<shape.layers).map { try EncoderLayer(scope.scope(ViTWeightNames.Encoder.layers, $0), shape: shape) }
     }
 
     /// Rows one pass through the layers covers at most (whole sequences; a longer sequence runs alone).

@@ -6,9 +6,11 @@ import LoomWeights
 // ctranslate2/converters/transformers.py WhisperLoader into ctranslate2/specs/whisper_spec.py) and
 // config.json (alignment_heads, lang_ids, suppress_ids, suppress_ids_begin). Dimensions come from the
 // weights: CTranslate2 keeps no dimensions in config.json, only `encoder/num_heads` and
-// `decoder/num_heads` scalars. The tensor names below are the only place they are written.
+// `decoder/num_heads` scalars. The tensor names are in WhisperWeightNames.swift.
 
 enum WhisperCTranslate2 {
+    typealias Names = WhisperWeightNames.CTranslate2
+
     /// Scalars of the TransformerSpec that describe the architecture; Whisper needs exactly these values.
     /// Activation ids follow ctranslate2/specs/common_spec.py `Activation` (3 = GELU, the erf form).
     static let requiredScalars: [(name: String, value: Float, meaning: String)] = [
@@ -30,27 +32,29 @@ enum WhisperCTranslate2 {
             guard t.count == 1 else { throw WhisperError.invalidConfig(file: file, reason: "\(name) is not a scalar") }
             return Int(t.data[0])
         }
+        func name(_ parts: String...) -> String { parts.joined(separator: Names.separator) }
         func layerCount(_ part: String) -> Int {
             var n = 0
-            while model.contains("\(part)/layer_\(n)/self_attention/linear_0/weight") { n += 1 }
+            while model.contains(name(part, Names.layer(n), Names.selfAttention.queryKeyValue) + Names.weight) { n += 1 }
             return n
         }
-        let conv1 = try shape("encoder/conv1/weight")  // (width, n_mels, 3)
-        let embeddings = try shape("decoder/embeddings/weight")  // (vocab, width)
+        let conv1Name = name(Names.encoder, Names.conv1) + Names.weight, embeddingName = name(Names.decoder, Names.tokenEmbedding)
+        let conv1 = try shape(conv1Name)  // (width, n_mels, 3)
+        let embeddings = try shape(embeddingName)  // (vocab, width)
         guard conv1.count == 3, embeddings.count == 2 else {
-            throw WhisperError.invalidConfig(file: file, reason: "encoder/conv1/weight \(conv1) or decoder/embeddings/weight \(embeddings) has the wrong rank")
+            throw WhisperError.invalidConfig(file: file, reason: "\(conv1Name) \(conv1) or \(embeddingName) \(embeddings) has the wrong rank")
         }
-        let encoderPositions = try shape("encoder/position_encodings/encodings")
-        let decoderPositions = try shape("decoder/position_encodings/encodings")
-        let encoderFFN = try shape("encoder/layer_0/ffn/linear_0/weight")
-        let decoderFFN = try shape("decoder/layer_0/ffn/linear_0/weight")
+        let encoderPositions = try shape(name(Names.encoder, Names.positions))
+        let decoderPositions = try shape(name(Names.decoder, Names.positions))
+        let encoderFFN = try shape(name(Names.encoder, Names.layer(0), Names.fc1) + Names.weight)
+        let decoderFFN = try shape(name(Names.decoder, Names.layer(0), Names.fc1) + Names.weight)
 
         var config = WhisperConfig(
             melBins: conv1[1], audioContext: encoderPositions.first ?? 0, width: conv1[0],
-            encoderHeads: try scalar("encoder/num_heads"), encoderLayers: layerCount("encoder"),
+            encoderHeads: try scalar(name(Names.encoder, Names.headCount)), encoderLayers: layerCount(Names.encoder),
             encoderFFN: encoderFFN.first ?? 0, vocabularySize: embeddings[0],
-            textContext: decoderPositions.first ?? 0, decoderHeads: try scalar("decoder/num_heads"),
-            decoderLayers: layerCount("decoder"), decoderFFN: decoderFFN.first ?? 0)
+            textContext: decoderPositions.first ?? 0, decoderHeads: try scalar(name(Names.decoder, Names.headCount)),
+            decoderLayers: layerCount(Names.decoder), decoderFFN: decoderFFN.first ?? 0)
         for required in requiredScalars where model.contains(required.name) {
             guard try Float(scalar(required.name)) == required.value else {
                 throw WhisperError.unsupported(file: file, feature: required.meaning)
@@ -82,71 +86,71 @@ enum WhisperCTranslate2 {
 
     /// Every tensor of the WhisperSpec, shape-checked against `config`; fails on missing or unused tensors.
     static func weights(_ model: CTranslate2Model, config c: WhisperConfig) throws -> WhisperWeights {
-        let root = WeightScope(model, separator: "/")
+        let root = WeightScope(model, separator: Names.separator)
         let d = c.width
         func linear(_ s: WeightScope, _ name: String, out: Int, in inputs: Int) throws -> WhisperLinear {
-            WhisperLinear(weight: try s.tensor(name + "/weight", shape: [out, inputs]),
-                          bias: try s.tensor(name + "/bias", shape: [out]))
+            WhisperLinear(weight: try s.tensor(name + Names.weight, shape: [out, inputs]),
+                          bias: try s.tensor(name + Names.bias, shape: [out]))
         }
         /// Decoder weights stay half when stored half: every beam step streams them (WhisperMatrix.swift).
         func decoderLinear(_ s: WeightScope, _ name: String, out: Int, in inputs: Int) throws -> WhisperLinear {
-            WhisperLinear(matrix: try matrix(s, name + "/weight", rows: out, columns: inputs),
-                          bias: try s.tensor(name + "/bias", shape: [out]))
+            WhisperLinear(matrix: try matrix(s, name + Names.weight, rows: out, columns: inputs),
+                          bias: try s.tensor(name + Names.bias, shape: [out]))
         }
         func norm(_ s: WeightScope, _ name: String) throws -> WhisperLayerNorm {
-            WhisperLayerNorm(gamma: try s.tensor(name + "/gamma", shape: [d]), beta: try s.tensor(name + "/beta", shape: [d]))
+            WhisperLayerNorm(gamma: try s.tensor(name + Names.normScale, shape: [d]), beta: try s.tensor(name + Names.normShift, shape: [d]))
         }
         func selfAttention(_ s: WeightScope, decoder: Bool) throws -> WhisperSelfAttentionWeights {
             let make = decoder ? decoderLinear : linear
             return WhisperSelfAttentionWeights(
-                norm: try norm(s, "self_attention/layer_norm"),
-                qkv: try make(s, "self_attention/linear_0", 3 * d, d),
-                out: try make(s, "self_attention/linear_1", d, d))
+                norm: try norm(s, Names.selfAttentionNorm),
+                qkv: try make(s, Names.selfAttention.queryKeyValue, 3 * d, d),
+                out: try make(s, Names.selfAttention.output, d, d))
         }
         func mlp(_ s: WeightScope, hidden: Int, decoder: Bool) throws -> WhisperMLPWeights {
             let make = decoder ? decoderLinear : linear
             return WhisperMLPWeights(
-                norm: try norm(s, "ffn/layer_norm"),
-                fc1: try make(s, "ffn/linear_0", hidden, d),
-                fc2: try make(s, "ffn/linear_1", d, hidden))
+                norm: try norm(s, Names.mlpNorm),
+                fc1: try make(s, Names.fc1, hidden, d),
+                fc2: try make(s, Names.fc2, d, hidden))
         }
-        let encoder = root.scope("encoder"), decoder = root.scope("decoder")
+        let encoder = root.scope(Names.encoder), decoder = root.scope(Names.decoder)
         let encoderLayers = try (0..<c.encoderLayers).map { i in
-            let s = encoder.scope("layer_\(i)")
+            let s = encoder.scope(Names.layer(i))
             return WhisperEncoderLayerWeights(
                 selfAttention: try selfAttention(s, decoder: false), mlp: try mlp(s, hidden: c.encoderFFN, decoder: false))
         }
         let decoderLayers = try (0..<c.decoderLayers).map { i in
-            let s = decoder.scope("layer_\(i)")
+            let s = decoder.scope(Names.layer(i))
+            let names = Names.crossAttention
             let cross = WhisperCrossAttentionWeights(
-                norm: try norm(s, "attention/layer_norm"),
-                query: try decoderLinear(s, "attention/linear_0", out: d, in: d),
-                keyValue: try decoderLinear(s, "attention/linear_1", out: 2 * d, in: d),
-                out: try decoderLinear(s, "attention/linear_2", out: d, in: d))
+                norm: try norm(s, Names.crossAttentionNorm),
+                query: try decoderLinear(s, names.query, out: d, in: d),
+                keyValue: try decoderLinear(s, names.keyValue, out: 2 * d, in: d),
+                out: try decoderLinear(s, names.output, out: d, in: d))
             return WhisperDecoderLayerWeights(
                 selfAttention: try selfAttention(s, decoder: true), crossAttention: cross,
                 mlp: try mlp(s, hidden: c.decoderFFN, decoder: true))
         }
-        let embedding = try matrix(decoder, "embeddings/weight", rows: c.vocabularySize, columns: d)
-        // decoder/projection/weight is an alias of the embedding in converted OpenAI models; reading it
-        // through the scope marks its target as used and shares nothing we would copy.
-        let projection = model.resolvedName("decoder/projection/weight") == "decoder/embeddings/weight"
-            ? embedding : try matrix(decoder, "projection/weight", rows: c.vocabularySize, columns: d)
+        let embedding = try matrix(decoder, Names.tokenEmbedding, rows: c.vocabularySize, columns: d)
+        // The projection is an alias of the embedding in converted OpenAI models; reading it through the
+        // scope marks its target as used and shares nothing we would copy.
+        let projection = model.resolvedName(decoder.fullName(Names.outputProjection)) == decoder.fullName(Names.tokenEmbedding)
+            ? embedding : try matrix(decoder, Names.outputProjection, rows: c.vocabularySize, columns: d)
         let weights = WhisperWeights(
-            conv1: WhisperLinear(weight: try encoder.tensor("conv1/weight", shape: [d, c.melBins, 3]),
-                                 bias: try encoder.tensor("conv1/bias", shape: [d])),
-            conv2: WhisperLinear(weight: try encoder.tensor("conv2/weight", shape: [d, d, 3]),
-                                 bias: try encoder.tensor("conv2/bias", shape: [d])),
-            encoderPositions: try encoder.tensor("position_encodings/encodings", shape: [c.audioContext, d]),
+            conv1: try WhisperLinear(convolution: encoder, Names.conv1, weight: Names.weight, bias: Names.bias, width: d, inputs: c.melBins),
+            conv2: try WhisperLinear(convolution: encoder, Names.conv2, weight: Names.weight, bias: Names.bias, width: d, inputs: d),
+            encoderPositions: try encoder.tensor(Names.positions, shape: [c.audioContext, d]),
             encoderLayers: encoderLayers,
-            encoderNorm: try norm(encoder, "layer_norm"),
+            encoderNorm: try norm(encoder, Names.finalNorm),
             tokenEmbedding: embedding,
-            decoderPositions: try decoder.tensor("position_encodings/encodings", shape: [c.textContext, d]),
+            decoderPositions: try decoder.tensor(Names.positions, shape: [c.textContext, d]),
             decoderLayers: decoderLayers,
-            decoderNorm: try norm(decoder, "layer_norm"),
+            decoderNorm: try norm(decoder, Names.finalNorm),
             outputProjection: projection)
         // Architecture scalars were checked by `config`; they hold no weights.
-        let scalars = Set(requiredScalars.map(\.name) + ignoredScalars + ["encoder/num_heads", "decoder/num_heads"])
+        let scalars = Set(requiredScalars.map(\.name) + ignoredScalars
+                          + [encoder.fullName(Names.headCount), decoder.fullName(Names.headCount)])
         try root.verifyAllUsed(ignoring: { scalars.contains($0) })
         return weights
     }

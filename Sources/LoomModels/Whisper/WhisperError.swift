@@ -3,8 +3,6 @@ import Foundation
 /// What can go wrong loading or running a Whisper model. Load errors name the file; run errors name
 /// the shapes or values that do not fit and say what the caller should pass instead.
 public enum WhisperError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
-    /// The folder holds neither a CTranslate2 `model.bin` nor Hugging Face safetensors.
-    case noWeights(folder: String)
     /// A config file is unreadable or a value in it (or in the weights) is impossible.
     case invalidConfig(file: String, reason: String)
     /// The model uses a feature Loom's Whisper does not implement (e.g. another activation).
@@ -23,8 +21,6 @@ public enum WhisperError: Error, CustomStringConvertible, LocalizedError, Sendab
 
     public var description: String {
         switch self {
-        case .noWeights(let folder):
-            return "\(folder): no Whisper weights found: expected a CTranslate2 model.bin or a Hugging Face model.safetensors (or model.safetensors.index.json). Point --model at a Whisper model folder."
         case .invalidConfig(let file, let reason):
             return "\(file): invalid Whisper configuration: \(reason). The model folder is corrupt or not a Whisper model."
         case .unsupported(let file, let feature):

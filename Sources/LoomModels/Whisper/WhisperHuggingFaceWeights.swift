@@ -6,7 +6,7 @@ import LoomWeights
 // optionally generation_config.json (alignment_heads, lang_to_id), as saved by transformers'
 // WhisperForConditionalGeneration (transformers/models/whisper/modeling_whisper.py). Tensor names carry
 // a "model." prefix there (none when a bare WhisperModel was saved); `proj_out.weight` is tied to the
-// token embedding and usually not stored. The tensor names below are the only place they are written.
+// token embedding and usually not stored. The tensor names are in WhisperWeightNames.swift.
 
 enum WhisperHuggingFace {
     /// config.json fields Whisper needs (transformers' WhisperConfig names).
@@ -36,11 +36,11 @@ enum WhisperHuggingFace {
         let begin_suppress_tokens: [Int]?
     }
 
-    static func config(folder: URL) throws -> WhisperConfig {
-        let url = folder.appendingPathComponent("config.json")
+    /// The config from config.json's bytes (`url` names it in errors) and the folder's generation_config.json.
+    static func config(json: Data, url: URL, folder: URL) throws -> WhisperConfig {
         let file: ConfigFile
         do {
-            file = try JSONDecoder().decode(ConfigFile.self, from: Data(contentsOf: url))
+            file = try JSONDecoder().decode(ConfigFile.self, from: json)
         } catch {
             throw WhisperError.invalidConfig(file: url.path, reason: "cannot read the Whisper fields: \(error)")
         }
@@ -78,67 +78,68 @@ enum WhisperHuggingFace {
     }
 
     static func weights(_ source: any WeightSource, config c: WhisperConfig) throws -> WhisperWeights {
+        typealias Names = WhisperWeightNames.HuggingFace
         let top = WeightScope(source)
-        let root = source.contains("model.encoder.conv1.weight") ? top.scope("model") : top
+        let root = source.contains(Names.probe) ? top.scope(Names.model) : top
         let d = c.width
         func linear(_ s: WeightScope, _ name: String, out: Int, in inputs: Int) throws -> WhisperLinear {
-            WhisperLinear(weight: try s.tensor(name + ".weight", shape: [out, inputs]),
-                          bias: try s.tensor(name + ".bias", shape: [out]))
+            WhisperLinear(weight: try s.tensor(name + Names.weight, shape: [out, inputs]),
+                          bias: try s.tensor(name + Names.bias, shape: [out]))
         }
         func norm(_ s: WeightScope, _ name: String) throws -> WhisperLayerNorm {
-            WhisperLayerNorm(gamma: try s.tensor(name + ".weight", shape: [d]), beta: try s.tensor(name + ".bias", shape: [d]))
+            WhisperLayerNorm(gamma: try s.tensor(name + Names.weight, shape: [d]), beta: try s.tensor(name + Names.bias, shape: [d]))
         }
         /// k_proj has no bias: its slice of the fused bias is zero, as in CTranslate2's conversion.
         func keyWeight(_ s: WeightScope, _ name: String) throws -> Tensor {
-            try s.tensor(name + ".k_proj.weight", shape: [d, d])
+            try s.tensor(name + Names.weight, shape: [d, d])
         }
         let zeroBias = Tensor(zeros: [d])
         func selfAttention(_ s: WeightScope) throws -> WhisperSelfAttentionWeights {
-            let q = try linear(s, "self_attn.q_proj", out: d, in: d)
-            let k = try keyWeight(s, "self_attn")
-            let v = try linear(s, "self_attn.v_proj", out: d, in: d)
+            let names = Names.selfAttention
+            let q = try linear(s, names.query, out: d, in: d)
+            let k = try keyWeight(s, names.key)
+            let v = try linear(s, names.value, out: d, in: d)
             return WhisperSelfAttentionWeights(
-                norm: try norm(s, "self_attn_layer_norm"),
+                norm: try norm(s, Names.selfAttentionNorm),
                 qkv: WhisperLinear(weight: concatenateRows([q.weight, k, v.weight]), bias: concatenateRows([q.bias, zeroBias, v.bias])),
-                out: try linear(s, "self_attn.out_proj", out: d, in: d))
+                out: try linear(s, names.output, out: d, in: d))
         }
         func mlp(_ s: WeightScope, hidden: Int) throws -> WhisperMLPWeights {
             WhisperMLPWeights(
-                norm: try norm(s, "final_layer_norm"),
-                fc1: try linear(s, "fc1", out: hidden, in: d),
-                fc2: try linear(s, "fc2", out: d, in: hidden))
+                norm: try norm(s, Names.mlpNorm),
+                fc1: try linear(s, Names.fc1, out: hidden, in: d),
+                fc2: try linear(s, Names.fc2, out: d, in: hidden))
         }
-        let encoder = root.scope("encoder"), decoder = root.scope("decoder")
+        let encoder = root.scope(Names.encoder), decoder = root.scope(Names.decoder)
         let encoderLayers = try (0..<c.encoderLayers).map { i in
-            let s = encoder.scope("layers", i)
+            let s = encoder.scope(Names.layers, i)
             return WhisperEncoderLayerWeights(selfAttention: try selfAttention(s), mlp: try mlp(s, hidden: c.encoderFFN))
         }
         let decoderLayers = try (0..<c.decoderLayers).map { i in
-            let s = decoder.scope("layers", i)
-            let k = try keyWeight(s, "encoder_attn")
-            let v = try linear(s, "encoder_attn.v_proj", out: d, in: d)
+            let s = decoder.scope(Names.layers, i)
+            let names = Names.crossAttention
+            let k = try keyWeight(s, names.key)
+            let v = try linear(s, names.value, out: d, in: d)
             let cross = WhisperCrossAttentionWeights(
-                norm: try norm(s, "encoder_attn_layer_norm"),
-                query: try linear(s, "encoder_attn.q_proj", out: d, in: d),
+                norm: try norm(s, Names.crossAttentionNorm),
+                query: try linear(s, names.query, out: d, in: d),
                 keyValue: WhisperLinear(weight: concatenateRows([k, v.weight]), bias: concatenateRows([zeroBias, v.bias])),
-                out: try linear(s, "encoder_attn.out_proj", out: d, in: d))
+                out: try linear(s, names.output, out: d, in: d))
             return WhisperDecoderLayerWeights(selfAttention: try selfAttention(s), crossAttention: cross, mlp: try mlp(s, hidden: c.decoderFFN))
         }
-        let embedding = try decoder.tensor("embed_tokens.weight", shape: [c.vocabularySize, d])
-        let projection = top.contains("proj_out.weight")
-            ? try top.tensor("proj_out.weight", shape: [c.vocabularySize, d]) : embedding
+        let embedding = try decoder.tensor(Names.tokenEmbedding, shape: [c.vocabularySize, d])
+        let projection = top.contains(Names.outputProjection)
+            ? try top.tensor(Names.outputProjection, shape: [c.vocabularySize, d]) : embedding
         let weights = WhisperWeights(
-            conv1: WhisperLinear(weight: try encoder.tensor("conv1.weight", shape: [d, c.melBins, 3]),
-                                 bias: try encoder.tensor("conv1.bias", shape: [d])),
-            conv2: WhisperLinear(weight: try encoder.tensor("conv2.weight", shape: [d, d, 3]),
-                                 bias: try encoder.tensor("conv2.bias", shape: [d])),
-            encoderPositions: try encoder.tensor("embed_positions.weight", shape: [c.audioContext, d]),
+            conv1: try WhisperLinear(convolution: encoder, Names.conv1, weight: Names.weight, bias: Names.bias, width: d, inputs: c.melBins),
+            conv2: try WhisperLinear(convolution: encoder, Names.conv2, weight: Names.weight, bias: Names.bias, width: d, inputs: d),
+            encoderPositions: try encoder.tensor(Names.positions, shape: [c.audioContext, d]),
             encoderLayers: encoderLayers,
-            encoderNorm: try norm(encoder, "layer_norm"),
+            encoderNorm: try norm(encoder, Names.finalNorm),
             tokenEmbedding: .float32(embedding),
-            decoderPositions: try decoder.tensor("embed_positions.weight", shape: [c.textContext, d]),
+            decoderPositions: try decoder.tensor(Names.positions, shape: [c.textContext, d]),
             decoderLayers: decoderLayers,
-            decoderNorm: try norm(decoder, "layer_norm"),
+            decoderNorm: try norm(decoder, Names.finalNorm),
             outputProjection: .float32(projection))
         try top.verifyAllUsed()
         return weights

@@ -26,27 +26,27 @@ public final class WhisperModel: Sendable {
     public let layout: Layout
     let weights: WhisperWeights
 
-    /// Loads a model folder: a CTranslate2 `model.bin` if present, else Hugging Face safetensors.
-    /// - Throws: `WhisperError` for a folder without weights or an impossible config;
-    ///   `WeightFileError` (naming tensor and file) for missing, misshapen or unused tensors.
+    /// Loads a model folder: a CTranslate2 `model.bin` if present, else Hugging Face safetensors
+    /// (`ModelRegistry` decides).
+    /// - Throws: `ModelRegistryError` for a folder that holds no Whisper model; `WhisperError` for an
+    ///   impossible config; `WeightFileError` (naming tensor and file) for missing, misshapen or unused tensors.
     public convenience init(folder: URL) throws {
-        let fm = FileManager.default
-        let ct2 = folder.appendingPathComponent("model.bin")
-        if fm.fileExists(atPath: ct2.path) {
-            let model = try CTranslate2Model(url: ct2)
-            guard model.specName == "WhisperSpec" else {
-                throw WhisperError.unsupported(file: ct2.path, feature: "CTranslate2 spec '\(model.specName)' (expected WhisperSpec)")
-            }
-            let config = try WhisperCTranslate2.config(model, configFile: folder.appendingPathComponent("config.json"))
-            self.init(config: config, layout: .ctranslate2, weights: try WhisperCTranslate2.weights(model, config: config))
-            return
+        try self.init(ModelRegistry.describe(folder, as: .whisper))
+    }
+
+    /// Loads a Whisper model the registry described.
+    public convenience init(_ model: ModelDescription) throws {
+        let model = try model.requiring(.whisper)
+        switch model.contents {
+        case .ctranslate2(let file):
+            let config = try WhisperCTranslate2.config(file, configFile: model.folder.appendingPathComponent("config.json"))
+            self.init(config: config, layout: .ctranslate2, weights: try WhisperCTranslate2.weights(file, config: config))
+        case .configJSON(let json):
+            let config = try WhisperHuggingFace.config(json: json, url: model.keyFile, folder: model.folder)
+            self.init(config: config, layout: .huggingFace, weights: try WhisperHuggingFace.weights(try model.weights(), config: config))
+        default:
+            throw model.unexpectedFormat()
         }
-        let hasSafeTensors = ["model.safetensors", "model.safetensors.index.json"]
-            .contains { fm.fileExists(atPath: folder.appendingPathComponent($0).path) }
-        guard hasSafeTensors else { throw WhisperError.noWeights(folder: folder.path) }
-        let config = try WhisperHuggingFace.config(folder: folder)
-        let source = try SafeTensorsCheckpoint(folder: folder)
-        self.init(config: config, layout: .huggingFace, weights: try WhisperHuggingFace.weights(source, config: config))
     }
 
     init(config: WhisperConfig, layout: Layout, weights: WhisperWeights) {

@@ -1,4 +1,5 @@
 import LoomTensor
+import LoomWeights
 
 // Loaded Whisper weights in one layout-independent form, float32 except the decoder's Linear weights
 // and token embedding of a float16 CTranslate2 file, which stay half (WhisperMatrix.swift). Both loaders
@@ -21,6 +22,12 @@ struct WhisperLinear: Sendable {
     init(matrix: WhisperMatrix, bias: Tensor) {
         self.matrix = matrix
         self.bias = bias
+    }
+
+    /// A kernel-3 Conv1d of `width` filters over `inputs` channels, stored as `name + weight`
+    /// (width, inputs, 3) and `name + bias` (the suffixes differ per format).
+    init(convolution scope: WeightScope, _ name: String, weight: String, bias: String, width: Int, inputs: Int) throws {
+        self.init(weight: try scope.tensor(name + weight, shape: [width, inputs, 3]), bias: try scope.tensor(name + bias, shape: [width]))
     }
 
     /// The weight as float32 (a widened copy when it is kept as halves).

@@ -10,11 +10,15 @@ public final class TextGeneration {
     public let model: LlamaModel
     public let tokenizer: Tokenizer
 
-    public init(url: URL) throws {
-        model = try LlamaModel(url: url)
-        tokenizer = url.pathExtension.lowercased() == "gguf"
-            ? try Tokenizer.load(gguf: url)
-            : try Tokenizer.load(tokenizerJSON: url.appendingPathComponent("tokenizer.json"))
+    /// A .gguf file, a folder holding one, or a Hugging Face folder (see `ModelRegistry`).
+    public convenience init(url: URL) throws {
+        try self.init(ModelRegistry.describe(url, as: .llama))
+    }
+
+    public init(_ description: ModelDescription) throws {
+        model = try LlamaModel(description)
+        tokenizer = try description.ggufFile.map { try Tokenizer.load(gguf: $0) }
+            ?? Tokenizer.load(tokenizerJSON: description.folder.appendingPathComponent("tokenizer.json"))
     }
 
     /// The prompt's token ids: the chat template applied (from the model's own metadata) when

@@ -5,7 +5,7 @@ import LoomModels
 import LoomTokenizers
 
 /// Normalized image and text embeddings from a CLIP or SigLIP folder: `loom embed`. The family comes from
-/// config.json's model_type. Both embeddings of one model live in one space, so cosine similarity
+/// config.json's model_type, as `ModelRegistry` reads it. Both embeddings of one model live in one space, so cosine similarity
 /// (a dot product) compares images with texts.
 public final class DualEncoderTask: Sendable {
     public enum Family: String, Sendable {
@@ -30,19 +30,18 @@ public final class DualEncoderTask: Sendable {
 
     public init(folder: URL) throws {
         self.folder = folder
-        let type = VisionModelFolder.modelType(of: folder) ?? ""
-        switch type {
-        case "clip":
+        let model = try ModelRegistry.describe(folder)
+        switch model.family {
+        case .clip:
             family = .clip
-            clip = try CLIPModel(folder: folder)
+            clip = try CLIPModel(model)
             siglip = nil
-        case "siglip":
+        case .siglip:
             family = .siglip
-            siglip = try SigLIPModel(folder: folder)
+            siglip = try SigLIPModel(model)
             clip = nil
         default:
-            throw VisionModelError.wrongModelType(
-                file: folder.appendingPathComponent("config.json").path, found: type, kind: .dualEncoder)
+            throw VisionModelError.wrongModelType(file: model.keyFile.path, found: model.key.value, kind: .dualEncoder)
         }
         imageProcessor = try ImageProcessors.load(folder: folder)
         let tokenizerFile = folder.appendingPathComponent("tokenizer.json")

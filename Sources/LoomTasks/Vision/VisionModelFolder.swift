@@ -103,11 +103,4 @@ public enum VisionModelFolder {
         if !missing.isEmpty { throw VisionModelError.incomplete(folder: folder.path, missing: missing, kind: kind) }
         return folder
     }
-
-    /// config.json's model_type (nil when absent or unreadable: the loader then reports the file).
-    public static func modelType(of folder: URL) -> String? {
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
-        return object["model_type"] as? String
-    }
 }
