@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoomTasks
 
 @main
 struct Loom: ParsableCommand {
@@ -9,4 +10,8 @@ struct Loom: ParsableCommand {
             Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self, Run.self,
             Models.self, Inspect.self, Bench.self,
         ])
+
+    /// The process's loaded models: every command gets its models here rather than loading them
+    /// itself, as pipelines and a server do.
+    static let models = SharedModels()
 }
