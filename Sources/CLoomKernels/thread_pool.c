@@ -159,6 +159,9 @@ int loom_pool_run(int count, loom_pool_task task, void *context) {
         return 0;
     }
     if (count > 0xffff) return -1;
+    // One caller at a time: the slots, `claim` and `done` describe a single region. A second caller
+    // (another thread, or a task of this region calling in) is turned away at once rather than made
+    // to wait; ComputeThreads.forEachChunk then runs its region on Dispatch.
     if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) return -1;
     if (disabled < 0) {
         const char *setting = getenv("LOOM_POOL");

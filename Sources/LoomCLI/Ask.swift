@@ -32,7 +32,7 @@ struct Ask: ParsableCommand {
         // The image first: a bad path should not wait for the model to load.
         let decoded = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))
         let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
-        let task = try VisionLanguageTask(folder: folder)
+        let task = try Loom.models.visionLanguage(at: folder)
         // Chat models open their answer with a space after "Assistant:"; the printed answer starts at its first word.
         var started = false
         _ = try task.ask(image: decoded, question: question, maxTokens: maxTokens, tiling: vision.tiling, sampling: vision.sampling) { text in

@@ -67,7 +67,7 @@ struct Caption: ParsableCommand {
                                   outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
         let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
         let loadStart = Date()
-        let task = try VisionLanguageTask(folder: folder)
+        let task = try Loom.models.visionLanguage(at: folder)
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
 
         let writer = OutputWriter(kind: "caption", overwrite: overwrite, inputs: inputs)

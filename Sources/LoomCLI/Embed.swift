@@ -51,7 +51,7 @@ struct Embed: ParsableCommand {
         // Checked before the model loads, and again when writing.
         if let outputURL, case .refused(let refusal) = writer.status(of: outputURL) { throw ValidationError(refusal.description) }
         let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder, modelsFolder: ModelStore().modelsFolder)
-        let task = try DualEncoderTask(folder: folder)
+        let task = try Loom.models.dualEncoder(at: folder)
 
         var lines: [String] = []
         var failed = 0

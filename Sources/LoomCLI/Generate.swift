@@ -65,7 +65,7 @@ struct Generate: ParsableCommand {
         compute.apply()
         let location = try ModelLocator().locate(model)
         let loadStart = Date()
-        let generation = try TextGeneration(url: location.url)
+        let generation = try Loom.models.textGeneration(at: location.url)
         let loadSeconds = Date().timeIntervalSince(loadStart)
 
         let tokens = try generation.promptTokens(prompt, system: system, chat: chat)

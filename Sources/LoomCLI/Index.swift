@@ -4,6 +4,7 @@ import LoomIndex
 import LoomMedia
 import LoomModelStore
 import LoomModels
+import LoomTasks
 
 /// `loom index`: adds images, audio and text files to a search index file.
 struct Index: ParsableCommand {
@@ -115,12 +116,12 @@ struct IndexModels {
 
     func textEmbedder(_ option: String?) throws -> Loaded<SentenceTextEmbedder> {
         let (id, folder) = try locate("text", option: option, defaultName: "minilm-l6-v2")!
-        return Loaded(embedder: try SentenceTextEmbedder(folder: folder, modelID: id), folder: folder.path)
+        return Loaded(embedder: SentenceTextEmbedder(embedder: try Loom.models.sentenceEmbedder(at: folder), modelID: id), folder: folder.path)
     }
 
     func imageEmbedder(_ option: String?) throws -> Loaded<DualEncoderImageEmbedder>? {
         guard let (id, folder) = try locate("image", option: option, defaultName: nil) else { return nil }
-        return Loaded(embedder: try DualEncoderImageEmbedder(folder: folder, modelID: id), folder: folder.path)
+        return Loaded(embedder: try DualEncoderImageEmbedder(folder: folder, modelID: id, load: Loom.models.dualEncoder(at:)), folder: folder.path)
     }
 
     /// The speech model's id and folder now, the model itself at its first use.
@@ -142,8 +143,8 @@ struct IndexModels {
 
     func makeTranscriber(id: String, folder: URL, threads: Int) throws -> WhisperSpeechTranscriber {
         // Silero VAD, when installed, skips silence in audio over 30 s as `loom transcribe` does.
-        let vad = try? SileroVAD(contentsOf: try ModelLocator().locate("silero-vad").url)
-        return try WhisperSpeechTranscriber(folder: folder, modelID: id, vad: vad, threads: threads)
+        let vad = try? Loom.models.voiceActivity(at: try ModelLocator().locate("silero-vad").url)
+        return WhisperSpeechTranscriber(pipeline: try Loom.models.whisper(at: folder, threads: threads), modelID: id, vad: vad)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LoomMedia
+import LoomTasks
 
 @main
 struct Loom: ParsableCommand {
@@ -17,4 +18,7 @@ struct Loom: ParsableCommand {
     static func main() {
         main(Array(FileSystemPath.arguments.dropFirst()))
     }
+    /// The process's loaded models: every command gets its models here rather than loading them
+    /// itself, as pipelines and a server do.
+    static let models = SharedModels()
 }

@@ -44,8 +44,10 @@ struct Run: ParsableCommand {
                 output: output.map { URL(fileURLWithPath: $0, isDirectory: true) }, settings: settings)
             let spec = try overrides.apply(to: try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline)))
             let plan = try PipelineValidator.validate(spec)
-            let pool = ModelPool { name, seconds in progress.note(String(format: "loaded model %@ in %.1f s", name, seconds)) }
-            let prepared = try PreparedPipeline(plan, engines: .standard, pool: pool, strict: !dryRun, overwrite: overwrite)
+            let models = PipelineModels(shared: Loom.models) { name, seconds in
+                progress.note(String(format: "loaded model %@ in %.1f s", name, seconds))
+            }
+            let prepared = try PreparedPipeline(plan, engines: .standard, pipelineModels: models, strict: !dryRun, overwrite: overwrite)
             let runner = PipelineRunner(prepared, progress: progress, options: Self.testOptions())
             if dryRun {
                 print(prepared.describe(fileCount: try runner.scan()))

@@ -84,7 +84,7 @@ struct Transcribe: ParsableCommand {
 
         let location = try ModelLocator().locate(model)
         let loadStart = Date()
-        let pipeline = try WhisperPipeline(folder: location.url, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let pipeline = try Loom.models.whisper(at: location.url, threads: compute.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         printErr(String(format: "loaded %@ in %.1f s", location.catalogName ?? location.url.path, Date().timeIntervalSince(loadStart)))
 
         let voiceActivity = try loadVAD()
@@ -137,7 +137,7 @@ struct Transcribe: ParsableCommand {
     func loadVAD() throws -> SileroVAD? {
         guard vad != .off else { return nil }
         do {
-            return try SileroVAD(contentsOf: try ModelLocator().locate("silero-vad").url)
+            return try Loom.models.voiceActivity(at: try ModelLocator().locate("silero-vad").url)
         } catch ModelStoreError.notInstalled(let name) where vad == .auto {
             printErr("note: \(name) is not installed, so silence is not skipped (`loom models pull \(name)`)")
             return nil

@@ -45,6 +45,10 @@ public struct GenerationResult: Sendable, Equatable {
 
 /// The decoding loop, independent of any model: prompt pass, then choose / check stop rules / feed
 /// back one token at a time, streaming each token through a callback.
+///
+/// Stopping early: an error the callback throws ends the loop and is thrown from `generate`; run
+/// from a task, the loop checks for cancellation before every forward pass and throws
+/// `CancellationError`, so a cancelled generation computes at most the token it was on.
 /// Follows the shape of transformers' `_sample` loop (generation/utils.py) with llama.cpp-style
 /// stop strings.
 public struct Generator<Model: NextTokenLogits> {
@@ -86,6 +90,7 @@ public struct Generator<Model: NextTokenLogits> {
 
         let clock = ContinuousClock()
         let start = clock.now
+        try Task.checkCancellation()
         var logits = try model.logits(appending: prompt)
         let vocabulary = logits.count
         let promptEnd = clock.now
@@ -131,6 +136,7 @@ public struct Generator<Model: NextTokenLogits> {
             }
             // Stop before another forward pass whose logits would go unused.
             if stats.generatedTokens >= stop.maxTokens { break }
+            try Task.checkCancellation()
             logits = try model.logits(appending: [token])
         }
         stats.decodeSeconds = seconds(clock.now - firstTokenTime)

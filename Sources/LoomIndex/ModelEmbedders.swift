@@ -36,10 +36,12 @@ public struct DualEncoderImageEmbedder: ImageEmbedding {
     let task: DualEncoderTask
     let decoder = ImageDecoder()
 
-    public init(folder: URL, modelID: String) throws {
+    /// `load` gives the model of `folder` (e.g. from `SharedModels`); a folder of another kind is an
+    /// index error naming it.
+    public init(folder: URL, modelID: String, load: (URL) throws -> DualEncoderTask = { try DualEncoderTask(folder: $0) }) throws {
         self.modelID = modelID
         do {
-            task = try DualEncoderTask(folder: folder)
+            task = try load(folder)
         } catch let error as VisionModelError {
             throw IndexError.modelUnavailable(path: folder.path, role: "image", reason: error.description)
         }
@@ -67,10 +69,15 @@ public final class WhisperSpeechTranscriber: SpeechTranscribing {
     let vad: SileroVAD?
     let decoder = AudioDecoder()
 
-    public init(folder: URL, modelID: String, vad: SileroVAD? = nil,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    public convenience init(folder: URL, modelID: String, vad: SileroVAD? = nil,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        self.init(pipeline: try WhisperPipeline(folder: folder, threads: threads), modelID: modelID, vad: vad)
+    }
+
+    /// Over a model already loaded (e.g. from `SharedModels`).
+    public init(pipeline: WhisperPipeline, modelID: String, vad: SileroVAD? = nil) {
         self.modelID = modelID
-        pipeline = try WhisperPipeline(folder: folder, threads: threads)
+        self.pipeline = pipeline
         self.vad = vad
     }
 

@@ -64,6 +64,10 @@ public enum ComputeThreads {
     /// `2 * minimumPerChunk` items, or with one thread, `body` runs once on the caller's thread.
     /// `body` must only write to the outputs of its own range. Do not call OpenBLAS inside `body`:
     /// its own threads would multiply with ours.
+    ///
+    /// Many threads may call it at once (two pipeline items, two requests on one shared model): the
+    /// spinning C pool serves one region at a time, and the other callers' regions run on Dispatch,
+    /// which is slower per region (see the comment where that happens) but gives the same results.
     public static func forEachChunk(
         _ total: Int, minimumPerChunk: Int, _ body: (Range<Int>) -> Void
     ) {
@@ -85,8 +89,14 @@ public enum ComputeThreads {
                 }, job)
             }
             if ran != 0 {
-                // The pool is serving another thread (two pipeline items in flight) or this is a
-                // region nested inside a pool task: Dispatch's shared threads take it instead.
+                // The slower path, on purpose. The pool serves one caller at a time and is busy:
+                // another thread is in a region (a second pipeline item or request, maybe on the same
+                // model), or this region is nested inside a pool task. Waiting for the pool would
+                // serialize independent callers (and deadlock a nested one), so Dispatch's shared
+                // threads run this region instead. Each region then pays a thread wake-up (5-50 us)
+                // instead of the pool's spin hand-off: the second of two concurrent Llama decoders
+                // loses that on each of a token's ~150 regions. Chunk i covers the same items on
+                // either path, so results do not depend on which one ran.
                 let shared = UncheckedSendable(job)
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in shared.value.run(chunk) }
             }

@@ -7,7 +7,7 @@ import Testing
 /// loads it, and what it cannot tell is a clear error naming the file and the keys it knows.
 @Suite struct ModelRegistryTests {
     /// The committed fixture folders, each with the family and key it must be recognised by.
-    static let folders: [(path: String, family: ModelFamily, key: ModelKey)] = [
+    static let folders: [(path: String, family: ModelFamily, key: FamilyKey)] = [
         ("idefics3/model", .idefics3, .modelType("idefics3")),
         ("clip/tiny-random", .clip, .modelType("clip")),
         ("siglip/tiny-random", .siglip, .modelType("siglip")),

@@ -38,7 +38,7 @@ import Testing
     func run(_ file: PipelineFile, engine: FakeVisionEngine?, settings: [String] = [], yamlOptional: Bool = false) throws -> Run {
         let plan = try file.plan(PipelineOverrides(settings: settings))
         var engines = PipelineEngines()
-        if let engine { engines.vision = { @Sendable _ in engine } }
+        if let engine { engines.vision = { @Sendable _, _ in engine } }
         let prepared = try PreparedPipeline(plan, engines: engines)
         let log = LogLines()
         let summary = try PipelineRunner(prepared, progress: RunProgress(isTerminal: false, write: log.append)).run()
@@ -159,7 +159,7 @@ import Testing
         defer { file.remove() }
         var engines = PipelineEngines()
         let engine = FakeVisionEngine()
-        engines.vision = { @Sendable _ in engine }
+        engines.vision = { @Sendable _, _ in engine }
         let prepared = try PreparedPipeline(try file.plan(PipelineOverrides(input: file.folder.appendingPathComponent("media"))), engines: engines)
         let log = LogLines()
         _ = try PipelineRunner(prepared, progress: RunProgress(isTerminal: true, write: log.append)).run()

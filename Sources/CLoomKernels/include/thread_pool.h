@@ -19,9 +19,10 @@ typedef void (*loom_pool_task)(void *context, int index);
 /// Runs task(context, i) once for every i in [0, count) on the calling thread and up to count - 1
 /// pool workers (started on first need, at most 63); each takes the next index not yet taken, so a
 /// worker that is slow to wake never holds the region up. Returns 0 when all have finished.
-/// Returns -1 without running anything when the pool is serving another caller (a second thread,
-/// or a nested call from inside a task) is switched off (environment LOOM_POOL=off), or count is above 65535; the caller
-/// then runs the region some other way.
+/// Returns -1 at once, without running anything, when the pool is serving another caller (a second
+/// thread, or a nested call from inside a task), when it is switched off (environment LOOM_POOL=off),
+/// or when count is above 65535; the caller then runs the region some other way (ComputeThreads:
+/// Dispatch). It never waits for another caller's region.
 int loom_pool_run(int count, loom_pool_task task, void *context);
 
 /// Workers that are spinning go to sleep now (until their next job).

@@ -59,6 +59,17 @@ public struct SentenceEmbedder: Sendable {
 
     /// One embedding per text, in order.
     public func embed(_ texts: [String]) throws -> [[Float]] {
+        try embed(tokenIDs: tokenIDs(texts))
+    }
+
+    /// `embed(_:)` for async callers: it runs on the calling task's executor until done, and a
+    /// cancelled task stops before the next batch of `tokensPerBatch` tokens (`CancellationError`).
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        try embed(tokenIDs: tokenIDs(texts))
+    }
+
+    /// Each text's token ids, tokenized on several threads for long lists.
+    private func tokenIDs(_ texts: [String]) -> [[Int]] {
         var ids = [[Int]](repeating: [], count: texts.count)
         let chunks = min(ComputeThreads.count, max(1, texts.count / 16))
         let (tokenizer, maxLength, lowercase) = (self.tokenizer, self.maxLength, lowercasesInput)
@@ -71,15 +82,17 @@ public struct SentenceEmbedder: Sendable {
                 }
             }
         }
-        return try embed(tokenIDs: ids)
+        return ids
     }
 
-    /// One embedding per token-id sequence (special tokens included), in order.
+    /// One embedding per token-id sequence (special tokens included), in order. Called from a task,
+    /// it checks for cancellation before each batch of `tokensPerBatch` tokens.
     public func embed(tokenIDs: [[Int]]) throws -> [[Float]] {
         var result: [[Float]] = []
         result.reserveCapacity(tokenIDs.count)
         var start = 0
         while start < tokenIDs.count {
+            try Task.checkCancellation()
             var end = start
             var tokens = 0
             while end < tokenIDs.count, end == start || tokens + tokenIDs[end].count <= tokensPerBatch {

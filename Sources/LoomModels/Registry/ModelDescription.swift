@@ -12,7 +12,7 @@ public struct ModelDescription: Sendable {
     /// The folder holding the model's files (the file's folder for a one-file model).
     public let folder: URL
     /// The value that chose the family, and the file it was read from.
-    public let key: ModelKey
+    public let key: FamilyKey
     public let keyFile: URL
     /// model.safetensors or model.safetensors.index.json, model.bin, the .gguf file or the ONNX file.
     public let weightFiles: [URL]

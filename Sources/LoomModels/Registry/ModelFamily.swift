@@ -49,7 +49,7 @@ public enum WeightFormat: String, Sendable {
 }
 
 /// The value in a model's own files that chooses its family.
-public enum ModelKey: Hashable, Sendable, CustomStringConvertible {
+public enum FamilyKey: Hashable, Sendable, CustomStringConvertible {
     /// config.json's `model_type`.
     case modelType(String)
     /// A GGUF file's `general.architecture`.

@@ -14,7 +14,7 @@ import LoomWeights
 /// is the factory for every family.
 public enum ModelRegistry {
     /// Every key Loom knows, in the order messages list them, with the family it selects.
-    static let entries: [(key: ModelKey, family: ModelFamily)] = [
+    static let entries: [(key: FamilyKey, family: ModelFamily)] = [
         (.ctranslate2Spec("WhisperSpec"), .whisper),
         (.modelType("whisper"), .whisper),
         (.ggufArchitecture("llama"), .llama),
@@ -92,13 +92,13 @@ public enum ModelRegistry {
     }
 
     /// The family `key` selects, or the error listing the keys of its kind that Loom knows.
-    static func family(_ key: ModelKey, file: URL) throws -> ModelFamily {
+    static func family(_ key: FamilyKey, file: URL) throws -> ModelFamily {
         if let entry = entries.first(where: { $0.key == key }) { return entry.family }
         throw ModelRegistryError.unknownKey(file: file.path, key: key, known: known(like: key))
     }
 
     /// The known values of the same kind as `key`, quoted, for messages.
-    static func known(like key: ModelKey) -> [String] {
+    static func known(like key: FamilyKey) -> [String] {
         let values: [String] = entries.compactMap { entry in
             switch (key, entry.key) {
             case (.modelType, .modelType(let value)), (.projectorType, .projectorType(let value)),
@@ -125,7 +125,7 @@ public enum ModelRegistry {
     private static func ctranslate2(folder: URL) throws -> ModelDescription {
         let file = folder.appendingPathComponent("model.bin")
         let model = try CTranslate2Model(url: file)
-        let key = ModelKey.ctranslate2Spec(model.specName)
+        let key = FamilyKey.ctranslate2Spec(model.specName)
         return ModelDescription(
             family: try family(key, file: file), format: .ctranslate2, url: folder, folder: folder, key: key, keyFile: file,
             weightFiles: [file], contents: .ctranslate2(model))
@@ -145,7 +145,7 @@ public enum ModelRegistry {
         guard let type = object["model_type"] as? String else {
             throw ModelRegistryError.missingKey(file: file.path, key: "model_type", known: known(like: .modelType("")))
         }
-        let key = ModelKey.modelType(type)
+        let key = FamilyKey.modelType(type)
         let family = try family(key, file: file)
         guard let weights = ["model.safetensors.index.json", "model.safetensors"].first(where: names.contains) else {
             throw ModelRegistryError.missingFile(
@@ -164,7 +164,7 @@ public enum ModelRegistry {
         guard let architecture = gguf.metadata["general.architecture"]?.string else {
             throw ModelRegistryError.missingKey(file: file.path, key: "general.architecture", known: known(like: .ggufArchitecture("")))
         }
-        var key = ModelKey.ggufArchitecture(architecture)
+        var key = FamilyKey.ggufArchitecture(architecture)
         if architecture == projectorArchitecture {
             // Files with an audio and a vision encoder name each projector apart.
             let keys = ["clip.projector_type", "clip.vision.projector_type", "clip.audio.projector_type"]
@@ -180,7 +180,7 @@ public enum ModelRegistry {
 
     /// A weight file Loom knows by its name (Silero VAD's), nil for any other.
     private static func namedFile(_ file: URL, folder: URL) -> ModelDescription? {
-        let key = ModelKey.fileName(file.lastPathComponent)
+        let key = FamilyKey.fileName(file.lastPathComponent)
         guard let entry = entries.first(where: { $0.key == key }) else { return nil }
         return ModelDescription(
             family: entry.family, format: file.pathExtension == "onnx" ? .onnx : .safetensors, url: file, folder: folder,

@@ -13,11 +13,11 @@ public enum ModelRegistryError: Error, Equatable, Sendable, CustomStringConverti
     /// The config lacks the key that names the architecture.
     case missingKey(file: String, key: String, known: [String])
     /// The config names an architecture Loom has no factory for.
-    case unknownKey(file: String, key: ModelKey, known: [String])
+    case unknownKey(file: String, key: FamilyKey, known: [String])
     /// A model of another family than the command takes.
-    case wrongFamily(path: String, found: ModelFamily, key: ModelKey, wanted: [ModelFamily])
+    case wrongFamily(path: String, found: ModelFamily, key: FamilyKey, wanted: [ModelFamily])
     /// Recognised, but Loom cannot load it yet.
-    case notSupportedYet(file: String, family: ModelFamily, key: ModelKey)
+    case notSupportedYet(file: String, family: ModelFamily, key: FamilyKey)
 
     public var description: String {
         switch self {

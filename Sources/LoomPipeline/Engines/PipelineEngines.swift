@@ -1,6 +1,7 @@
 import Foundation
 import LoomMedia
 import LoomModelStore
+import LoomTasks
 
 /// A vision-language model as the caption and ask steps use it (SmolVLM / Idefics3, issue #5).
 /// One instance serves every item of a run from several threads.
@@ -46,13 +47,15 @@ public struct IndexText: Sendable {
 /// The engines this build of Loom has. Steps whose engine is nil report "not available" instead of
 /// running; `PipelineEngines.standard` (StandardEngines.swift) is where the real ones are plugged in.
 public struct PipelineEngines: Sendable {
-    public typealias VisionLoader = @Sendable (ModelLocation) throws -> any VisionLanguageEngine
+    /// The engine for a model, asked for each item that needs it: the standard one comes from
+    /// `models`, the process's shared cache, so the model loads once.
+    public typealias VisionLoader = @Sendable (ModelLocation, SharedModels) throws -> any VisionLanguageEngine
     /// Opens (creating if needed) the index at a file. `embeddingModel` is the embed step's model, which
-    /// the index also uses for what the embed step did not embed (file names) and for queries, loaded
-    /// through the run's `pool` (the embed step's instance); `speechModel` the transcribe step's,
+    /// the index also uses for what the embed step did not embed (file names) and for queries, taken
+    /// from the run's `models` (the embed step's instance); `speechModel` the transcribe step's,
     /// recorded with the transcripts and in each audio item's fingerprint.
     public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: ResolvedModel?, _ speechModel: ResolvedModel?,
-                                              _ pool: ModelPool) throws -> any IndexSink
+                                              _ models: PipelineModels) throws -> any IndexSink
 
     public var vision: VisionLoader?
     public var index: IndexOpener?

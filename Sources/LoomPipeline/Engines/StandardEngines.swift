@@ -12,8 +12,8 @@ import LoomTasks
 extension PipelineEngines {
     /// The engines this build has.
     public static let standard = PipelineEngines(
-        vision: { location in try VisionLanguageTask(folder: location.url) },
-        index: { file, model, speech, pool in try SearchIndexSink(file: file, embeddingModel: model, speechModel: speech, pool: pool) })
+        vision: { location, models in try models.visionLanguage(at: location.url) },
+        index: { file, model, speech, models in try SearchIndexSink(file: file, embeddingModel: model, speechModel: speech, models: models) })
 }
 
 /// Greedy captions and answers, as `loom caption` / `loom ask` give them.
@@ -34,19 +34,19 @@ extension VisionLanguageTask: VisionLanguageEngine {
 /// transcripts from the transcribe step (not transcribed again, and fingerprinted with the speech
 /// model and the transcript, so a change of either re-indexes the file), captions and answers as the
 /// item's caption texts, and the embed step's vectors of those texts. Only what no step embedded (the
-/// file name) is embedded here, with the embed step's model instance from the run's pool.
+/// file name) is embedded here, with the embed step's model instance from the run's models.
 final class SearchIndexSink: IndexSink, @unchecked Sendable {
     private let lock = NSLock()
     private let builder: IndexBuilder
     private let transcripts: PipelineTranscripts
     private let vectors: PipelineTextVectors
 
-    init(file: URL, embeddingModel: ResolvedModel?, speechModel: ResolvedModel?, pool: ModelPool) throws {
+    init(file: URL, embeddingModel: ResolvedModel?, speechModel: ResolvedModel?, models: PipelineModels) throws {
         guard let embeddingModel else {
             throw IndexSinkError(message: "the index step needs an embed step (with a sentence-embedding model) among its needs")
         }
         let folder = embeddingModel.location.url
-        let embedder = try pool.shared(embeddingModel, as: SentenceEmbedder.self) { try SentenceEmbedder(folder: $0.url) }
+        let embedder = try models.sentenceEmbedder(embeddingModel)
         vectors = PipelineTextVectors(SentenceTextEmbedder(embedder: embedder, modelID: embeddingModel.location.catalogName ?? folder.lastPathComponent))
         transcripts = PipelineTranscripts(model: speechModel)
         var folders = ["text": folder.path]

@@ -160,7 +160,7 @@ public final class PipelineRunner: @unchecked Sendable {
         try manifest?.finish()
         if let finishError { throw finishError }
         state.fill(&summary)
-        summary.modelsLoaded = pipeline.pool.loadedModels
+        summary.modelsLoaded = pipeline.pipelineModels.loadedModels
         summary.manifest = layout.manifest
         summary.seconds = Date().timeIntervalSince(started)
         return summary

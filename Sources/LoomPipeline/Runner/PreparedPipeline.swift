@@ -21,17 +21,18 @@ public struct PreparedPipeline: Sendable {
     /// The run's one output writer: the runner tells it the inputs, steps and the manifest write through it.
     public let writer: OutputWriter
     public let steps: [Step]
-    public let pool: ModelPool
+    /// Where steps get their models (from the process's `SharedModels`), recording which the run used.
+    public let pipelineModels: PipelineModels
     /// What non-optional steps lack (only when not `strict`; a strict preparation throws them).
     public let problems: [PipelineError]
 
     /// Finds models and checks engines. What a non-optional step lacks is a located error: thrown
     /// when `strict`, else kept in `problems` (a dry run prints the plan and then them).
     /// `overwrite`: existing files that Loom did not write may be replaced (never inputs).
-    public init(_ plan: PipelinePlan, engines: PipelineEngines, pool: ModelPool = ModelPool(),
+    public init(_ plan: PipelinePlan, engines: PipelineEngines, pipelineModels: PipelineModels = PipelineModels(),
                 locator: ModelLocator = ModelLocator(), strict: Bool = true, overwrite: Bool = false) throws {
         self.plan = plan
-        self.pool = pool
+        self.pipelineModels = pipelineModels
         let writer = OutputWriter(kind: "run", overwrite: overwrite)
         self.writer = writer
         let spec = plan.spec
@@ -70,7 +71,7 @@ public struct PreparedPipeline: Sendable {
                 }
             }
             let setup = StepSetup(
-                id: step.id, parameters: step.parameters, models: resolved, pool: pool, engines: engines, layout: layout, writer: writer,
+                id: step.id, parameters: step.parameters, models: resolved, pipelineModels: pipelineModels, engines: engines, layout: layout, writer: writer,
                 sourceSteps: Dictionary(uniqueKeysWithValues: step.needs.map { ($0, plan.step($0)!.spec.uses) }),
                 upstreamModels: stepModels.filter { step.needs.contains($0.key) })
             if reason == nil { reason = step.type.unavailableReason(setup) }

@@ -18,11 +18,11 @@ public struct EmbedStep: PipelineStep {
     public static let resultVersion = 2
 
     let model: ResolvedModel
-    let pool: ModelPool
+    let models: PipelineModels
 
     public init(_ setup: StepSetup) throws {
         model = setup.models["model"]!
-        pool = setup.pool
+        models = setup.pipelineModels
     }
 
     public func run(_ item: PipelineItem, inputs: [StepInput]) throws -> Artifact? {
@@ -36,7 +36,7 @@ public struct EmbedStep: PipelineStep {
             return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.map { (input.step, $0) }
         }
         guard !texts.isEmpty else { return nil }
-        let embedder = try pool.shared(model, as: SentenceEmbedder.self) { try SentenceEmbedder(folder: $0.url) }
+        let embedder = try models.sentenceEmbedder(model)
         let vectors = try embedder.embed(texts.map(\.1))
         return .embeddings(zip(texts, vectors).map { TextEmbedding(source: $0.0, text: $0.1, vector: $1) })
     }

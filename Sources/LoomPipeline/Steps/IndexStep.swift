@@ -37,10 +37,10 @@ public struct IndexStep: PipelineStep {
         let model = upstreamModel(EmbedStep.kind), speechModel = upstreamModel(TranscribeStep.kind)
         embeddingModel = model?.identity
         let opener = setup.engines.index
-        let pool = setup.pool
+        let models = setup.pipelineModels
         sink = LazySink {
             guard let opener else { throw UnavailableError(message: "the search index is not available in this build") }
-            return try opener(file, model, speechModel, pool)
+            return try opener(file, model, speechModel, models)
         }
     }
 

@@ -79,14 +79,14 @@ public struct ResolvedModel: Sendable {
     public let identity: String
 }
 
-/// What a step is built from at the start of a run. Models are loaded through `pool`, on first use,
+/// What a step is built from at the start of a run. Models are loaded through `pipelineModels`, on first use,
 /// so a run with nothing left to do loads none.
 public struct StepSetup: Sendable {
     public let id: String
     public let parameters: StepParameters
     /// By parameter name (`model`, `vad_model`).
     public let models: [String: ResolvedModel]
-    public let pool: ModelPool
+    public let pipelineModels: PipelineModels
     public let engines: PipelineEngines
     public let layout: OutputLayout
     /// Writes every result file (never over an input or a file Loom did not write).

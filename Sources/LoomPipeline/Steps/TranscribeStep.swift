@@ -34,13 +34,17 @@ public struct TranscribeStep: PipelineStep {
     let vadModel: ResolvedModel?
     let vadMode: String
     let options: WhisperTranscribeOptions
-    let pool: ModelPool
+    let models: PipelineModels
+    /// Held while transcribing. The shared model serves concurrent callers, but one transcription
+    /// already keeps every compute thread busy: a second at once would only split the cores (and take
+    /// ComputeThreads' slower Dispatch path), so other workers decode the next files meanwhile.
+    let oneAtATime = NSLock()
 
     public init(_ setup: StepSetup) throws {
         whisper = setup.models["model"]!
         vadModel = setup.models["vad_model"]
         vadMode = setup.parameters["vad"]?.string ?? "auto"
-        pool = setup.pool
+        models = setup.pipelineModels
         var options = WhisperTranscribeOptions()
         let temperature = setup.parameters["temperature"]?.number ?? 0
         options.temperatures = stride(from: temperature, through: 1.0 + 1e-9, by: 0.2).map { ($0 * 10).rounded() / 10 }
@@ -58,29 +62,13 @@ public struct TranscribeStep: PipelineStep {
             if case .media(.audio(let buffer)) = input.artifact { return buffer }
             return nil
         }).first else { return nil }
-        let model = try pool.shared(whisper, as: Locked<WhisperPipeline>.self) { location in
-            Locked(try WhisperPipeline(folder: location.url, threads: ComputeThreads.count))
-        }
+        let model = try models.whisper(whisper)
         var vad: SileroVAD?
         if let vadModel, vadMode == "on" || (vadMode == "auto" && audio.duration > 30) {
-            vad = try pool.shared(vadModel, as: SileroVAD.self) { try SileroVAD(contentsOf: $0.url) }
+            vad = try models.voiceActivity(vadModel)
         }
-        // Whisper keeps FFT plans and scratch per pipeline: one item at a time; other workers decode meanwhile.
-        let transcript = try model.withLock { try $0.transcribe(audio, vad: vad, options: options) }
-        return .transcript(transcript)
-    }
-}
-
-/// A non-Sendable model used by one thread at a time.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private let value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(value)
+        oneAtATime.lock()
+        defer { oneAtATime.unlock() }
+        return .transcript(try model.transcribe(audio, vad: vad, options: options))
     }
 }

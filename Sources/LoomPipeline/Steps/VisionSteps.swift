@@ -5,14 +5,14 @@ import LoomMedia
 /// steps share.
 struct VisionModel: Sendable {
     let model: ResolvedModel
-    let pool: ModelPool
+    let models: PipelineModels
     let engines: PipelineEngines
     let maxTokens: Int
     let tiling: Bool
 
     init(_ setup: StepSetup) {
         model = setup.models["model"]!
-        pool = setup.pool
+        models = setup.pipelineModels
         engines = setup.engines
         maxTokens = setup.parameters["max_tokens"]?.integer ?? 64
         tiling = setup.parameters["tiling"]?.boolean ?? true
@@ -21,7 +21,7 @@ struct VisionModel: Sendable {
     /// The text `ask` gives for the item's image, or nil when the item has no image.
     func text(_ inputs: [StepInput], _ ask: (any VisionLanguageEngine, RGBImage) throws -> String) throws -> Artifact? {
         guard let image = Self.image(inputs) else { return nil }
-        return .text(try ask(try Self.engine(model, pool, engines), image))
+        return .text(try ask(try models.vision(model, engines: engines), image))
     }
 
     static func unavailableReason(_ setup: StepSetup) -> String? {
@@ -32,13 +32,6 @@ struct VisionModel: Sendable {
                 + "(SmolVLM, issue #5); images are not captioned or asked about"
         }
         return nil
-    }
-
-    static func engine(_ setup: ResolvedModel, _ pool: ModelPool, _ engines: PipelineEngines) throws -> any VisionLanguageEngine {
-        guard let load = engines.vision else {
-            throw UnavailableError(message: "vision model '\(setup.spec.name)' is not available: no vision-language engine in this build")
-        }
-        return try pool.shared(setup, as: (any VisionLanguageEngine).self) { try load($0) }
     }
 
     static func image(_ inputs: [StepInput]) -> RGBImage? {

@@ -6,7 +6,10 @@ import LoomTokenizers
 
 /// A Llama-family model with its tokenizer, ready to complete prompts or chat: `loom generate`.
 /// The tokenizer comes from the GGUF metadata, or tokenizer.json beside a Hugging Face checkpoint.
-public final class TextGeneration {
+///
+/// Immutable, so any number of threads generate with one instance at the same time: each call makes
+/// its own `LlamaSession` (KV cache and scratch) over the shared weights.
+public final class TextGeneration: Sendable {
     public let model: LlamaModel
     public let tokenizer: Tokenizer
 
@@ -43,9 +46,27 @@ public final class TextGeneration {
         return ids
     }
 
-    /// Generates from `prompt` ids, streaming text pieces to `onText`.
+    /// Generates from `prompt` ids, streaming text pieces to `onText`. An error `onText` throws stops
+    /// the generation and is thrown from here; called from a task, a cancelled task stops it before
+    /// the next token (`CancellationError`).
     public func generate(
-        prompt: [Int], sampling: SamplingOptions, stop: StopRules, onText: (String) -> Void
+        prompt: [Int], sampling: SamplingOptions, stop: StopRules, onText: (String) throws -> Void
+    ) throws -> GenerationResult {
+        try run(prompt: prompt, sampling: sampling, stop: stop, onText: onText)
+    }
+
+    /// `generate(prompt:sampling:stop:onText:)` for async callers. It runs on the calling task's
+    /// executor until done (CPU work: a server that serves many requests gives these tasks an
+    /// executor of their own, `withTaskExecutorPreference`); cancelling the task stops it before the
+    /// next token.
+    public func generate(
+        prompt: [Int], sampling: SamplingOptions, stop: StopRules, onText: @Sendable (String) throws -> Void
+    ) async throws -> GenerationResult {
+        try run(prompt: prompt, sampling: sampling, stop: stop, onText: onText)
+    }
+
+    private func run(
+        prompt: [Int], sampling: SamplingOptions, stop: StopRules, onText: (String) throws -> Void
     ) throws -> GenerationResult {
         let session = model.makeSession()
         guard prompt.count < session.capacity else {
@@ -56,7 +77,7 @@ public final class TextGeneration {
         var generator = Generator(model: LlamaNextToken(session: session), sampler: try Sampler(sampling), stop: rules)
         var detokenizer = StreamingDetokenizer(decoder: StreamingDecoder(tokenizer: tokenizer))
         return try generator.generate(prompt: prompt, detokenizer: &detokenizer) { chunk in
-            if !chunk.text.isEmpty { onText(chunk.text) }
+            if !chunk.text.isEmpty { try onText(chunk.text) }
         }
     }
 }

@@ -6,13 +6,15 @@ import LoomTokenizers
 
 /// A Whisper model folder (CTranslate2 or Hugging Face layout, with tokenizer.json) ready to
 /// transcribe files: the model, its tokenizer and the log-mel front end, loaded once for a batch.
-public final class WhisperPipeline {
+///
+/// Immutable, so any number of threads transcribe with one instance at the same time: each call
+/// makes its own decoder state (KV caches, cross-attention keys) and log-mel scratch.
+public final class WhisperPipeline: Sendable {
     public let model: WhisperModel
     public let tokenizer: Tokenizer
     public let tokens: WhisperDecodingTokens
-    let transcriber: WhisperTranscriber<WhisperModel>
     let melSpectrogram: LogMelSpectrogram
-    let decoder = AudioDecoder()
+    let compression: ZlibCompressionRatio
 
     public init(folder: URL, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         model = try WhisperModel(folder: folder)
@@ -20,27 +22,45 @@ public final class WhisperPipeline {
         tokenizer = try Tokenizer.load(tokenizerJSON: tokenizerFile)
         tokens = try WhisperDecodingTokens(WhisperSpecialTokens(tokenizer: tokenizer), tokenizer: tokenizer)
         melSpectrogram = try LogMelSpectrogram(melBins: model.config.melBins, threads: threads)
-        let decoding = WhisperDecoding(
-            model: model, specials: tokens, text: WhisperTokenizerText(tokenizer: tokenizer),
-            compressionRatio: try ZlibCompressionRatio().ratio)
-        transcriber = WhisperTranscriber(decoding: decoding)
+        compression = try ZlibCompressionRatio()
     }
 
     /// Decodes `url` (any format LoomMedia reads, resampled to 16 kHz) and transcribes it.
-    /// - Parameter progress: (seconds done, seconds of audio) after each 30-second window.
+    /// - Parameter progress: (seconds done, seconds of audio) after each 30-second window; an error
+    ///   it throws stops the transcription and is thrown from here.
     public func transcribe(
         contentsOf url: URL, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: ((Double, Double) -> Void)? = nil
+        progress: ((Double, Double) throws -> Void)? = nil
     ) throws -> Transcript {
-        let audio = try decoder.decode(contentsOf: url, targetSampleRate: LogMelSpectrogram.sampleRate)
+        let audio = try AudioDecoder().decode(contentsOf: url, targetSampleRate: LogMelSpectrogram.sampleRate)
         return try transcribe(audio, vad: vad, options: options, progress: progress)
     }
 
     /// With `vad`, only the speech it finds is decoded (faster-whisper's `vad_filter`) and segment
     /// times are mapped back onto the original audio.
+    ///
+    /// Called from a task, it stops between windows once the task is cancelled (throwing
+    /// `CancellationError`); an error `progress` throws stops it the same way.
     public func transcribe(
         _ audio: AudioBuffer, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: ((Double, Double) -> Void)? = nil
+        progress: ((Double, Double) throws -> Void)? = nil
+    ) throws -> Transcript {
+        try run(audio, vad: vad, options: options, progress: progress)
+    }
+
+    /// `transcribe(_:vad:options:progress:)` for async callers. It runs on the calling task's
+    /// executor until done (CPU work: a server that serves many requests gives these tasks an
+    /// executor of their own, `withTaskExecutorPreference`); cancelling the task stops it at the
+    /// next window.
+    public func transcribe(
+        _ audio: AudioBuffer, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
+        progress: (@Sendable (Double, Double) throws -> Void)? = nil
+    ) async throws -> Transcript {
+        try run(audio, vad: vad, options: options, progress: progress)
+    }
+
+    private func run(
+        _ audio: AudioBuffer, vad: SileroVAD?, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?
     ) throws -> Transcript {
         guard let vad else { return try transcribeAll(audio, options: options, progress: progress) }
         let speech = try SpeechOnlyAudio(audio, vad: vad)
@@ -51,11 +71,13 @@ public final class WhisperPipeline {
     }
 
     private func transcribeAll(
-        _ audio: AudioBuffer, options: WhisperTranscribeOptions, progress: ((Double, Double) -> Void)?
+        _ audio: AudioBuffer, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?
     ) throws -> Transcript {
         let framesPerSecond = Double(LogMelSpectrogram.sampleRate / LogMelSpectrogram.hopLength)
-        return try transcriber.transcribe(audio: audio, melSpectrogram: melSpectrogram, options: options) { done, total in
-            progress?(Double(done) / framesPerSecond, Double(total) / framesPerSecond)
+        let decoding = WhisperDecoding(
+            model: model, specials: tokens, text: WhisperTokenizerText(tokenizer: tokenizer), compressionRatio: compression.ratio)
+        return try WhisperTranscriber(decoding: decoding).transcribe(audio: audio, melSpectrogram: melSpectrogram, options: options) { done, total in
+            try progress?(Double(done) / framesPerSecond, Double(total) / framesPerSecond)
         }
     }
 }

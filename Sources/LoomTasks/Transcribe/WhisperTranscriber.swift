@@ -13,10 +13,11 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
     }
 
     /// Transcribes 16 kHz mono `samples`.
-    /// - Parameter progress: (frames done, content frames) after each 30-second window.
+    /// - Parameter progress: (frames done, content frames) after each 30-second window; an error it
+    ///   throws stops the transcription. A cancelled task stops at the next window (`CancellationError`).
     public func transcribe(
         samples: [Float], melSpectrogram: LogMelSpectrogram, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((Int, Int) throws -> Void)? = nil
     ) throws -> Transcript {
         let mel = try melSpectrogram.compute(samples, paddingSamples: LogMelSpectrogram.samplesPerWindow)
         return try transcribe(mel: mel, options: options, progress: progress)
@@ -25,7 +26,7 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
     /// Transcribes decoded audio, which must be 16 kHz mono (`LogMelError.wrongSampleRate` otherwise).
     public func transcribe(
         audio: AudioBuffer, melSpectrogram: LogMelSpectrogram, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((Int, Int) throws -> Void)? = nil
     ) throws -> Transcript {
         let mel = try melSpectrogram.compute(audio, paddingSamples: LogMelSpectrogram.samplesPerWindow)
         return try transcribe(mel: mel, options: options, progress: progress)
@@ -33,7 +34,7 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
 
     /// Transcribes a (mel bins, frames) spectrogram computed with `paddingSamples: 480000`.
     public func transcribe(
-        mel: Tensor, options: WhisperTranscribeOptions = WhisperTranscribeOptions(), progress: ((Int, Int) -> Void)? = nil
+        mel: Tensor, options: WhisperTranscribeOptions = WhisperTranscribeOptions(), progress: ((Int, Int) throws -> Void)? = nil
     ) throws -> Transcript {
         let loop = WhisperTranscriptionLoop(
             specials: decoding.specials, text: decoding.text, options: options, nTextCtx: decoding.model.nTextCtx)

@@ -31,13 +31,14 @@ public struct WhisperTranscriptionLoop {
     ///   - encode: the encoder over one (mel bins, 3000) window, called once per window.
     ///   - decode: one decoding attempt of an encoded window (`WhisperDecoding.decode`).
     ///   - detectLanguage: language detection on an encoded window; nil for English-only models.
-    ///   - progress: (frames done, content frames) after each window.
+    ///   - progress: (frames done, content frames) after each window; an error it throws ends the run.
+    /// Run from a task, it checks for cancellation before each window and throws `CancellationError`.
     public func run<Encoded>(
         mel: Tensor,
         encode: (Tensor) throws -> Encoded,
         decode: (Encoded, WhisperDecodingOptions) throws -> WhisperDecodingResult,
         detectLanguage: ((Encoded) throws -> (language: String, probabilities: [String: Double]))?,
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((Int, Int) throws -> Void)? = nil
     ) throws -> Transcript {
         guard mel.rank == 2 else { throw WhisperDecodingError.melShape(mel.shape) }
         let windowFrames = LogMelSpectrogram.framesPerWindow
@@ -65,6 +66,7 @@ public struct WhisperTranscriptionLoop {
 
         var seek = 0
         while seek < contentFrames {
+            try Task.checkCancellation()
             let timeOffset = Double(seek * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
             let segmentSize = min(windowFrames, contentFrames - seek)
             let segmentDuration = Double(segmentSize * LogMelSpectrogram.hopLength) / Double(LogMelSpectrogram.sampleRate)
@@ -81,7 +83,7 @@ public struct WhisperTranscriptionLoop {
                 }
                 if shouldSkip {
                     seek += segmentSize
-                    progress?(min(contentFrames, seek), contentFrames)
+                    try progress?(min(contentFrames, seek), contentFrames)
                     continue
                 }
             }
@@ -105,7 +107,7 @@ public struct WhisperTranscriptionLoop {
             if !options.conditionOnPreviousText || result.temperature > 0.5 {
                 promptResetSince = allTokens.count  // text sampled hot is no context for the next window
             }
-            progress?(min(contentFrames, seek), contentFrames)
+            try progress?(min(contentFrames, seek), contentFrames)
         }
 
         let spoken = allTokens[initialPromptTokens.count...].filter { $0 < specials.timestampBegin }

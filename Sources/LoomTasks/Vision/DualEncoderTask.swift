@@ -5,8 +5,9 @@ import LoomModels
 import LoomTokenizers
 
 /// Normalized image and text embeddings from a CLIP or SigLIP folder: `loom embed`. The family comes from
-/// config.json's model_type, as `ModelRegistry` reads it. Both embeddings of one model live in one space, so cosine similarity
-/// (a dot product) compares images with texts.
+/// config.json's model_type, as `ModelRegistry` reads it. Both embeddings of one model live in one
+/// space, so cosine similarity (a dot product) compares images with texts. Immutable: any number of
+/// threads embed with one instance at the same time.
 public final class DualEncoderTask: Sendable {
     public enum Family: String, Sendable {
         case clip, siglip
@@ -74,6 +75,10 @@ public final class DualEncoderTask: Sendable {
 
     /// The normalized embedding of a decoded image.
     public func imageEmbedding(_ image: RGBImage) throws -> [Float] {
+        try embedImage(image)
+    }
+
+    private func embedImage(_ image: RGBImage) throws -> [Float] {
         let pixels = try imageProcessor.process(image).pixelValues
         if let clip { return try clip.imageEmbedding(pixelValues: pixels) }
         return try siglip!.imageEmbedding(pixelValues: pixels)
@@ -83,6 +88,10 @@ public final class DualEncoderTask: Sendable {
     /// end tokens, cut to max_position_embeddings (CLIPTokenizerFast with truncation=True); SigLIP padded to
     /// max_position_embeddings with its pad token (`</s>`), as SiglipProcessor's padding="max_length".
     public func textEmbedding(_ text: String) throws -> [Float] {
+        try embedText(text)
+    }
+
+    private func embedText(_ text: String) throws -> [Float] {
         let tokenizer = try tokenizer.get()
         if let clip {
             let ids: [Int]
@@ -111,5 +120,19 @@ public final class DualEncoderTask: Sendable {
             ids += Array(repeating: pad, count: length - ids.count)
         }
         return try siglip!.textEmbedding(ids: ids)
+    }
+
+    /// `imageEmbedding(_:)` for async callers: it runs on the calling task's executor, and a task
+    /// cancelled before it starts gets `CancellationError` (one image takes a fraction of a second).
+    public func imageEmbedding(_ image: RGBImage) async throws -> [Float] {
+        try Task.checkCancellation()
+        return try embedImage(image)
+    }
+
+    /// The normalized embedding of `text` (see `textEmbedding(_:)`), for async callers, as
+    /// `imageEmbedding(_:)` above.
+    public func textEmbedding(_ text: String) async throws -> [Float] {
+        try Task.checkCancellation()
+        return try embedText(text)
     }
 }

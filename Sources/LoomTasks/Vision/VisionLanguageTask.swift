@@ -11,7 +11,10 @@ import LoomTokenizers
 /// image-token layout, the image's tiles go through the vision tower and connector, their features take the
 /// place of the `<image>` tokens (`MultimodalPrompt`), the text model runs that prompt once, then decodes
 /// token by token.
-/// The model loads once; requests may run one after another on the same task.
+/// The model loads once and is immutable: any number of threads caption and ask with one instance at
+/// the same time, each request with its own `LlamaSession`. An error `onText` throws stops a request
+/// and is thrown from it; called from a task, a cancelled task stops before the next token
+/// (`CancellationError`).
 public final class VisionLanguageTask: Sendable {
     public let model: Idefics3Model
     public let processor: Idefics3Processor
@@ -34,7 +37,7 @@ public final class VisionLanguageTask: Sendable {
     /// A caption for `image`: the chat prompt "`prompt`" about the image, answered by the model.
     public func caption(
         image: RGBImage, prompt: String = VisionLanguageTask.defaultCaptionPrompt, maxTokens: Int = 64, tiling: Bool = true,
-        sampling: SamplingOptions = .greedy, onText: (String) -> Void = { _ in }
+        sampling: SamplingOptions = .greedy, onText: (String) throws -> Void = { _ in }
     ) throws -> GenerationResult {
         try respond(image: image, text: prompt, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
     }
@@ -42,8 +45,26 @@ public final class VisionLanguageTask: Sendable {
     /// The model's answer to `question` about `image`, streamed to `onText` as it is produced.
     public func ask(
         image: RGBImage, question: String, maxTokens: Int = 256, tiling: Bool = true,
-        sampling: SamplingOptions = .greedy, onText: (String) -> Void = { _ in }
+        sampling: SamplingOptions = .greedy, onText: (String) throws -> Void = { _ in }
     ) throws -> GenerationResult {
+        try respond(image: image, text: question, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
+    }
+
+    /// `caption(image:prompt:maxTokens:tiling:sampling:onText:)` for async callers. It runs on the
+    /// calling task's executor until done (CPU work: a server gives these tasks an executor of their
+    /// own, `withTaskExecutorPreference`); cancelling the task stops it before the next token.
+    public func caption(
+        image: RGBImage, prompt: String = VisionLanguageTask.defaultCaptionPrompt, maxTokens: Int = 64, tiling: Bool = true,
+        sampling: SamplingOptions = .greedy, onText: @Sendable (String) throws -> Void = { _ in }
+    ) async throws -> GenerationResult {
+        try respond(image: image, text: prompt, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
+    }
+
+    /// `ask(image:question:maxTokens:tiling:sampling:onText:)` for async callers, as `caption` above.
+    public func ask(
+        image: RGBImage, question: String, maxTokens: Int = 256, tiling: Bool = true,
+        sampling: SamplingOptions = .greedy, onText: @Sendable (String) throws -> Void = { _ in }
+    ) async throws -> GenerationResult {
         try respond(image: image, text: question, maxTokens: maxTokens, tiling: tiling, sampling: sampling, onText: onText)
     }
 
@@ -55,9 +76,10 @@ public final class VisionLanguageTask: Sendable {
     }
 
     private func respond(
-        image: RGBImage, text: String, maxTokens: Int, tiling: Bool, sampling: SamplingOptions, onText: (String) -> Void
+        image: RGBImage, text: String, maxTokens: Int, tiling: Bool, sampling: SamplingOptions, onText: (String) throws -> Void
     ) throws -> GenerationResult {
         guard maxTokens >= 1 else { throw LlamaInputError("maxTokens must be at least 1, got \(maxTokens)") }
+        try Task.checkCancellation()  // before the vision tower, the longest step before the first token
         let prompt = try self.prompt(image: image, text: text, tiling: tiling)
         let capacity = min(prompt.tokenCount + maxTokens, model.config.textConfig.maxPositionEmbeddings)
         guard prompt.tokenCount < capacity else {
@@ -71,7 +93,7 @@ public final class VisionLanguageTask: Sendable {
             model: MultimodalPromptNextToken(session: session, prompt: prompt), sampler: try Sampler(sampling), stop: stop)
         var detokenizer = StreamingDetokenizer(decoder: StreamingDecoder(tokenizer: processor.tokenizer))
         return try generator.generate(prompt: prompt.ids, detokenizer: &detokenizer) { chunk in
-            if !chunk.text.isEmpty { onText(chunk.text) }
+            if !chunk.text.isEmpty { try onText(chunk.text) }
         }
     }
 }
