@@ -31,7 +31,8 @@ public struct ChatMessage: Sendable, Equatable {
 /// A chat template (the Jinja2 `chat_template` string of tokenizer_config.json or GGUF
 /// `tokenizer.chat_template`), rendered as transformers' `apply_chat_template(tokenize=False)`
 /// renders it. Supports the Jinja2 subset real templates use; anything else is an error at
-/// parse time quoting the construct.
+/// parse time quoting the construct. Rendering stays within `TemplateLimits` (depth, text size,
+/// steps), so a hostile template in a model file fails with an error instead of crashing or hanging.
 public struct ChatTemplate: Sendable {
     public let source: String
     private let nodes: [TemplateNode]
@@ -49,9 +50,10 @@ public struct ChatTemplate: Sendable {
         globals["messages"] = .list(messages.map(\.value))
         globals["add_generation_prompt"] = .bool(addGenerationPrompt)
         var evaluator = TemplateEvaluator(scopes: [globals, [:]])
-        var output = ""
+        for value in globals.values { try evaluator.budget.checkNesting(value) }
+        var output = TemplateText("the rendered prompt")
         try evaluator.render(nodes, into: &output)
-        return output
+        return output.string
     }
 }
 

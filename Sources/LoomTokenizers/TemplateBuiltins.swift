@@ -4,13 +4,11 @@ import Foundation
 /// Jinja2 / Python semantics (jinja2/filters.py, jinja2/tests.py, Python str methods).
 enum TemplateBuiltins {
     static func error(_ message: String) -> TokenizerError { TemplateParser.error(message) }
-    /// Bounds string repetition so a template cannot ask for unbounded memory.
-    static let maximumStringBytes = 64 << 20
 
-    static func binary(_ op: String, _ left: TemplateValue, _ right: TemplateValue) throws -> TemplateValue {
+    static func binary(_ op: String, _ left: TemplateValue, _ right: TemplateValue, _ budget: TemplateBudget) throws -> TemplateValue {
         switch op {
-        case "==": return .bool(equal(left, right))
-        case "!=": return .bool(!equal(left, right))
+        case "==": return .bool(try equal(left, right, budget))
+        case "!=": return .bool(!(try equal(left, right, budget)))
         case "<", ">", "<=", ">=":
             let order: Bool
             switch (left, right) {
@@ -27,19 +25,27 @@ enum TemplateBuiltins {
             switch right {
             case .string(let s):
                 guard case .string(let needle) = left else { throw error("'in <string>' needs a string on the left") }
-                return .bool(needle.isEmpty || s.contains(needle))
-            case .list(let items): return .bool(items.contains { equal($0, left) })
+                return .bool(needle.isEmpty || !offsets(of: needle, in: s, limit: 1).isEmpty)
+            case .list(let items): return .bool(try items.contains { try equal($0, left, budget) })
             case .dict(_, let values):
                 guard case .string(let key) = left else { return .bool(false) }
                 return .bool(values[key] != nil)
             case .undefined: throw error("'in' on an undefined value")
             default: throw error("'in' needs a string, list or dict, not \(right.typeName)")
             }
-        case "~": return .string(left.rendered + right.rendered)
+        case "~":
+            var text = TemplateText("the text joined with '~'")
+            try left.render(into: &text)
+            try right.render(into: &text)
+            return .string(text.string)
         case "+":
             switch (left, right) {
-            case (.string(let a), .string(let b)): return .string(a + b)
-            case (.list(let a), .list(let b)): return .list(a + b)
+            case (.string(let a), .string(let b)):
+                try TemplateLimits.checkText(bytes: a.utf8.count + b.utf8.count, of: "the text joined with '+'")
+                return .string(a + b)
+            case (.list(let a), .list(let b)):
+                try TemplateLimits.checkList(items: a.count + b.count)
+                return .list(a + b)
             case (.int(let a), .int(let b)):
                 let sum = a.addingReportingOverflow(b)
                 guard !sum.overflow else { throw error("integer overflow in '+'") }
@@ -52,10 +58,8 @@ enum TemplateBuiltins {
             }
         case "-", "*", "/", "//", "%":
             if op == "*", case .string(let s) = left, case .int(let n) = right {
-                guard n <= 0 || s.utf8.count.multipliedReportingOverflow(by: n).partialValue <= maximumStringBytes,
-                      !s.utf8.count.multipliedReportingOverflow(by: max(n, 0)).overflow else {
-                    throw error("string repetition would exceed \(maximumStringBytes) bytes")
-                }
+                let bytes = s.utf8.count.multipliedReportingOverflow(by: max(n, 0))
+                try TemplateLimits.checkText(bytes: bytes.overflow ? .max : bytes.partialValue, of: "a string repeated with '*'")
                 return .string(String(repeating: s, count: max(0, n)))
             }
             if case .int(let a) = left, case .int(let b) = right, op != "/" {
@@ -99,12 +103,33 @@ enum TemplateBuiltins {
         }
     }
 
-    static func equal(_ a: TemplateValue, _ b: TemplateValue) -> Bool {
+    /// Python's `==` (`1 == 1.0 == True`, dicts equal whatever their order), item by item. Each item
+    /// and each `bytesPerStep` bytes compared costs a step: lists that share their items can be far
+    /// bigger to walk than to build.
+    static func equal(_ a: TemplateValue, _ b: TemplateValue, _ budget: TemplateBudget) throws -> Bool {
         if let x = number(a), let y = number(b) { return x == y }
-        return a == b
+        switch (a, b) {
+        case (.string(let x), .string(let y)):
+            try budget.spend(min(x.utf8.count, y.utf8.count) / TemplateLimits.bytesPerStep)
+            return x == y
+        case (.list(let x), .list(let y)):
+            guard x.count == y.count else { return false }
+            try budget.spend(x.count)
+            for (p, q) in zip(x, y) where !(try equal(p, q, budget)) { return false }
+            return true
+        case (.dict(let xKeys, let x), .dict(let yKeys, let y)):
+            guard xKeys.count == yKeys.count else { return false }
+            try budget.spend(xKeys.count)
+            for key in xKeys {
+                guard let p = x[key], let q = y[key], try equal(p, q, budget) else { return false }
+            }
+            return true
+        default:
+            return a == b
+        }
     }
 
-    static func filter(_ name: String, _ value: TemplateValue, _ arguments: [TemplateValue]) throws -> TemplateValue {
+    static func filter(_ name: String, _ value: TemplateValue, _ arguments: [TemplateValue], _ budget: TemplateBudget) throws -> TemplateValue {
         switch (name, value) {
         case ("trim", .string(let s)): return .string(s.trimmingWhitespace())
         case ("upper", .string(let s)): return .string(s.uppercased())
@@ -119,15 +144,20 @@ enum TemplateBuiltins {
             case .undefined: return .int(0)
             default: throw error("\(value.typeName) has no length")
             }
-        case ("string", _): return .string(value.rendered)
-        case ("tojson", _): return .string(value.json())
+        case ("string", _): return .string(try value.rendered())
+        case ("tojson", _): return .string(try value.json())
         case ("first", .list(let l)): return l.first ?? .undefined
         case ("last", .list(let l)): return l.last ?? .undefined
         case ("reverse", .list(let l)): return .list(l.reversed())
         case ("list", .list): return value
         case ("join", .list(let l)):
-            let separator = arguments.first?.rendered ?? ""
-            return .string(l.map(\.rendered).joined(separator: separator))
+            let separator = try arguments.first?.rendered() ?? ""
+            var text = TemplateText("the text of '| join'")
+            for (index, item) in l.enumerated() {
+                if index > 0 { try text.append(separator) }
+                try item.render(into: &text)
+            }
+            return .string(text.string)
         case ("default", _), ("d", _):
             if value == .undefined || (arguments.count > 1 && arguments[1].isTruthy && !value.isTruthy) {
                 return arguments.first ?? .string("")
@@ -136,13 +166,12 @@ enum TemplateBuiltins {
         case ("int", _):
             if case .string(let s) = value { return .int(Int(s.trimmingWhitespace()) ?? 0) }
             let d = (number(value) ?? 0).rounded(.towardZero)
-            guard let i = Int(exactly: d) else { throw error("cannot convert \(value.pythonRepr()) to an integer") }
+            guard let i = Int(exactly: d) else { throw error("cannot convert \(value.shortRepr) to an integer") }
             return .int(i)
-        case ("items", .dict(let keys, let values)):
-            return .list(keys.map { .list([.string($0), (values[$0] ?? .undefined)]) })
+        case ("items", .dict): return try items(value, budget)
         case ("replace", .string(let s)):
             guard arguments.count == 2 else { throw error("replace needs two arguments") }
-            return .string(s.replacingOccurrences(of: arguments[0].rendered, with: arguments[1].rendered))
+            return .string(try replacing(s, try arguments[0].rendered(), with: try arguments[1].rendered()))
         default:
             throw error("unsupported filter '| \(name)' on a \(value.typeName)")
         }
@@ -175,22 +204,23 @@ enum TemplateBuiltins {
     static func function(_ name: String, _ arguments: [TemplateValue]) throws -> TemplateValue {
         switch name {
         case "raise_exception":
-            throw TokenizerError(.template, source: "chat template", "raise_exception: \(arguments.first?.rendered ?? "")")
+            throw TokenizerError(.template, source: "chat template", "raise_exception: \(try arguments.first?.rendered() ?? "")")
         case "range":
             let ints = arguments.compactMap { if case .int(let i) = $0 { return i } else { return nil } }
             guard ints.count == arguments.count, (1...2).contains(ints.count) else { throw error("range needs one or two integers") }
             let (start, end) = ints.count == 1 ? (0, ints[0]) : (ints[0], ints[1])
-            guard end - start <= 1_000_000 else { throw error("range too long") }
+            let length = end.subtractingReportingOverflow(start)
+            try TemplateLimits.checkList(items: length.overflow ? .max : length.partialValue)
             return .list(start < end ? (start..<end).map { .int($0) } : [])
         default:
             throw error("unsupported function '\(name)()'")
         }
     }
 
-    static func method(_ name: String, on value: TemplateValue, _ arguments: [TemplateValue]) throws -> TemplateValue {
+    static func method(_ name: String, on value: TemplateValue, _ arguments: [TemplateValue], _ budget: TemplateBudget) throws -> TemplateValue {
         switch (value, name) {
         case (.string(let s), "strip"), (.string(let s), "lstrip"), (.string(let s), "rstrip"):
-            let characters = arguments.first.map { Set($0.rendered) }
+            let characters = try arguments.first.map { Set(try $0.rendered()) }
             let strip: (Character) -> Bool = { characters?.contains($0) ?? $0.isWhitespace }
             var result = Substring(s)
             if name != "rstrip" { result = result.drop(while: strip) }
@@ -200,17 +230,28 @@ enum TemplateBuiltins {
         case (.string(let s), "lower"): return .string(s.lowercased())
         case (.string(let s), "title"): return .string(s.capitalized)
         case (.string(let s), "capitalize"): return .string(s.prefix(1).uppercased() + s.dropFirst().lowercased())
-        case (.string(let s), "startswith"): return .bool(s.hasPrefix(arguments.first?.rendered ?? ""))
-        case (.string(let s), "endswith"): return .bool(s.hasSuffix(arguments.first?.rendered ?? ""))
+        case (.string(let s), "startswith"): return .bool(s.hasPrefix(try arguments.first?.rendered() ?? ""))
+        case (.string(let s), "endswith"): return .bool(s.hasSuffix(try arguments.first?.rendered() ?? ""))
         case (.string(let s), "split"):
-            if let separator = arguments.first?.rendered {
-                return .list(s.components(separatedBy: separator).map { .string($0) })
+            // Splitting stops one piece past the list limit: enough to know the list is too long.
+            let limit = TemplateLimits.maximumListItems
+            let pieces: [String]
+            if let separator = try arguments.first?.rendered() {
+                guard !separator.isEmpty else { throw error("split() with an empty separator") }
+                let bytes = Array(s.utf8)
+                let starts = offsets(of: separator, in: s, limit: limit)
+                let ends = starts + [bytes.count]
+                let begins = [0] + starts.map { $0 + separator.utf8.count }
+                pieces = zip(begins, ends).map { String(decoding: bytes[$0..<$1], as: UTF8.self) }
+            } else {
+                pieces = s.split(maxSplits: limit, whereSeparator: \.isWhitespace).map { String($0) }
             }
-            return .list(s.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+            try TemplateLimits.checkList(items: pieces.count)
+            return .list(pieces.map { .string($0) })
         case (.string(let s), "replace"):
             guard arguments.count == 2 else { throw error("replace() needs two arguments") }
-            return .string(s.replacingOccurrences(of: arguments[0].rendered, with: arguments[1].rendered))
-        case (.dict(let keys, let values), "items"): return .list(keys.map { .list([.string($0), (values[$0] ?? .undefined)]) })
+            return .string(try replacing(s, try arguments[0].rendered(), with: try arguments[1].rendered()))
+        case (.dict, "items"): return try items(value, budget)
         case (.dict(let keys, _), "keys"): return .list(keys.map { .string($0) })
         case (.dict(let keys, let values), "values"): return .list(keys.map { (values[$0] ?? .undefined) })
         case (.dict(_, let values), "get"):
@@ -218,6 +259,66 @@ enum TemplateBuiltins {
             return values[key] ?? (arguments.count > 1 ? arguments[1] : .none)
         default:
             throw error("unsupported method '.\(name)()' on a \(value.typeName)")
+        }
+    }
+
+    /// `[[key, value], ...]`: two levels deeper than the values, so checked against the nesting limit.
+    static func items(_ dict: TemplateValue, _ budget: TemplateBudget) throws -> TemplateValue {
+        guard case .dict(let keys, let values) = dict else { throw error("items() needs a dict") }
+        let pairs = TemplateValue.list(keys.map { .list([.string($0), (values[$0] ?? .undefined)]) })
+        try budget.checkNesting(pairs)
+        return pairs
+    }
+
+    /// `s.replace(old, new)`, its size checked before it is built (a short `old` and a long `new`
+    /// multiply).
+    static func replacing(_ s: String, _ old: String, with new: String) throws -> String {
+        guard !old.isEmpty else { return s }
+        let matches = offsets(of: old, in: s)
+        let size = s.utf8.count + matches.count * (new.utf8.count - old.utf8.count)
+        try TemplateLimits.checkText(bytes: size, of: "the text of 'replace'")
+        let bytes = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        var start = 0
+        for match in matches {
+            out += bytes[start..<match]
+            out += new.utf8
+            start = match + old.utf8.count
+        }
+        out += bytes[start...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Where `needle` (not empty) occurs in `text`: UTF-8 byte offsets, left to right without
+    /// overlaps as Python's `in`, `split` and `replace` find them, at most `limit` of them. A match
+    /// of whole UTF-8 strings always falls on code point boundaries, so this matches code point by
+    /// code point as Python does. Knuth–Morris–Pratt: linear in both lengths however they are made
+    /// (a naive search of a long needle in a long text can run for hours).
+    static func offsets(of needle: String, in text: String, limit: Int = .max) -> [Int] {
+        let pattern = Array(needle.utf8)
+        // border[i]: length of the longest proper prefix of pattern[...i] that is also its suffix.
+        var border = [Int](repeating: 0, count: pattern.count)
+        var length = 0
+        for i in pattern.indices.dropFirst() {
+            while length > 0 && pattern[i] != pattern[length] { length = border[length - 1] }
+            if pattern[i] == pattern[length] { length += 1 }
+            border[i] = length
+        }
+        var text = text
+        return text.withUTF8 { bytes in
+            var found: [Int] = []
+            var matched = 0
+            for (i, byte) in bytes.enumerated() {
+                while matched > 0 && byte != pattern[matched] { matched = border[matched - 1] }
+                if byte == pattern[matched] { matched += 1 }
+                if matched == pattern.count {
+                    found.append(i + 1 - pattern.count)
+                    if found.count == limit { break }
+                    matched = 0
+                }
+            }
+            return found
         }
     }
 }

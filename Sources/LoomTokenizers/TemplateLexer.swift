@@ -186,7 +186,9 @@ struct TemplateLexer {
 }
 
 extension String {
+    /// Python's `strip()`; walks only the whitespace at the ends (a message can be megabytes long).
     func trimmingWhitespace() -> String {
-        String(drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -1,21 +1,46 @@
 /// The syntax tree of a chat template, and the parser that builds it from the lexer's segments.
 /// Grammar and operator precedence follow jinja2/parser.py (`parse_condexpr` down to
 /// `parse_unary` and `parse_filter_expr`), for the subset real chat templates use.
-indirect enum TemplateExpr: Sendable {
-    case literal(TemplateValue)
-    case name(String)
-    case attribute(TemplateExpr, String)
-    case index(TemplateExpr, TemplateExpr)
-    case slice(TemplateExpr, TemplateExpr?, TemplateExpr?)
-    case call(TemplateExpr, [TemplateExpr])
-    case filter(TemplateExpr, String, [TemplateExpr])
-    case test(TemplateExpr, String, negated: Bool)
-    case not(TemplateExpr)
-    case negate(TemplateExpr)
-    case binary(String, TemplateExpr, TemplateExpr)
-    case conditional(TemplateExpr, then: TemplateExpr, otherwise: TemplateExpr?)
-    case list([TemplateExpr])
-    case dict([(TemplateExpr, TemplateExpr)])
+struct TemplateExpr: Sendable {
+    indirect enum Kind: Sendable {
+        case literal(TemplateValue)
+        case name(String)
+        case attribute(TemplateExpr, String)
+        case index(TemplateExpr, TemplateExpr)
+        case slice(TemplateExpr, TemplateExpr?, TemplateExpr?)
+        case call(TemplateExpr, [TemplateExpr])
+        case filter(TemplateExpr, String, [TemplateExpr])
+        case test(TemplateExpr, String, negated: Bool)
+        case not(TemplateExpr)
+        case negate(TemplateExpr)
+        case binary(String, TemplateExpr, TemplateExpr)
+        case conditional(TemplateExpr, then: TemplateExpr, otherwise: TemplateExpr?)
+        case list([TemplateExpr])
+        case dict([(TemplateExpr, TemplateExpr)])
+    }
+
+    let kind: Kind
+    /// Nodes on the longest path down to a leaf. Evaluating and freeing the tree recurse this deep,
+    /// and a flat chain (`1+1+...+1`, `x|string|string...`) is as deep as it is long, so the parser
+    /// refuses trees taller than `TemplateLimits.maximumDepth` as it builds them.
+    let height: Int
+
+    init(_ kind: Kind) {
+        self.kind = kind
+        let children: [TemplateExpr?]
+        switch kind {
+        case .literal, .name: children = []
+        case .attribute(let base, _), .test(let base, _, _), .not(let base), .negate(let base): children = [base]
+        case .index(let base, let key): children = [base, key]
+        case .slice(let base, let start, let end): children = [base, start, end]
+        case .call(let base, let arguments), .filter(let base, _, let arguments): children = [base] + arguments
+        case .binary(_, let left, let right): children = [left, right]
+        case .conditional(let condition, let then, let otherwise): children = [condition, then, otherwise]
+        case .list(let items): children = items
+        case .dict(let pairs): children = pairs.flatMap { [$0.0, $0.1] }
+        }
+        height = 1 + (children.compactMap { $0?.height }.max() ?? 0)
+    }
 }
 
 indirect enum TemplateNode: Sendable {
@@ -49,14 +74,15 @@ struct TemplateParser {
     private var pendingTokens: [Token] = []
     private var pendingSource = ""
 
-    /// Blocks nested deeper than this are refused (a crafted template could exhaust the stack).
-    static let maximumDepth = 100
+    /// Blocks open around the current one: parsing, rendering and freeing them recurse this deep.
     private var depth = 0
 
     private mutating func parseBody(until terminators: Set<String>) throws -> ([TemplateNode], String?) {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maximumDepth else { throw Self.error("blocks nested deeper than \(Self.maximumDepth)") }
+        guard depth <= TemplateLimits.maximumDepth else {
+            throw TemplateLimits.exceeded("blocks nested deeper than \(TemplateLimits.maximumDepth) levels")
+        }
         var nodes: [TemplateNode] = []
         while position < segments.count {
             let segment = segments[position]
@@ -137,8 +163,11 @@ struct ExpressionParser {
     }
 
     func error(_ message: String) -> TokenizerError {
-        TemplateParser.error("\(message) in '\(source)'")
+        TemplateParser.error("\(message) in '\(quotedSource)'")
     }
+
+    /// The tag as errors quote it: a hostile one can be megabytes long.
+    var quotedSource: String { source.count > 80 ? source.prefix(80) + "…" : source }
 
     var current: Token? { position < tokens.count ? tokens[position] : nil }
 
@@ -181,24 +210,29 @@ struct ExpressionParser {
         return (target, try parseAll())
     }
 
+    /// Every nested expression (in parentheses, brackets, arguments, subscripts, `else` branches)
+    /// comes through here, and `not` and `-` recurse into themselves: counting these three bounds
+    /// the parser's recursion.
     mutating func parseConditional() throws -> TemplateExpr {
+        try enter()
+        defer { depth -= 1 }
         let value = try parseOr()
         guard accept("if") else { return value }
         let condition = try parseOr()
         var otherwise: TemplateExpr? = nil
         if accept("else") { otherwise = try parseConditional() }
-        return .conditional(condition, then: value, otherwise: otherwise)
+        return try make(.conditional(condition, then: value, otherwise: otherwise))
     }
 
     mutating func parseOr() throws -> TemplateExpr {
         var left = try parseAnd()
-        while accept("or") { left = .binary("or", left, try parseAnd()) }
+        while accept("or") { left = try make(.binary("or", left, try parseAnd())) }
         return left
     }
 
     mutating func parseAnd() throws -> TemplateExpr {
         var left = try parseNot()
-        while accept("and") { left = .binary("and", left, try parseNot()) }
+        while accept("and") { left = try make(.binary("and", left, try parseNot())) }
         return left
     }
 
@@ -206,7 +240,7 @@ struct ExpressionParser {
         if accept("not") {
             try enter()
             defer { depth -= 1 }
-            return .not(try parseNot())
+            return try make(.not(try parseNot()))
         }
         return try parseCompare()
     }
@@ -216,12 +250,12 @@ struct ExpressionParser {
         while true {
             if case .symbol(let op) = current, ["==", "!=", "<", ">", "<=", ">="].contains(op) {
                 position += 1
-                left = .binary(op, left, try parseMath1())
+                left = try make(.binary(op, left, try parseMath1()))
             } else if accept("in") {
-                left = .binary("in", left, try parseMath1())
+                left = try make(.binary("in", left, try parseMath1()))
             } else if current == .name("not"), position + 1 < tokens.count, tokens[position + 1] == .name("in") {
                 position += 2
-                left = .not(.binary("in", left, try parseMath1()))
+                left = try make(.not(try make(.binary("in", left, try parseMath1()))))
             } else {
                 return left
             }
@@ -232,14 +266,14 @@ struct ExpressionParser {
         var left = try parseConcat()
         while case .symbol(let op) = current, op == "+" || op == "-" {
             position += 1
-            left = .binary(op, left, try parseConcat())
+            left = try make(.binary(op, left, try parseConcat()))
         }
         return left
     }
 
     mutating func parseConcat() throws -> TemplateExpr {
         var left = try parseMath2()
-        while accept("~") { left = .binary("~", left, try parseMath2()) }
+        while accept("~") { left = try make(.binary("~", left, try parseMath2())) }
         return left
     }
 
@@ -247,7 +281,7 @@ struct ExpressionParser {
         var left = try parseUnary()
         while case .symbol(let op) = current, ["*", "/", "//", "%"].contains(op) {
             position += 1
-            left = .binary(op, left, try parseUnary())
+            left = try make(.binary(op, left, try parseUnary()))
         }
         return left
     }
@@ -256,7 +290,7 @@ struct ExpressionParser {
         if accept("-") {
             try enter()
             defer { depth -= 1 }
-            return try parseFilters(.negate(try parseUnary()))
+            return try parseFilters(try make(.negate(try parseUnary())))
         }
         return try parseFilters(try parsePostfix(try parsePrimary()))
     }
@@ -266,10 +300,10 @@ struct ExpressionParser {
         while true {
             if accept("|") {
                 let filter = try name()
-                expr = .filter(expr, filter, accept("(") ? try parseArguments() : [])
+                expr = try make(.filter(expr, filter, accept("(") ? try parseArguments() : []))
             } else if accept("is") {
                 let negated = accept("not")
-                expr = .test(expr, try name(), negated: negated)
+                expr = try make(.test(expr, try name(), negated: negated))
             } else {
                 return expr
             }
@@ -293,9 +327,9 @@ struct ExpressionParser {
         var expr = base
         while true {
             if accept(".") {
-                expr = .attribute(expr, try name())
+                expr = try make(.attribute(expr, try name()))
             } else if accept("(") {
-                expr = .call(expr, try parseArguments())
+                expr = try make(.call(expr, try parseArguments()))
             } else if accept("[") {
                 var start: TemplateExpr? = nil
                 if current != .symbol(":") { start = try parseConditional() }
@@ -303,10 +337,10 @@ struct ExpressionParser {
                     var end: TemplateExpr? = nil
                     if current != .symbol("]") { end = try parseConditional() }
                     if accept(":") { throw error("slice steps are not supported") }
-                    expr = .slice(expr, start, end)
+                    expr = try make(.slice(expr, start, end))
                 } else {
                     guard let start else { throw error("empty subscript") }
-                    expr = .index(expr, start)
+                    expr = try make(.index(expr, start))
                 }
                 try expect("]")
             } else {
@@ -320,30 +354,39 @@ struct ExpressionParser {
     /// Counts one level of recursion; callers undo it with `defer { depth -= 1 }`.
     mutating func enter() throws {
         depth += 1
-        guard depth <= TemplateParser.maximumDepth else {
+        guard depth <= TemplateLimits.maximumDepth else {
             depth -= 1
-            throw error("expression nested deeper than \(TemplateParser.maximumDepth)")
+            throw tooDeep
         }
     }
 
+    /// A node of the tree, refused when it would make the tree taller than the limit.
+    func make(_ kind: TemplateExpr.Kind) throws -> TemplateExpr {
+        let expr = TemplateExpr(kind)
+        guard expr.height <= TemplateLimits.maximumDepth else { throw tooDeep }
+        return expr
+    }
+
+    var tooDeep: TokenizerError {
+        TemplateLimits.exceeded("expression nested deeper than \(TemplateLimits.maximumDepth) levels in '\(quotedSource)'")
+    }
+
     mutating func parsePrimary() throws -> TemplateExpr {
-        try enter()
-        defer { depth -= 1 }
         guard let token = current else { throw error("expression ends too early") }
         position += 1
         switch token {
         case .string(var text):
             // Adjacent string literals concatenate, as in Python.
             while case .string(let more) = current { text += more; position += 1 }
-            return .literal(.string(text))
-        case .int(let value): return .literal(.int(value))
-        case .double(let value): return .literal(.double(value))
+            return TemplateExpr(.literal(.string(text)))
+        case .int(let value): return TemplateExpr(.literal(.int(value)))
+        case .double(let value): return TemplateExpr(.literal(.double(value)))
         case .name(let n):
             switch n {
-            case "true", "True": return .literal(.bool(true))
-            case "false", "False": return .literal(.bool(false))
-            case "none", "None": return .literal(.none)
-            default: return .name(n)
+            case "true", "True": return TemplateExpr(.literal(.bool(true)))
+            case "false", "False": return TemplateExpr(.literal(.bool(false)))
+            case "none", "None": return TemplateExpr(.literal(.none))
+            default: return TemplateExpr(.name(n))
             }
         case .symbol("("):
             let inner = try parseConditional()
@@ -355,7 +398,7 @@ struct ExpressionParser {
                 repeat { items.append(try parseConditional()) } while accept(",")
                 try expect("]")
             }
-            return .list(items)
+            return try make(.list(items))
         case .symbol("{"):
             var pairs: [(TemplateExpr, TemplateExpr)] = []
             if !accept("}") {
@@ -366,7 +409,7 @@ struct ExpressionParser {
                 } while accept(",")
                 try expect("}")
             }
-            return .dict(pairs)
+            return try make(.dict(pairs))
         case .symbol(let s):
             throw error("unexpected '\(s)'")
         }

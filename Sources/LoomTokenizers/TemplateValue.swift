@@ -36,26 +36,45 @@ public indirect enum TemplateValue: Sendable, Equatable {
     }
 
     /// `str(value)` as Jinja prints it (`{{ none }}` is "None"; Undefined prints nothing).
-    var rendered: String {
+    func rendered() throws -> String {
+        if case .string(let s) = self { return s }
+        var text = TemplateText("a value printed as text")
+        try render(into: &text)
+        return text.string
+    }
+
+    func render(into text: inout TemplateText) throws {
         switch self {
-        case .undefined: ""
-        case .string(let s): s
-        default: pythonRepr(topLevel: true)
+        case .undefined: return
+        case .string(let s): try text.append(s)
+        default: try writeRepr(into: &text)
         }
     }
 
     /// Python's `repr` (strings quoted inside containers, like `str(['a', 1])`).
-    func pythonRepr(topLevel: Bool = false) -> String {
+    func pythonRepr() throws -> String {
+        var text = TemplateText("a value printed as text")
+        try writeRepr(into: &text)
+        return text.string
+    }
+
+    /// The repr cut short, for an error message.
+    var shortRepr: String {
+        guard let repr = try? pythonRepr() else { return "a \(typeName) too long to show" }
+        return repr.count > 80 ? repr.prefix(80) + "…" : repr
+    }
+
+    /// Written piece by piece into `text`, so a value too big to print stops at the text limit
+    /// instead of being built in memory first.
+    private func writeRepr(into text: inout TemplateText) throws {
         switch self {
-        case .undefined: return ""
-        case .none: return "None"
-        case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
+        case .undefined: return
+        case .none: try text.append("None")
+        case .bool(let b): try text.append(b ? "True" : "False")
+        case .int(let i): try text.append(String(i))
         case .double(let d):
-            if d.isFinite && d == d.rounded() && abs(d) < 1e16 { return String(format: "%.1f", d) }
-            return String(d)
+            if d.isFinite && d == d.rounded() && abs(d) < 1e16 { try text.append(String(format: "%.1f", d)) } else { try text.append(String(d)) }
         case .string(let s):
-            if topLevel { return s }
             let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
             var out = String(quote)
             for c in s {
@@ -69,20 +88,39 @@ public indirect enum TemplateValue: Sendable, Equatable {
                 }
             }
             out.append(quote)
-            return out
-        case .list(let items): return "[" + items.map { $0.pythonRepr() }.joined(separator: ", ") + "]"
+            try text.append(out)
+        case .list(let items):
+            try text.append("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { try text.append(", ") }
+                try item.writeRepr(into: &text)
+            }
+            try text.append("]")
         case .dict(let keys, let values):
-            return "{" + keys.map { TemplateValue.string($0).pythonRepr() + ": " + (values[$0] ?? .undefined).pythonRepr() }.joined(separator: ", ") + "}"
+            try text.append("{")
+            for (index, key) in keys.enumerated() {
+                if index > 0 { try text.append(", ") }
+                try TemplateValue.string(key).writeRepr(into: &text)
+                try text.append(": ")
+                try (values[key] ?? .undefined).writeRepr(into: &text)
+            }
+            try text.append("}")
         }
     }
 
     /// `json.dumps(value, ensure_ascii=False)`, transformers' `tojson` filter.
-    func json() -> String {
+    func json() throws -> String {
+        var text = TemplateText("a value printed as text")
+        try writeJSON(into: &text)
+        return text.string
+    }
+
+    private func writeJSON(into text: inout TemplateText) throws {
         switch self {
-        case .undefined, .none: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double: return pythonRepr()
+        case .undefined, .none: try text.append("null")
+        case .bool(let b): try text.append(b ? "true" : "false")
+        case .int(let i): try text.append(String(i))
+        case .double: try writeRepr(into: &text)
         case .string(let s):
             var out = "\""
             for scalar in s.unicodeScalars {
@@ -96,10 +134,23 @@ public indirect enum TemplateValue: Sendable, Equatable {
                     if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
                 }
             }
-            return out + "\""
-        case .list(let items): return "[" + items.map { $0.json() }.joined(separator: ", ") + "]"
+            try text.append(out + "\"")
+        case .list(let items):
+            try text.append("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { try text.append(", ") }
+                try item.writeJSON(into: &text)
+            }
+            try text.append("]")
         case .dict(let keys, let values):
-            return "{" + keys.map { TemplateValue.string($0).json() + ": " + (values[$0] ?? .undefined).json() }.joined(separator: ", ") + "}"
+            try text.append("{")
+            for (index, key) in keys.enumerated() {
+                if index > 0 { try text.append(", ") }
+                try TemplateValue.string(key).writeJSON(into: &text)
+                try text.append(": ")
+                try (values[key] ?? .undefined).writeJSON(into: &text)
+            }
+            try text.append("}")
         }
     }
 

@@ -96,10 +96,10 @@ import Testing
 
     @Test func hostileTemplatesFailCleanly() {
         expectTemplateError("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}",
-                            containing: "nested deeper than 100")
-        expectTemplateError("{{ " + String(repeating: "not ", count: 5000) + "x }}", containing: "nested deeper than 100")
-        expectTemplateError(String(repeating: "{% if x %}", count: 500), containing: "blocks nested deeper than 100")
-        expectTemplateError("{{ 'ab' * 1000000000000 }}", containing: "string repetition", render: true)
+                            containing: "nested deeper than 64")
+        expectTemplateError("{{ " + String(repeating: "not ", count: 5000) + "x }}", containing: "nested deeper than 64")
+        expectTemplateError(String(repeating: "{% if x %}", count: 500), containing: "blocks nested deeper than 64")
+        expectTemplateError("{{ 'ab' * 1000000000000 }}", containing: "a string repeated with '*' would be longer than 4 MiB", render: true)
         expectTemplateError("{{ 9223372036854775807 + 1 }}", containing: "integer overflow", render: true)
         expectTemplateError("{{ 1 // 0 }}", containing: "division by zero", render: true)
     }
