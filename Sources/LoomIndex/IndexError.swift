@@ -17,6 +17,11 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case notIndexed(path: String, index: String)
     /// A path given to index does not exist.
     case noSuchFile(path: String)
+    /// The index (or its folder, or the disk) cannot be written, and the command writes to it.
+    case readOnly(path: String)
+    /// A time or vector of the file's content is NaN or infinite (a misbehaving model); such a value
+    /// cannot be ranked or written as JSON, so nothing of the file is stored.
+    case nonFinite(path: String, what: String)
     /// The database refused an operation (disk full, locked, I/O error).
     case database(path: String, reason: String)
     /// An embedder returned a vector of the wrong size or count.
@@ -40,6 +45,11 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
             "\(path): not in the index \(index); index it first with `loom index`"
         case .noSuchFile(let path):
             "\(path): no such file or folder"
+        case .readOnly(let path):
+            "\(path): the index cannot be written here (no write permission on the file or its folder, or a read-only disk); "
+                + "`loom search` needs no write access; to index, make them writable or pass --index with a file in a writable folder"
+        case .nonFinite(let path, let what):
+            "\(path): \(what) is NaN or infinite, so the file was not stored; the model that made it misbehaved, try another one"
         case .database(let path, let reason):
             "\(path): database error: \(reason)"
         case .badEmbedding(let model, let reason):
