@@ -150,7 +150,7 @@ import Testing
                 process.arguments = ["index", "a.txt", "b.txt", "--index", "race\(round).loom", "--threads", "1"]
                 process.currentDirectoryURL = folder
                 let log = folder.appendingPathComponent("race\(round)-\(run).log")
-                FileManager.default.createFile(atPath: log.path, contents: nil)
+                #expect(FileManager.default.createFile(atPath: log.path, contents: nil))
                 process.standardError = try FileHandle(forWritingTo: log)
                 process.standardOutput = FileHandle.nullDevice
                 return (process, log)
@@ -175,9 +175,9 @@ import Testing
         try "Tomatoes need full sun.".write(to: folder.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
         let built = try CLIRunner.run(["index", "a.txt", "--index", "media.loom"], in: folder)
         #expect(built.status == 0, "\(built.stderr)")
-        guard let search = try Self.runReadOnly(["search", "tomato", "--index", "media.loom", "--json"], folder: folder) else { return }
-        #expect(search.status == 0, "\(search.stderr)")
-        let object = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
+        guard let searched = try Self.runReadOnly(["search", "tomato", "--index", "media.loom", "--json"], folder: folder) else { return }
+        #expect(searched.status == 0, "\(searched.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(searched.stdout.utf8)) as? [String: Any]
         #expect((object?["results"] as? [[String: Any]])?.first?["path"] as? String == folder.appendingPathComponent("a.txt").path)
         let index = try #require(try Self.runReadOnly(["index", "a.txt", "--index", "media.loom"], folder: folder))
         #expect(index.status == 1, "\(index.stderr)")
