@@ -1,5 +1,6 @@
 // JPEG decoding from memory with libjpeg(-turbo). libjpeg's error_exit must not return, so ours
 // longjmps back into the entry point that called the library; each entry point sets that target.
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ struct LoomJPEGDecoder {
     jmp_buf jump;
     int created;
     int truncated;  // libjpeg saw the data end early (it warns and pads with gray; we refuse instead)
+    size_t size;         // bytes of JPEG data
+    size_t in_channels;  // samples per pixel libjpeg outputs (1 gray, 3 RGB, 4 CMYK)
     char error[JMSG_LENGTH_MAX];
     uint8_t *scratch;  // rows in the file's colour space when it is not RGB; freed by close
 };
@@ -26,15 +29,26 @@ static LoomJPEGDecoder *decoder_of(j_common_ptr cinfo) {
 
 static void on_error_exit(j_common_ptr cinfo) {
     LoomJPEGDecoder *decoder = decoder_of(cinfo);
-    cinfo->err->format_message(cinfo, decoder->error);
+    if (cinfo->err->msg_code == JERR_NO_BACKING_STORE) {
+        // The coefficient buffer would exceed loom_jpeg_start's max_memory.
+        struct jpeg_decompress_struct *d = &decoder->cinfo;
+        snprintf(decoder->error, sizeof decoder->error, "its header declares %ux%u pixels, more than its %zu bytes can hold",
+                 d->image_width, d->image_height, decoder->size);
+    } else {
+        cinfo->err->format_message(cinfo, decoder->error);
+    }
     longjmp(decoder->jump, 1);
 }
 
 static void on_message(j_common_ptr cinfo, int level) {
     // Level -1 is a warning. The memory source warns JWRN_JPEG_EOF when the data runs out and then
     // feeds a fake end marker; Pillow raises "image file is truncated" there, so we report it.
-    // Other warnings (e.g. stray bytes between markers) are tolerated, as in Pillow.
-    if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+    // JWRN_HIT_MARKER is the same shortfall inside the file (a scan's data ends at a marker, say the
+    // final EOI, before its blocks do): libjpeg would go on with zeros, so a 3 KB file could come
+    // out as gigabytes of made-up gray rows. Other warnings (e.g. stray bytes between markers) are
+    // tolerated, as in Pillow.
+    int code = cinfo->err->msg_code;
+    if (level == -1 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) {
         LoomJPEGDecoder *decoder = decoder_of(cinfo);
         decoder->truncated = 1;
         cinfo->err->format_message(cinfo, decoder->error);
@@ -54,6 +68,7 @@ LoomImageStatus loom_jpeg_open(const uint8_t *data, size_t size, LoomJPEGDecoder
         loom_set_message(message, capacity, "out of memory");
         return LOOM_IMAGE_OUT_OF_MEMORY;
     }
+    decoder->size = size;
     decoder->cinfo.err = jpeg_std_error(&decoder->errors);
     decoder->errors.error_exit = on_error_exit;
     decoder->errors.emit_message = on_message;
@@ -83,47 +98,70 @@ LoomImageStatus loom_jpeg_open(const uint8_t *data, size_t size, LoomJPEGDecoder
     info->height = decoder->cinfo.image_height;
     info->components = components;
     info->bit_depth = decoder->cinfo.data_precision;
+    info->bits_per_pixel = components * decoder->cinfo.data_precision;
     info->has_alpha = 0;
     info->interlaced_or_progressive = jpeg_has_multiple_scans(&decoder->cinfo) ? 1 : 0;
     *out = decoder;
     return LOOM_IMAGE_OK;
 }
 
-LoomImageStatus loom_jpeg_decode_rgb(LoomJPEGDecoder *decoder, uint8_t *rgb, char *message, size_t capacity) {
+LoomImageStatus loom_jpeg_start(LoomJPEGDecoder *decoder, size_t max_memory, char *message, size_t capacity) {
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
     if (setjmp(decoder->jump)) return failure(decoder, message, capacity);
 
     int components = cinfo->num_components;
     // libjpeg's defaults are what Pillow uses: JDCT_ISLOW and fancy upsampling.
     cinfo->out_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+    // Only the whole-image coefficient buffer of multi-scan files counts against this; past it,
+    // libjpeg would need a backing store, which it does not have: JERR_NO_BACKING_STORE.
+    cinfo->mem->max_memory_to_use = (long)(max_memory > LONG_MAX ? LONG_MAX : max_memory);
     jpeg_start_decompress(cinfo);
-    size_t width = cinfo->output_width;
-    size_t height = cinfo->output_height;
-    size_t in_channels = (size_t)cinfo->output_components;
-    if (in_channels != 3) {
-        decoder->scratch = malloc(width * in_channels * ROWS_PER_CALL);
+    if (decoder->truncated) return failure(decoder, message, capacity);  // a multi-scan file is read whole
+    decoder->in_channels = (size_t)cinfo->output_components;
+    if (decoder->in_channels != 3) {
+        decoder->scratch = malloc(cinfo->output_width * decoder->in_channels * ROWS_PER_CALL);
         if (decoder->scratch == NULL) {
             loom_set_message(message, capacity, "out of memory");
             return LOOM_IMAGE_OUT_OF_MEMORY;
         }
     }
-    JSAMPROW rows[ROWS_PER_CALL];
-    while (cinfo->output_scanline < height) {
-        size_t first = cinfo->output_scanline;
-        size_t wanted = height - first < ROWS_PER_CALL ? height - first : ROWS_PER_CALL;
+    return LOOM_IMAGE_OK;
+}
+
+LoomImageStatus loom_jpeg_read_rows(LoomJPEGDecoder *decoder, uint8_t *rgb, size_t rows, char *message, size_t capacity) {
+    struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
+    if (setjmp(decoder->jump)) return failure(decoder, message, capacity);
+
+    size_t width = cinfo->output_width;
+    size_t in_channels = decoder->in_channels;
+    size_t done = 0;
+    while (done < rows && cinfo->output_scanline < cinfo->output_height) {
+        size_t wanted = rows - done < ROWS_PER_CALL ? rows - done : ROWS_PER_CALL;
+        JSAMPROW scanlines[ROWS_PER_CALL];
         for (size_t i = 0; i < wanted; i++) {
-            rows[i] = in_channels == 3 ? rgb + (first + i) * width * 3 : decoder->scratch + i * width * in_channels;
+            scanlines[i] = in_channels == 3 ? rgb + (done + i) * width * 3 : decoder->scratch + i * width * in_channels;
         }
-        size_t got = jpeg_read_scanlines(cinfo, rows, (JDIMENSION)wanted);
+        size_t got = jpeg_read_scanlines(cinfo, scanlines, (JDIMENSION)wanted);
         for (size_t i = 0; i < got && in_channels != 3; i++) {
-            uint8_t *out = rgb + (first + i) * width * 3;
-            if (in_channels == 1) loom_gray_to_rgb(rows[i], out, width);
-            else loom_inverted_cmyk_to_rgb(rows[i], out, width);
+            uint8_t *out = rgb + (done + i) * width * 3;
+            if (in_channels == 1) loom_gray_to_rgb(scanlines[i], out, width);
+            else loom_inverted_cmyk_to_rgb(scanlines[i], out, width);
         }
         if (decoder->truncated) return failure(decoder, message, capacity);
+        if (got == 0) {  // a memory source never suspends; guard against looping forever anyway
+            loom_set_message(message, capacity, "libjpeg returned no rows");
+            return LOOM_IMAGE_CORRUPT;
+        }
+        done += got;
     }
-    jpeg_finish_decompress(cinfo);
-    if (decoder->truncated) return failure(decoder, message, capacity);
+    if (done < rows) {
+        loom_set_message(message, capacity, "asked for rows past the end of the image");
+        return LOOM_IMAGE_CORRUPT;
+    }
+    if (cinfo->output_scanline == cinfo->output_height) {
+        jpeg_finish_decompress(cinfo);
+        if (decoder->truncated) return failure(decoder, message, capacity);
+    }
     return LOOM_IMAGE_OK;
 }
 

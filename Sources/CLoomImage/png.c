@@ -96,6 +96,7 @@ LoomImageStatus loom_png_open(const uint8_t *data, size_t size, LoomPNGDecoder *
     info->width = width;
     info->height = height;
     info->bit_depth = bit_depth;
+    info->bits_per_pixel = png_get_channels(decoder->png, decoder->info) * bit_depth;
     info->has_alpha = decoder->has_alpha;
     info->interlaced_or_progressive = interlace != PNG_INTERLACE_NONE;
     switch (color_type) {

@@ -45,8 +45,11 @@ struct Index: ParsableCommand {
     func run() throws {
         compute.apply()
         let files = try IndexBuilder.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive)
-        let store = try IndexStore(url: URL(fileURLWithPath: index), create: true)
-        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path)
+        // An existing index names its models; a new one is created only once the models are found
+        // and loaded, so a bad --model leaves no empty index file behind.
+        let indexURL = URL(fileURLWithPath: index)
+        let existing = FileManager.default.fileExists(atPath: indexURL.path) ? try IndexStore(url: indexURL, access: .write) : nil
+        let models = IndexModels(settings: try existing?.settings() ?? [:], indexPath: indexURL.standardizedFileURL.path)
         let threads = compute.threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         let loadStart = Date()
@@ -59,6 +62,7 @@ struct Index: ParsableCommand {
         let needsSpeech = files.contains { Modality(fileExtension: $0.pathExtension) == .audio }
         let speech = needsSpeech ? try models.lazyTranscriber(asrModel, threads: threads) : nil
 
+        let store = try existing ?? IndexStore(url: indexURL, access: .create)
         var folders = ["text": text.folder]
         if let image { folders["image"] = image.folder }
         if let speech { folders["asr"] = speech.folder }

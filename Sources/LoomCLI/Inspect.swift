@@ -23,10 +23,19 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object per file instead of a table row.")
     var json = false
 
-    @Option(help: "Refuse images with more than this many megapixels.")
+    @Option(help: "Refuse images with more than this many megapixels (at most \(Inspect.megapixelLimit)).")
     var maxMegapixels = 100
 
+    /// 1000 megapixels are 3 GB of RGB; the pipeline decode step's `max_pixels` stops at the same.
+    static let megapixelLimit = 1000
+
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard (1...Self.megapixelLimit).contains(maxMegapixels) else {
+            throw ValidationError("--max-megapixels must be between 1 and \(Self.megapixelLimit), not \(maxMegapixels)")
+        }
+    }
 
     func run() throws {
         compute.apply()

@@ -21,8 +21,11 @@ struct Search: ParsableCommand {
     @Option(help: "The index file.")
     var index = IndexStore.defaultFileName
 
-    @Option(help: "Number of results.")
+    @Option(help: "Number of results (at most \(Search.maxResults)).")
     var k = 10
+
+    /// More results than anyone reads; also bounds what a mistyped --k can make the search hold.
+    static let maxResults = 10_000
 
     @Option(help: "Comma-separated modalities to return: image, audio, text.")
     var modality: String?
@@ -46,7 +49,7 @@ struct Search: ParsableCommand {
 
     func validate() throws {
         guard (query == nil) != (like == nil) else { throw ValidationError("give either a query text or --like FILE") }
-        guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+        guard (1...Self.maxResults).contains(k) else { throw ValidationError("--k must be between 1 and \(Self.maxResults), not \(k)") }
         _ = try modalities()
     }
 
@@ -62,7 +65,7 @@ struct Search: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let store = try IndexStore(url: URL(fileURLWithPath: index), create: false)
+        let store = try IndexStore(url: URL(fileURLWithPath: index), access: .read)
         let models = IndexModels(settings: try store.settings(), indexPath: store.url.path)
         var options = SearchOptions()
         options.k = k

@@ -27,12 +27,12 @@ extension IndexBuilder {
                     segment(.transcript, $0.offset, $0.element.text, start: $0.element.start, end: $0.element.end,
                             source: transcriber.modelID)
                 }
-                metadata["duration"] = result.duration
+                if result.duration.isFinite { metadata["duration"] = result.duration }  // JSON has no NaN or infinity
                 metadata["language"] = result.language
             } else {
                 // Without a speech model the file is still checked, so a corrupt one is reported.
                 let info = try AudioDecoder.probe(url)
-                if let duration = info.duration { metadata["duration"] = duration }
+                if let duration = info.duration, duration.isFinite { metadata["duration"] = duration }
             }
         case .image:
             if let imageEmbedder {

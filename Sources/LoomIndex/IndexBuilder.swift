@@ -154,6 +154,11 @@ public final class IndexBuilder {
                                          error: message.contains(DisplayPath.escaping(url.lastPathComponent)) ? message : "\(shown): \(message)")
             }
         }
+        // A model's NaN or infinite output fails this file, not the run (the store refuses it too).
+        if let what = content.nonFiniteValue {
+            return try recordFailure(path: path, modality: modality, hash: hash, size: size, mtime: mtime, fingerprint: fingerprint,
+                                     error: IndexError.nonFinite(path: path, what: what).description)
+        }
         try store.replace(with: content)
         return existing == nil ? .added : .updated
     }

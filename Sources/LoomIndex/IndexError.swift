@@ -15,6 +15,11 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case modelUnavailable(path: String, role: String, reason: String)
     /// A caption or other text was given for a file that is not in the index.
     case notIndexed(path: String, index: String)
+    /// The index (or its folder, or the disk) cannot be written, and the command writes to it.
+    case readOnly(path: String)
+    /// A time or vector of the file's content is NaN or infinite (a misbehaving model); such a value
+    /// cannot be ranked or written as JSON, so nothing of the file is stored.
+    case nonFinite(path: String, what: String)
     /// The database refused an operation (disk full, locked, I/O error).
     case database(path: String, reason: String)
     /// An embedder returned a vector of the wrong size or count.
@@ -36,6 +41,11 @@ public enum IndexError: Error, Equatable, CustomStringConvertible, LocalizedErro
             "\(path): cannot load the \(role) model this index was built with: \(reason); pass one with \(IndexError.option(role))"
         case .notIndexed(let path, let index):
             "\(path): not in the index \(index); index it first with `loom index`"
+        case .readOnly(let path):
+            "\(path): the index cannot be written here (no write permission on the file or its folder, or a read-only disk); "
+                + "`loom search` needs no write access; to index, make them writable or pass --index with a file in a writable folder"
+        case .nonFinite(let path, let what):
+            "\(path): \(what) is NaN or infinite, so the file was not stored; the model that made it misbehaved, try another one"
         case .database(let path, let reason):
             "\(path): database error: \(reason)"
         case .badEmbedding(let model, let reason):

@@ -117,3 +117,17 @@ public struct ItemContent: Sendable {
         self.textModel = textModel
     }
 }
+
+extension ItemContent {
+    /// The first time or vector that is NaN or infinite, described for an error message, or nil.
+    var nonFiniteValue: String? {
+        for (segment, vector) in segments {
+            let name = "\(segment.kind.rawValue) segment \(segment.ordinal)"
+            if let start = segment.start, !start.isFinite { return "the start time of \(name) (\(start))" }
+            if let end = segment.end, !end.isFinite { return "the end time of \(name) (\(end))" }
+            if let vector, !vector.allSatisfy(\.isFinite) { return "the vector of \(name)" }
+        }
+        for (model, vector) in itemVectors where !vector.allSatisfy(\.isFinite) { return "the \(model) vector" }
+        return nil
+    }
+}

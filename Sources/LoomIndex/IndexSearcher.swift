@@ -116,6 +116,8 @@ public final class IndexSearcher {
         return result
     }
 
+    static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
+
     /// One ranked list over all `queries` (e.g. the text model's and an image model's vectors of the
     /// same query text), by cosine score; with `groupByItem`, each item once, at its best match.
     public func search(_ queries: [QueryVector], options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
@@ -151,9 +153,11 @@ public final class IndexSearcher {
             try chosen.map { entry in
                 let item = try IndexedItem.fetchOne(db, key: entry.itemId)
                 let segment = try entry.segmentId.flatMap { try IndexedSegment.fetchOne(db, key: $0) }
+                // A NaN or infinite time (stored by an older Loom) is no time: it cannot be shown or
+                // written as JSON.
                 return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.score,
-                                 match: segment?.kind.rawValue ?? "image", start: segment?.start, end: segment?.end,
-                                 text: segment?.text, model: entry.model)
+                                 match: segment?.kind.rawValue ?? "image", start: segment?.start.flatMap(Self.finite),
+                                 end: segment?.end.flatMap(Self.finite), text: segment?.text, model: entry.model)
             }
         }
     }

@@ -1,43 +1,114 @@
 import Foundation
 import GRDB
 
-/// One index file: SQLite through a GRDB `DatabasePool` in WAL mode, so searches read while an
-/// indexing run writes. Every change is one transaction, so an interrupted run keeps what it
-/// committed and leaves nothing half-written.
+/// One index file: SQLite through GRDB in WAL mode, so searches read while an indexing run writes.
+/// Every change is one transaction, so an interrupted run keeps what it committed and leaves nothing
+/// half-written. Searching opens it without writing anything.
 public final class IndexStore: Sendable {
     /// The default index file name, in the current directory.
     public static let defaultFileName = "media.loom"
 
     public let url: URL
-    let pool: DatabasePool
+    public let access: Access
+    /// A `DatabasePool` when writing (its readers run beside the writer); one connection when reading.
+    let database: any DatabaseWriter
 
-    /// Opens the index at `url`; with `create`, a missing file is created, otherwise it is an error
-    /// that says to run `loom index`. A file from a newer Loom or not an index is refused unchanged.
-    public init(url: URL, create: Bool) throws {
+    /// What a command does with the index file.
+    public enum Access: Sendable {
+        /// Searching: nothing is written, so an index the user cannot write (a read-only file,
+        /// folder or disk) is read as it is.
+        case read
+        /// Indexing into an existing file, which must be writable.
+        case write
+        /// Indexing, creating the file when it is missing.
+        case create
+    }
+
+    /// Opens the index at `url` for writing; with `create`, a missing file is created.
+    public convenience init(url: URL, create: Bool) throws {
+        try self.init(url: url, access: create ? .create : .write)
+    }
+
+    /// Opens the index at `url`. A missing file is an error that says to run `loom index` (unless
+    /// `access` is `.create`); a file from a newer Loom, not an index, or not writable when writing is
+    /// refused unchanged.
+    public init(url: URL, access: Access) throws {
         self.url = url.standardizedFileURL
+        self.access = access
         let path = self.url.path
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { throw IndexError.notAnIndex(path: path, reason: "it is a folder") }
-        if !exists && !create { throw IndexError.missingIndex(path: path) }
-        if exists { try Self.checkHeader(path) }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)  // another writer (a second `loom index`) holds the lock
+        if !exists && access != .create { throw IndexError.missingIndex(path: path) }
+        let empty = exists ? try Self.checkHeader(path) : true
+        // An empty file (a run is creating it, or a stray touch) holds nothing to search.
+        if empty && access == .read { throw IndexError.missingIndex(path: path) }
+        // SQLite needs the folder too, for the WAL and shared-memory files beside the index.
+        let files = FileManager.default
+        let writable = files.isWritableFile(atPath: self.url.deletingLastPathComponent().path)
+            && (!exists || files.isWritableFile(atPath: path))
+        if access != .read && !writable { throw IndexError.readOnly(path: path) }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try IndexSchema.prepare(pool, path: path)
+            database = access == .read ? try Self.openForReading(path, writable: writable) : try Self.openForWriting(path)
         } catch let error as IndexError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw IndexError.notAnIndex(path: path, reason: "not an SQLite database")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw IndexError.readOnly(path: path)
         } catch {
             throw IndexError.database(path: path, reason: "\(error)")
         }
     }
 
+    static func openForWriting(_ path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)  // another writer (a second `loom index`) holds the lock
+        // Two runs turning a new file to WAL mode at once would deadlock on the lock upgrade, so SQLite
+        // fails one of them at once with SQLITE_BUSY instead of waiting: that one tries again.
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try IndexSchema.prepare(pool, path: path)
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(50_000)
+            }
+        }
+    }
+
+    /// One connection; the schema is checked, never changed, and `write` refuses.
+    ///
+    /// A file the user may write is opened as usual, so SQLite still removes its WAL and
+    /// shared-memory files on close. A write-protected one, or one on a read-only disk, is opened
+    /// read-only: as immutable when no WAL file is beside it (SQLite then needs no shared-memory
+    /// file, which it could not create there, and leaves no files behind), else with its WAL, or as
+    /// immutable after all when SQLite cannot open that.
+    static func openForReading(_ path: String, writable: Bool) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.readonly = !writable
+        func checked(_ queue: DatabaseQueue) throws -> DatabaseQueue {
+            if try queue.read({ try IndexSchema.check($0, path: path) }) == 0 { throw IndexError.missingIndex(path: path) }
+            return queue
+        }
+        if writable { return try checked(DatabaseQueue(path: path, configuration: configuration)) }
+        let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+        let immutable = "file:\(encoded)?immutable=1"  // an SQLite URI: the path percent-encoded
+        guard FileManager.default.fileExists(atPath: path + "-wal") else {
+            return try checked(DatabaseQueue(path: immutable, configuration: configuration))
+        }
+        do {
+            return try checked(DatabaseQueue(path: path, configuration: configuration))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            return try checked(DatabaseQueue(path: immutable, configuration: configuration))
+        }
+    }
+
     /// SQLite files start with "SQLite format 3\0"; anything else (an image passed by mistake) is
-    /// refused before SQLite sees it. An empty file is a new database.
-    static func checkHeader(_ path: String) throws {
+    /// refused before SQLite sees it. An empty file is a new database: returns whether it is empty.
+    static func checkHeader(_ path: String) throws -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw IndexError.database(path: path, reason: "cannot be read (permissions?)")
         }
@@ -46,17 +117,23 @@ public final class IndexStore: Sendable {
         if !head.isEmpty && head != Data("SQLite format 3\0".utf8) {
             throw IndexError.notAnIndex(path: path, reason: "not an SQLite database")
         }
+        return head.isEmpty
     }
 
     /// Runs `body` in one write transaction; database errors name the index file.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch let error as DatabaseError {
+        guard access != .read else {
+            throw IndexError.database(path: url.path, reason: "opened for searching, which writes nothing")
+        }
+        do { return try database.write(body) } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw IndexError.readOnly(path: url.path)
+        } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.read(body) } catch let error as DatabaseError {
+        do { return try database.read(body) } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
         }
     }
@@ -110,8 +187,10 @@ public final class IndexStore: Sendable {
         try write { db in for content in contents { try Self.insert(content, db: db) } }
     }
 
+    /// Refuses content with a NaN or infinite time or vector (it would break ranking and JSON).
     @discardableResult
     static func insert(_ content: ItemContent, db: Database) throws -> IndexedItem {
+        if let what = content.nonFiniteValue { throw IndexError.nonFinite(path: content.item.path, what: what) }
         try IndexedItem.filter(Column("path") == content.item.path).deleteAll(db)
         var item = content.item
         item.id = nil

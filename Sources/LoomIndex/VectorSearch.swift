@@ -13,9 +13,10 @@ public struct ScoredRow: Sendable, Equatable {
 public protocol VectorSearching: Sendable {
     var count: Int { get }
     var dimension: Int { get }
-    /// The `k` best rows by dot product with `query` (cosine, for normalized vectors), best first.
-    /// With `groups` (a group number per row, e.g. its item), only the best row of each group counts;
-    /// `includeGroup` filters groups (or rows, when `groups` is nil) before ranking.
+    /// The `k` best rows by dot product with `query` (cosine, for normalized vectors), best first;
+    /// `k` may be larger than `count`. Rows whose score is NaN or infinite (a bad stored vector) are
+    /// never returned. With `groups` (a group number per row, e.g. its item), only the best row of
+    /// each group counts; `includeGroup` filters groups (or rows, when `groups` is nil) before ranking.
     func nearest(to query: [Float], k: Int, groups: [Int32]?, includeGroup: (Int32) -> Bool) -> [ScoredRow]
 }
 
@@ -53,10 +54,12 @@ public struct ExactVectorIndex: VectorSearching {
     public func nearest(to query: [Float], k: Int, groups: [Int32]?, includeGroup: (Int32) -> Bool) -> [ScoredRow] {
         guard k > 0, count > 0 else { return [] }
         let scores = scores(query)
-        var top = TopK(k)
+        var top = TopK(k, rows: count)
         scores.withUnsafeBufferPointer { s in
             guard let groups else {
-                for row in 0..<count where top.admits(s[row], row) && includeGroup(Int32(row)) { top.insert(ScoredRow(row: row, score: s[row])) }
+                for row in 0..<count where s[row].isFinite && top.admits(s[row], row) && includeGroup(Int32(row)) {
+                    top.insert(ScoredRow(row: row, score: s[row]))
+                }
                 return
             }
             require(groups.count == count, "\(groups.count) group numbers for \(count) rows")
@@ -65,7 +68,7 @@ public struct ExactVectorIndex: VectorSearching {
             var best = [Int32](repeating: -1, count: groupCount)
             groups.withUnsafeBufferPointer { g in
                 best.withUnsafeMutableBufferPointer { b in
-                    for row in 0..<count {
+                    for row in 0..<count where s[row].isFinite {  // a NaN would never be beaten
                         let group = Int(g[row])
                         let current = b[group]
                         if current < 0 || s[row] > s[Int(current)] { b[group] = Int32(row) }
@@ -86,9 +89,10 @@ public struct ExactVectorIndex: VectorSearching {
         let k: Int
         private(set) var rows: [ScoredRow] = []
 
-        init(_ k: Int) {
+        /// `rows`: how many candidates there are at most, so a huge `k` allocates nothing extra.
+        init(_ k: Int, rows count: Int) {
             self.k = k
-            rows.reserveCapacity(k + 1)
+            rows.reserveCapacity(min(k, count) + 1)
         }
 
         static func better(_ a: ScoredRow, _ b: ScoredRow) -> Bool { a.score > b.score || (a.score == b.score && a.row < b.row) }

@@ -144,5 +144,132 @@ import Testing
         #expect(foreign.status != 0 && foreign.stderr.contains("not a Loom index"), "\(foreign.stderr)")
         let noPath = try CLIRunner.run(["index", "no/such/folder"], in: folder)
         #expect(noPath.status != 0 && noPath.stderr.contains("no/such/folder"), "\(noPath.stderr)")
+        // --k once reserved room for k results up front: 10^10 aborted allocating 160 GB.
+        for k in ["10000000000", "0"] {
+            let huge = try CLIRunner.run(["search", "x", "--k", k], in: folder)
+            #expect(huge.status == 64 && huge.stderr.contains("--k must be between 1 and 10000, not \(k)"), "\(huge.stderr)")
+        }
+    }
+
+    /// A model that cannot be loaded stops `loom index` before the new index file is created.
+    @Test func failedModelLoadLeavesNoIndexFile() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-index-model")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "some words".write(to: folder.appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
+        let result = try CLIRunner.run(["index", "note.txt", "--index", "new.loom", "--model", "/nonexistent"], in: folder)
+        #expect(result.status != 0 && result.stderr.contains("/nonexistent"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("new.loom").path), "no empty index left behind")
+    }
+
+    /// `loom index` runs creating the same new index at once all succeed (all but one once failed with
+    /// "not a Loom index" or "table items already exists" and indexed nothing).
+    @Test func runsCreatingOneIndexAtOnceAllSucceed() throws {
+        guard Self.modelsInstalled else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-index-race")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "Tomatoes need full sun.".write(to: folder.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try "Diesel engines need oil.".write(to: folder.appendingPathComponent("b.txt"), atomically: true, encoding: .utf8)
+        for round in 0..<4 {
+            // Started back to back and then awaited, so they really run at once.
+            let runs = try (0..<3).map { run in
+                let process = Process()
+                process.executableURL = CLIRunner.executable
+                process.arguments = ["index", "a.txt", "b.txt", "--index", "race\(round).loom", "--threads", "1"]
+                process.currentDirectoryURL = folder
+                let log = folder.appendingPathComponent("race\(round)-\(run).log")
+                #expect(FileManager.default.createFile(atPath: log.path, contents: nil))
+                process.standardError = try FileHandle(forWritingTo: log)
+                process.standardOutput = FileHandle.nullDevice
+                return (process, log)
+            }
+            for (process, _) in runs { try process.run() }
+            for (process, log) in runs {
+                process.waitUntilExit()
+                let stderr = try String(contentsOf: log, encoding: .utf8)
+                #expect(process.terminationStatus == 0, "\(stderr)")
+            }
+            let hits = try search("tomato sun", index: folder.appendingPathComponent("race\(round).loom"), in: folder)
+            #expect(hits.count == 2 && (hits.first?["path"] as? String)?.hasSuffix("a.txt") == true, "\(hits)")
+        }
+    }
+
+    /// A read-only index (no write permission, or on a read-only disk) is searched; indexing into it
+    /// is refused with an error naming the file.
+    @Test func readOnlyIndexIsSearchedAndNotWritten() throws {
+        guard Self.modelsInstalled else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-index-readonly")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "Tomatoes need full sun.".write(to: folder.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        let built = try CLIRunner.run(["index", "a.txt", "--index", "media.loom"], in: folder)
+        #expect(built.status == 0, "\(built.stderr)")
+        guard let searched = try Self.runReadOnly(["search", "tomato", "--index", "media.loom", "--json"], folder: folder) else { return }
+        #expect(searched.status == 0, "\(searched.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(searched.stdout.utf8)) as? [String: Any]
+        #expect((object?["results"] as? [[String: Any]])?.first?["path"] as? String == folder.appendingPathComponent("a.txt").path)
+        let index = try #require(try Self.runReadOnly(["index", "a.txt", "--index", "media.loom"], folder: folder))
+        #expect(index.status == 1, "\(index.stderr)")
+        #expect(index.stderr.contains("media.loom: the index cannot be written here"), "\(index.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("media.loom-wal").path))
+    }
+
+    /// Runs `loom arguments` in `folder` made read-only: write-protected (chmod a-w) for a normal user;
+    /// for root, who ignores permissions, a read-only bind mount in a private mount namespace. Nil
+    /// when root may not mount.
+    static func runReadOnly(_ arguments: [String], folder: URL) throws -> (status: Int32, stdout: String, stderr: String)? {
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).map { folder.appendingPathComponent($0).path }
+        guard geteuid() == 0 else {
+            for path in files { try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
+            defer {
+                try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+                for path in files { try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path) }
+            }
+            let result = try CLIRunner.run(arguments, in: folder)
+            return (result.status, result.stdout, result.stderr)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--mount", "sh", "-c", #"mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && exec "$@""#,
+                             folder.path, CLIRunner.executable.path] + arguments
+        process.currentDirectoryURL = folder
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if stderr.hasPrefix("unshare:") || stderr.hasPrefix("mount:") { return nil }  // no right to mount here
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), stderr)
+    }
+
+    /// An index holding a NaN vector and infinite times (as an older Loom could write) still
+    /// searches, as text and as JSON.
+    @Test func searchSurvivesNonFiniteStoredValues() throws {
+        let sqlite = "/usr/bin/sqlite3"
+        guard Self.modelsInstalled, FileManager.default.isExecutableFile(atPath: sqlite) else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-index-nan")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "Tomatoes need full sun.".write(to: folder.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try "Diesel engines need oil.".write(to: folder.appendingPathComponent("b.txt"), atomically: true, encoding: .utf8)
+        let built = try CLIRunner.run(["index", "a.txt", "b.txt", "--index", "media.loom"], in: folder)
+        #expect(built.status == 0, "\(built.stderr)")
+        let nan = "X'" + String(repeating: "0000c07f", count: 384) + "'"
+        let update = Process()
+        update.executableURL = URL(fileURLWithPath: sqlite)
+        update.arguments = [folder.appendingPathComponent("media.loom").path, """
+            UPDATE segments SET start = 1e999, "end" = 1e999;
+            UPDATE vectors SET embedding = \(nan) WHERE itemId = (SELECT id FROM items WHERE path LIKE '%b.txt');
+            """]
+        try update.run()
+        update.waitUntilExit()
+        #expect(update.terminationStatus == 0)
+
+        let json = try CLIRunner.run(["search", "tomato", "--index", "media.loom", "--json"], in: folder)
+        #expect(json.status == 0, "\(json.stderr)")
+        let results = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]
+        #expect(results?.map { ($0["path"] as? String)?.hasSuffix("a.txt") } == [true], "the NaN item is left out: \(json.stdout)")
+        let text = try CLIRunner.run(["search", "diesel", "--index", "media.loom", "--segments"], in: folder)
+        #expect(text.status == 0 && text.stdout.contains("a.txt"), "\(text.stderr)")
     }
 }

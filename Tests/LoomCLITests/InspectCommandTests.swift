@@ -87,10 +87,49 @@ import Testing
         #expect(!walked.timedOut && walked.status == 0 && walked.stderr.contains("1 files: 0 images, 1 audio"), "\(walked.stderr)")
     }
 
+    /// A 74-byte PNG declaring 100000x100000 used to abort `inspect --max-megapixels 100000` allocating
+    /// 30 GB: the option is bounded, and below the bound the file is refused for claiming more
+    /// pixels than its bytes can hold.
+    @Test func tinyPNGWithAHugeHeaderAndHugePixelLimits() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-inspect-bomb")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func png(side: [UInt8], crc: String) -> Data {
+            var bytes = [UInt8](Data(hex: "89504e470d0a1a0a0000000d49484452"))
+            bytes += side + side + [8, 2, 0, 0, 0] + [UInt8](Data(hex: crc))
+            bytes += [UInt8](Data(hex: "000000114944415478da636018" + "05a3601430300000030a000137e14553" + "0000000049454e44ae426082"))
+            return Data(bytes)
+        }
+        let bomb = folder.appendingPathComponent("bomb.png")
+        try png(side: [0x00, 0x01, 0x86, 0xA0], crc: "27309c9f").write(to: bomb)  // 100000x100000
+        let smaller = folder.appendingPathComponent("bomb30k.png")
+        try png(side: [0x00, 0x00, 0x75, 0x30], crc: "e9456fed").write(to: smaller)  // 30000x30000
+        #expect(try Data(contentsOf: bomb).count == 74)
+
+        let huge = try CLIRunner.run(["inspect", "--max-megapixels", "100000", bomb.path])
+        #expect(huge.status == 64, "a usage error, not a crash: \(huge.status) \(huge.stderr)")
+        #expect(huge.stderr.contains("--max-megapixels must be between 1 and 1000"), "\(huge.stderr)")
+
+        let allowed = try CLIRunner.run(["inspect", "--max-megapixels", "1000", smaller.path])
+        #expect(allowed.status == 1, "\(allowed.status) \(allowed.stderr)")
+        #expect(allowed.stderr.contains("bomb30k.png: the PNG file is truncated (its header declares 30000x30000 pixels, more than its 74 bytes can hold)"),
+                "\(allowed.stderr)")
+
+        let byDefault = try CLIRunner.run(["inspect", bomb.path])
+        #expect(byDefault.status == 1 && byDefault.stderr.contains("--max-megapixels"), "\(byDefault.stderr)")
+    }
+
     @Test func missingPathAndBadThreads() throws {
         let missing = try CLIRunner.run(["inspect", "no/such/folder"])
         #expect(missing.status != 0 && missing.stderr.contains("no/such/folder: no such file or folder"))
         let threads = try CLIRunner.run(["inspect", "--threads", "0", "Samples"])
         #expect(threads.status != 0 && threads.stderr.contains("--threads must be at least 1"))
+    }
+}
+
+extension Data {
+    /// Bytes from hex digits.
+    init(hex: String) {
+        let digits = hex.filter(\.isHexDigit).map { UInt8(String($0), radix: 16)! }
+        self.init(stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] })
     }
 }

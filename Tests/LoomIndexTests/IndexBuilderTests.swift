@@ -240,6 +240,25 @@ struct IndexBuilderTests {
         #expect(try setup.store.segments(itemId: moved.id!).contains { $0.kind == .caption })
     }
 
+    /// A transcriber that returns an infinite time (or NaN) fails that file, named, and the run goes on.
+    @Test func nonFiniteTranscriptTimesFailTheFileNotTheRun() throws {
+        final class BrokenTimes: SpeechTranscribing {
+            let modelID = "broken-asr"
+            func transcribe(contentsOf url: URL) throws -> (segments: [TimedText], language: String, duration: Double) {
+                ([TimedText(start: 0, end: .infinity, text: "words")], "en", .nan)
+            }
+        }
+        let setup = try Setup()
+        defer { setup.remove() }
+        let builder = try IndexBuilder(store: setup.store, textEmbedder: setup.embedder, transcriber: BrokenTimes())
+        let summary = try builder.index(try setup.files())
+        #expect(summary.added == 4 && summary.failed == 1, "\(summary.failures)")
+        let path = setup.corpus.appendingPathComponent("arctic.wav").path
+        #expect(summary.failures.first?.error.hasPrefix("\(path): the end time of transcript segment 0 (inf) is NaN or infinite") == true,
+                "\(summary.failures)")
+        #expect(try setup.store.item(path: path)?.status == .failed)
+    }
+
     @Test func searchRanksAcrossMediaWithFiltersAndExclusions() throws {
         let setup = try Setup()
         defer { setup.remove() }

@@ -53,6 +53,26 @@ struct VectorSearchTests {
         #expect(index.nearest(to: [1, 0], k: 1, groups: groups, includeGroup: { _ in true }).map(\.row) == [1])
     }
 
+    /// `loom search --k 10000000000` once reserved room for k results up front (160 GB).
+    @Test func hugeKAllocatesOnlyForTheRowsThereAre() {
+        let index = ExactVectorIndex(rows: [1, 0, 0.5, 0.5, 0, 1], dimension: 2)
+        #expect(index.nearest(to: [1, 0], k: 10_000_000_000, groups: nil, includeGroup: { _ in true }).map(\.row) == [0, 1, 2])
+        #expect(index.nearest(to: [1, 0], k: 10_000_000_000, groups: [0, 0, 1], includeGroup: { _ in true }).map(\.row) == [0, 2])
+    }
+
+    /// A NaN or infinite stored vector scores NaN or infinity: it is left out, and the other rows
+    /// keep their order (a NaN once blocked every row after it from the top k).
+    @Test func nonFiniteScoresAreLeftOut() {
+        let data: [Float] = [.nan, 0, 0.9, 0, .infinity, 0, 0.5, 0, 0.7, 0]
+        let index = ExactVectorIndex(rows: data, dimension: 2)
+        #expect(index.nearest(to: [1, 0], k: 2, groups: nil, includeGroup: { _ in true }).map(\.row) == [1, 4])
+        #expect(index.nearest(to: [1, 0], k: 10, groups: nil, includeGroup: { _ in true }).map(\.row) == [1, 4, 3])
+        // Group 0 holds the NaN row and the best finite one; group 1 only the infinite row.
+        let grouped = index.nearest(to: [1, 0], k: 10, groups: [0, 0, 1, 2, 2], includeGroup: { _ in true })
+        #expect(grouped.map(\.row) == [1, 4])
+        #expect(grouped.allSatisfy { $0.score.isFinite })
+    }
+
     @Test func emptyIndexFindsNothing() {
         let index = ExactVectorIndex(rows: [], dimension: 4)
         #expect(index.nearest(to: [1, 0, 0, 0], k: 3, groups: [], includeGroup: { _ in true }).isEmpty)

@@ -61,8 +61,39 @@ struct ImageErrorTests {
         let error = try failure(file)
         #expect(error == .tooManyPixels(name: Fixtures.url("images/\(file)").path, width: side, height: side,
                                         limit: 100_000_000))
-        #expect(error.description.contains("maxPixels"))
+        #expect(error.description.contains("--max-megapixels") && !error.description.contains("ImageDecoder("),
+                "the message names the CLI option, not the Swift API")
         #expect(error.description.contains("100000000"))
+    }
+
+    /// A 74-byte PNG whose header declares 100000x100000 RGB (30 GB decoded) with a limit that lets
+    /// it through: deflate cannot expand 74 bytes that far, so it is refused before any allocation.
+    @Test func tinyPNGClaimingAHugeImageIsRefusedBeforeAllocating() throws {
+        let png = Data(hex: """
+            89504e470d0a1a0a0000000d49484452000186a0000186a0080200000027309c9f000000114944415478da6360\
+            1805a3601430300000030a000137e145530000000049454e44ae426082
+            """)
+        #expect(png.count == 74)
+        let error = #expect(throws: ImageDecodingError.self) {
+            _ = try ImageDecoder(maxPixels: 10_000_000_000).decode(data: png, name: "bomb.png")
+        }
+        guard case .truncated("bomb.png", .png, let detail) = error else { Issue.record("expected .truncated, got \(String(describing: error))"); return }
+        #expect(detail.contains("100000x100000") && detail.contains("74 bytes"), "\(detail)")
+    }
+
+    /// The 96x64 JPEGs with their headers changed to declare 20000x20000: the baseline one is cut
+    /// off after a few rows (not padded to 1.2 GB of gray), the progressive one, whose coefficients
+    /// libjpeg buffers whole, is refused before that buffer is allocated.
+    @Test(arguments: [("chelsea.jpg", "premature end"), ("chelsea_progressive.jpg", "more than its")])
+    func tinyJPEGClaimingAHugeImageIsRefused(file: String, detail expected: String) throws {
+        var jpeg = [UInt8](try Data(contentsOf: Fixtures.url("images/\(file)")))
+        var at = 2
+        while !(jpeg[at + 1] == 0xC0 || jpeg[at + 1] == 0xC2) { at += 2 + Int(jpeg[at + 2]) << 8 + Int(jpeg[at + 3]) }
+        jpeg.replaceSubrange((at + 5)..<(at + 9), with: [0x4E, 0x20, 0x4E, 0x20])  // height, width: 20000
+        let error = #expect(throws: ImageDecodingError.self) {
+            _ = try ImageDecoder(maxPixels: 1_000_000_000).decode(data: Data(jpeg), name: file)  // not the image: describing it is slow
+        }
+        #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
     }
 
     @Test func pixelLimitIsConfigurable() throws {
@@ -91,5 +122,13 @@ struct ImageErrorTests {
         #expect(throws: ImageDecodingError.unsupportedFormat(name: "upload #3", detail: "an unknown format (first bytes: 00 01 02)")) {
             try decoder.decode(data: Data([0, 1, 2]), name: "upload #3")
         }
+    }
+}
+
+extension Data {
+    /// Bytes from hex digits; whitespace and newlines are ignored.
+    init(hex: String) {
+        let digits = hex.filter(\.isHexDigit).map { UInt8(String($0), radix: 16)! }
+        self.init(stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] })
     }
 }

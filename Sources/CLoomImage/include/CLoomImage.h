@@ -2,8 +2,8 @@
 // cross Swift frames: every setjmp lives in this target, and each entry point returns a status code
 // plus a message written into a caller-provided buffer instead.
 //
-// Decoding is two-phase so Swift can refuse huge images before allocating pixels:
-//   open (reads the header only) -> width/height -> decode into a caller buffer -> close.
+// Decoding is in phases so Swift can refuse huge images before allocating pixels:
+//   open (reads the header only) -> width/height -> decode into caller buffers -> close.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +28,8 @@ typedef struct {
     int32_t components;
     /// Bits per sample in the file (PNG 1/2/4/8/16; JPEG 8).
     int32_t bit_depth;
+    /// Bits per pixel as stored (a palette index is one sample), so Swift can bound the decoded size.
+    int32_t bits_per_pixel;
     /// Whether the decoder will composite transparency (PNG alpha channel or tRNS) onto white.
     int32_t has_alpha;
     /// PNG: Adam7 interlaced. JPEG: progressive.
@@ -53,9 +55,14 @@ void loom_png_close(LoomPNGDecoder *decoder);
 /// Reads the JPEG markers up to the first scan from `data` (which must outlive the decoder).
 LoomImageStatus loom_jpeg_open(const uint8_t *data, size_t size, LoomJPEGDecoder **decoder,
                                LoomImageInfo *info, char *message, size_t message_capacity);
-/// Decodes to 8-bit RGB into `rgb` (width * height * 3 bytes) with libjpeg's defaults (islow IDCT,
-/// fancy upsampling), as Pillow does. Grayscale is replicated; 4-component files (CMYK, YCCK) are
-/// read as Adobe-inverted CMYK and converted with Pillow's formula.
-LoomImageStatus loom_jpeg_decode_rgb(LoomJPEGDecoder *decoder, uint8_t *rgb, char *message,
-                                     size_t message_capacity);
+/// Starts decoding with libjpeg's defaults (islow IDCT, fancy upsampling), as Pillow does. A
+/// progressive or multi-scan file is read whole here, into a buffer of coefficients for the whole
+/// image; `max_memory` caps that buffer, and a file whose header claims more is refused as corrupt.
+LoomImageStatus loom_jpeg_start(LoomJPEGDecoder *decoder, size_t max_memory, char *message,
+                                size_t message_capacity);
+/// Decodes the next `rows` rows to 8-bit RGB into `rgb` (rows * width * 3 bytes), after
+/// `loom_jpeg_start`. Grayscale is replicated; 4-component files (CMYK, YCCK) are read as
+/// Adobe-inverted CMYK and converted with Pillow's formula. Data that ends early is TRUNCATED.
+LoomImageStatus loom_jpeg_read_rows(LoomJPEGDecoder *decoder, uint8_t *rgb, size_t rows, char *message,
+                                    size_t message_capacity);
 void loom_jpeg_close(LoomJPEGDecoder *decoder);

@@ -10,7 +10,9 @@ import Foundation
 /// are errors rather than gray-padded images.
 ///
 /// The format comes from the file's first bytes, never its extension. Sizes are read from the header
-/// first, so an image over `maxPixels` is refused before any pixel memory is allocated.
+/// first, so an image over `maxPixels` is refused before any pixel memory is allocated; below it,
+/// memory grows only with what the file's data can hold (PNG: a bound from its size; JPEG: rows as
+/// they are decoded), so a tiny file with a huge header cannot make Loom allocate gigabytes.
 public struct ImageDecoder: Sendable {
     /// The largest width * height accepted; the default (100 million, about 300 MB of RGB) stops
     /// decompression bombs while allowing any camera photo.

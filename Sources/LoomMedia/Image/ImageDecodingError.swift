@@ -41,8 +41,8 @@ public enum ImageDecodingError: Error, Equatable, CustomStringConvertible, Local
         case .tooManyPixels(_, let width, let height, let limit):
             let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
             return "\(name): the image is \(width)x\(height) = \(overflow ? "too many" : String(pixels)) pixels, over the limit of "
-                + "\(limit) pixels that guards against decompression bombs. If you trust the file, raise "
-                + "the limit with ImageDecoder(maxPixels:)."
+                + "\(limit) pixels that guards against decompression bombs. If you trust the file, downscale it, or raise "
+                + "the limit where the command offers it (`loom inspect --max-megapixels`, a pipeline decode step's `max_pixels`)."
         case .unreadableFile(_, let reason):
             return "\(name): cannot read the file (\(reason)). Check the path and its permissions."
         }

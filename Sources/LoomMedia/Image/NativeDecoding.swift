@@ -16,6 +16,14 @@ enum PNGDecoding {
 
         let (width, height) = (Int(info.width), Int(info.height))
         try limit.check(width: width, height: height)
+        // Deflate expands at most 1032:1 (a 258-byte match in two bits), so a file of n bytes holds at
+        // most 1032 n bytes of samples: a header that claims more (a 74-byte file declaring
+        // 100000x100000) is cut off or lying, and is refused before its pixels are allocated.
+        let sampleBytes = width * height / 8 * Int(info.bits_per_pixel)
+        if sampleBytes / 1032 > bytes.count {
+            throw ImageDecodingError.truncated(
+                name: name, format: .png, detail: "its header declares \(width)x\(height) pixels, more than its \(bytes.count) bytes can hold")
+        }
         let pixels = try decodeRGB(width: width, height: height, name: name, format: .png) { rgb, message in
             loom_png_decode_rgb(decoder, rgb, message, 256)
         }
@@ -40,15 +48,31 @@ enum JPEGDecoding {
 
         let (width, height) = (Int(info.width), Int(info.height))
         try limit.check(width: width, height: height)
-        let pixels = try decodeRGB(width: width, height: height, name: name, format: .jpeg) { rgb, message in
-            loom_jpeg_decode_rgb(decoder, rgb, message, 256)
+        // A progressive file's coefficients (2 bytes each, 64 per 8x8 block of each component) are
+        // buffered whole. Each block costs at least one bit of Huffman-coded DC data, so a file of n
+        // bytes needs at most 1024 n bytes of them; 64 MB more covers any image of ordinary size.
+        let coefficientBudget = (64 << 20) + 1024 * bytes.count
+        try check(loom_jpeg_start(decoder, coefficientBudget, &message, message.count), message, name: name, format: .jpeg)
+        // Rows are appended as they are decoded, so memory follows the data that is really there: a
+        // header claiming more than the file holds fails at the first missing row.
+        let rowBytes = width * 3
+        var pixels: [UInt8] = []
+        while pixels.count < height * rowBytes {
+            let first = pixels.count
+            let rows = min(64, height - first / rowBytes)
+            pixels.append(contentsOf: repeatElement(0, count: rows * rowBytes))
+            let status = pixels.withUnsafeMutableBufferPointer { rgb in
+                loom_jpeg_read_rows(decoder, rgb.baseAddress! + first, rows, &message, message.count)
+            }
+            try check(status, message, name: name, format: .jpeg)
         }
         let image = RGBImage(width: width, height: height, pixels: pixels)
         return image.applying(ExifOrientation.parse(jpeg: bytes) ?? .up)
     }
 }
 
-/// Allocates width * height * 3 bytes and lets `fill` decode into them.
+/// Allocates width * height * 3 bytes and lets `fill` decode into them (PNG, once the file has shown
+/// it can hold that many).
 private func decodeRGB(
     width: Int, height: Int, name: String, format: ImageFormat,
     fill: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<CChar>) -> LoomImageStatus
