@@ -135,6 +135,22 @@ import Testing
         #expect(left.isEmpty, "no temporary files left: \(left)")
     }
 
+    /// Case 9's other half: the outputs of an input whose name is not UTF-8 (Latin-1 `caf\xE9.wav`)
+    /// keep its bytes, and a re-run finds them finished.
+    @Test func outputsOfANameThatIsNotUTF8KeepItsBytes() throws {
+        guard hasWhisper else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-safety-latin1")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try SpecialFiles.create(SpecialFiles.latin1Name, in: folder, contents: try Data(contentsOf: Fixtures.sample("audio/jfk.wav")))
+        let arguments = ["transcribe", folder.path, "--model", "whisper-tiny.en", "--beam", "1", "--vad", "off", "--format", "txt"]
+        let first = try CLIRunner.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        let expected = Array("caf".utf8) + [0xE9] + Array(".txt".utf8)
+        #expect(SpecialFiles.names(in: folder).contains(expected), "\(SpecialFiles.names(in: folder))")
+        let second = try CLIRunner.run(arguments)
+        #expect(second.stderr.contains("0 transcribed, 1 skipped, 0 failed"), "\(second.stderr)")
+    }
+
     /// Case 7: sizes a user chooses are bounded before anything is allocated.
     @Test func beamAndBestOfAreBounded() throws {
         let out = try Fixtures.temporaryDirectory("loom-safety-bounds")

@@ -1,4 +1,5 @@
 import Foundation
+import LoomMedia
 import LoomModelStore
 
 /// The one way Loom writes a result file, for every command and pipeline step.
@@ -13,7 +14,8 @@ import LoomModelStore
 /// the content it has now: a file the user edited since is theirs again.
 ///
 /// Writes are whole-or-nothing (a temporary file renamed over the target), so a killed run leaves the
-/// old content or the new, never a part. Temporary names carry the process id, so two runs never
+/// old content or the new, never a part. Files are named through `FileSystemPath`, so the outputs of
+/// an input whose name is not UTF-8 keep its bytes. Temporary names carry the process id, so two runs never
 /// share one; leftovers of killed runs are removed the first time a folder is written into.
 public final class OutputWriter: @unchecked Sendable {
     /// Why a file was not written; the message names the file and what to do.
@@ -82,12 +84,12 @@ public final class OutputWriter: @unchecked Sendable {
         if isInput { return .refused(.isInput(url.path)) }
         if url.lastPathComponent == Self.ledgerName { return .refused(.notWrittenByLoom(url.path)) }
         var info = stat()
-        guard lstat(url.path, &info) == 0 else { return .absent }
+        guard FileSystemPath.withCString(url.path, { lstat($0, &info) }) == 0 else { return .absent }
         if overwrite { return .replaceable }
         guard (info.st_mode & S_IFMT) == S_IFREG, let recorded = ledger(for: url).entry(url.lastPathComponent), recorded.by == kind else {
             return .refused(.notWrittenByLoom(url.path))
         }
-        guard let current = try? SHA256.hex(ofFile: url), current == recorded.sha256 else {
+        guard let current = try? SHA256.hex(reading: InputFile.open(url)), current == recorded.sha256 else {
             return .refused(.changedSinceWritten(url.path))
         }
         return .replaceable
@@ -150,7 +152,7 @@ public final class OutputWriter: @unchecked Sendable {
             throw refusal
         }
         try AtomicFile.rename(temporary, to: url)
-        try ledger(for: url).record(url.lastPathComponent, sha256: SHA256.hex(ofFile: url), by: kind)
+        try ledger(for: url).record(url.lastPathComponent, sha256: SHA256.hex(reading: InputFile.open(url)), by: kind)
     }
 
     private func ledger(for url: URL) -> Ledger {
@@ -166,15 +168,16 @@ public final class OutputWriter: @unchecked Sendable {
     /// The path with symbolic links and `..` resolved (of the folder, when the file does not exist),
     /// so that no spelling of an input's path gets past the check.
     static func resolved(_ url: URL) -> String {
-        let path = url.standardizedFileURL.path
-        if let real = realpath(path, nil) {
-            defer { free(real) }
-            return String(cString: real)
+        func real(_ path: String) -> String? {
+            guard let resolved = FileSystemPath.withCString(path, { realpath($0, nil) }) else { return nil }
+            defer { free(resolved) }
+            return FileSystemPath.string(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
         }
+        let path = url.standardizedFileURL.path
+        if let resolved = real(path) { return resolved }
         let folder = (path as NSString).deletingLastPathComponent
-        guard let real = realpath(folder, nil) else { return path }
-        defer { free(real) }
-        return (String(cString: real) as NSString).appendingPathComponent((path as NSString).lastPathComponent)
+        guard let resolved = real(folder) else { return path }
+        return (resolved as NSString).appendingPathComponent((path as NSString).lastPathComponent)
     }
 }
 
@@ -210,7 +213,7 @@ private final class Ledger: @unchecked Sendable {
         line.append(0x0A)
         lock.lock()
         defer { lock.unlock() }
-        let descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = FileSystemPath.withCString(url.path) { open($0, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }
         guard descriptor >= 0 else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path,
                 NSLocalizedDescriptionKey: "cannot record the output in \(url.path): \(String(cString: strerror(errno)))"])
@@ -271,13 +274,29 @@ public enum AtomicFile {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         leftovers?.sweepOnce(folder)
         let temporary = temporary(for: url)
-        do {
-            try data.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
+        let descriptor = FileSystemPath.withCString(temporary.path) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard descriptor >= 0 else { throw failure("could not write \(DisplayPath.escaping(url.path))", url) }
+        var written = 0
+        data.withUnsafeBytes { bytes in
+            while written < bytes.count {
+                let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if count <= 0 { break }
+                written += count
+            }
+        }
+        let error = failure("could not write \(DisplayPath.escaping(url.path))", url)
+        close(descriptor)
+        guard written == data.count else {
+            _ = FileSystemPath.withCString(temporary.path) { unlink($0) }
             throw error
         }
         try rename(temporary, to: url)
+    }
+
+    /// A write error with the system's reason (read before anything else changes errno).
+    static func failure(_ message: String, _ url: URL) -> CocoaError {
+        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                   NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
     }
 
     /// `.NAME.loom-PID.tmp` beside `url`: a process's own, so concurrent runs never collide.
@@ -286,10 +305,13 @@ public enum AtomicFile {
     }
 
     static func rename(_ temporary: URL, to url: URL) throws {
-        if Foundation.rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "could not write \(url.path): \(reason)"])
+        let renamed = FileSystemPath.withCString(temporary.path) { from in
+            FileSystemPath.withCString(url.path) { to in Foundation.rename(from, to) }
+        }
+        if renamed != 0 {
+            let error = failure("could not write \(DisplayPath.escaping(url.path))", url)
+            _ = FileSystemPath.withCString(temporary.path) { unlink($0) }
+            throw error
         }
     }
 
