@@ -34,6 +34,17 @@ test: test-models
 	$(SWIFT) build -c release --product loom
 	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(RELEASE_LOOM) $(SWIFT) test --skip-build --filter LoomCLITests
 
+# The fast suites under AddressSanitizer, and the concurrent parts (worker pool, shared models, model
+# cache, output writer, pipeline runner) under ThreadSanitizer, each in its own build folder.
+# OpenBLAS runs one thread there: its own threads are not instrumented.
+ASAN_SUITES := LoomTensorTests|LoomWeightsTests|LoomMediaTests|LoomTokenizersTests|LoomFeaturesTests|LoomGenerationTests|LoomPipelineTests|LoomModelStoreTests|OutputWriterTests
+TSAN_SUITES := ThreadPoolTests|ThreadsTests|ModelCacheTests|OutputWriterTests|RunnerTests|SharedModelsTests|GeneratorStoppingTests|TranscribeStoppingTests
+sanitize: test-models
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-address
+	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
+
 # Regenerates the committed reference fixtures under Tests/Fixtures (needs the reference venv).
 references:
 	@py=$$(Scripts/reference-venv) && for s in Scripts/reference/[!_]*.py; do echo "== $$s"; "$$py" "$$s" || exit 1; done

@@ -71,22 +71,12 @@ struct Caption: ParsableCommand {
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
 
         let writer = OutputWriter(kind: "caption", overwrite: overwrite, inputs: inputs)
-        var done = 0, skipped = 0, refused = 0, failed = 0
-        let started = Date()
+        var tally = BatchTally(count: inputs.count)
         for (index, input) in inputs.enumerated() {
             let name = DisplayPath.of(input)
             let outputs = jsonLines ? [] : formats.map { ($0, plan.output(for: input, extension: $0)!) }
             let check = writer.check(outputs.map(\.1))
-            if !jsonLines {
-                if check.finished {
-                    skipped += 1
-                    printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
-                    continue
-                }
-                for refusal in check.refused { printErr("refused: \(refusal)") }
-                refused += check.refused.count
-                if check.writable.isEmpty { continue }
-            }
+            if !jsonLines && !tally.needsWork(index, name, check) { continue }
             do {
                 let image = try ImageDecoder().decode(contentsOf: input)
                 let result = try task.caption(image: image, prompt: prompt, maxTokens: maxTokens, tiling: vision.tiling, sampling: vision.sampling)
@@ -100,16 +90,12 @@ struct Caption: ParsableCommand {
                     }
                     print("\(name): \(caption)")
                 }
-                done += 1
+                tally.done += 1
             } catch {
-                failed += 1
-                let message = "\(error)"
-                printErr("error: " + (message.contains(DisplayPath.escaping(input.lastPathComponent)) ? message : "\(name): \(message)"))
+                tally.fail(input, error)
             }
         }
-        printErr(String(format: "%d captioned, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,
-                        OutputWriter.refusalSummary(refused), Date().timeIntervalSince(started)))
-        if failed > 0 || refused > 0 { throw ExitCode.failure }
+        try tally.finish("captioned")
     }
 }
 

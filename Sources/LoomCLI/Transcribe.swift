@@ -98,21 +98,13 @@ struct Transcribe: ParsableCommand {
         options.decoding.beamSize = beam > 1 ? beam : nil
 
         let writer = OutputWriter(kind: "transcribe", overwrite: overwrite, inputs: inputs)
-        var done = 0, skipped = 0, refused = 0, failed = 0
-        let started = Date()
+        var tally = BatchTally(count: inputs.count)
         for (index, input) in inputs.enumerated() {
             let name = DisplayPath.of(input)
             let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
             let check = writer.check(outputs.map(\.1))
-            if check.finished {
-                skipped += 1
-                printErr("[\(index + 1)/\(inputs.count)] \(name): outputs exist, skipped (--overwrite to redo)")
-                continue
-            }
-            for refusal in check.refused { printErr("refused: \(refusal)") }
-            refused += check.refused.count
+            guard tally.needsWork(index, name, check) else { continue }
             let writable = outputs.filter { check.writable.contains($0.1) }
-            if writable.isEmpty { continue }
             do {
                 let audio = try AudioDecoder().decode(contentsOf: input, targetSampleRate: 16_000)
                 let useVAD = vad == .on || (vad == .auto && audio.duration > 30)
@@ -120,17 +112,13 @@ struct Transcribe: ParsableCommand {
                     printErr(String(format: "[%d/%d] %@: %.0f / %.0f s", index + 1, inputs.count, name, seconds, total))
                 }
                 for (format, url) in writable { try writer.write(try format.render(transcript), to: url) }
-                done += 1
+                tally.done += 1
                 print("\(name): \(transcript.text.trimmingCharacters(in: .whitespaces))")
             } catch {
-                failed += 1
-                let message = "\(error)"
-                printErr("error: " + (message.contains(DisplayPath.escaping(input.lastPathComponent)) ? message : "\(name): \(message)"))
+                tally.fail(input, error)
             }
         }
-        printErr(String(format: "%d transcribed, %d skipped, %d failed%@ in %.1f s", done, skipped, failed,
-                        OutputWriter.refusalSummary(refused), Date().timeIntervalSince(started)))
-        if failed > 0 || refused > 0 { throw ExitCode.failure }
+        try tally.finish("transcribed")
     }
 
     /// The VAD model when it may be used; `auto` without the model installed goes on without VAD.
