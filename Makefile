@@ -7,7 +7,7 @@ export LOOM_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 # Models the real-weight tests read; `loom models pull` fetches each once into $LOOM_HOME.
 TEST_MODELS := whisper-tiny.en whisper-base smollm2-135m-instruct silero-vad minilm-l6-v2
 
-.PHONY: demo test build bootstrap test-models references clean sanitize
+.PHONY: demo test build bootstrap test-models references clean sanitize sanitize-address sanitize-thread
 
 bootstrap:
 	@Scripts/bootstrap
@@ -27,10 +27,10 @@ test-models: bootstrap
 	$(SWIFT) build --product loom
 	$(DEBUG_LOOM) models pull $(TEST_MODELS)
 
-# Every suite on the debug build, then the CLI tests again against the release binary users run
+# Every suite on the debug build but the CLI tests, which run against the release binary users run
 # (its -Ounchecked modules keep only Loom's own checks).
 test: test-models
-	LOOM_REQUIRE_MODELS=1 $(SWIFT) test
+	LOOM_REQUIRE_MODELS=1 $(SWIFT) test --skip LoomCLITests
 	$(SWIFT) build -c release --product loom
 	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(RELEASE_LOOM) $(SWIFT) test --skip-build --filter LoomCLITests
 
@@ -39,9 +39,11 @@ test: test-models
 # OpenBLAS runs one thread there: its own threads are not instrumented.
 ASAN_SUITES := LoomTensorTests|LoomWeightsTests|LoomMediaTests|LoomTokenizersTests|LoomFeaturesTests|LoomGenerationTests|LoomPipelineTests|LoomModelStoreTests|OutputWriterTests
 TSAN_SUITES := ThreadPoolTests|ThreadsTests|ModelCacheTests|OutputWriterTests|RunnerTests|SharedModelsTests|GeneratorStoppingTests|TranscribeStoppingTests
-sanitize: test-models
+sanitize: sanitize-address sanitize-thread
+sanitize-address: test-models
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-address
-	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
+sanitize-thread: test-models
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
 	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
 
