@@ -12,6 +12,9 @@ public final class BPEModel: Sendable {
     private let merges: [UInt64: Merge]
     /// Id of each byte's single-character token, -1 when the vocabulary lacks it.
     private let byteIDs: [Int32]
+    /// With an end-of-word suffix (CLIP's "</w>"): the id of each byte's character plus the suffix, which
+    /// spells a word's last symbol; -1 when the vocabulary lacks it.
+    private let wordEndByteIDs: [Int32]?
     private let cache = WordCache()
 
     struct Merge: Sendable {
@@ -22,8 +25,10 @@ public final class BPEModel: Sendable {
     /// - Parameters:
     ///   - vocabulary: byte-level token -> id.
     ///   - merges: pairs of byte-level tokens, best first.
+    ///   - endOfWordSuffix: tokenizer.json's `end_of_word_suffix` (CLIP: "</w>"), appended to every word's
+    ///     last symbol before merging; nil for GPT-2 style vocabularies.
     ///   - source: the file, for error messages.
-    public init(vocabulary: [String: Int], merges pairs: [(String, String)], source: String) throws {
+    public init(vocabulary: [String: Int], merges pairs: [(String, String)], endOfWordSuffix: String? = nil, source: String) throws {
         let count = (vocabulary.values.max() ?? -1) + 1
         // Ids are dense in real vocabularies; a stray huge id would make the id table enormous.
         guard count <= 2 * vocabulary.count + 1024 else {
@@ -53,6 +58,9 @@ public final class BPEModel: Sendable {
         self.ids = vocabulary
         self.merges = table
         self.byteIDs = ByteLevel.characters.map { vocabulary[String($0)].map(Int32.init) ?? -1 }
+        self.wordEndByteIDs = endOfWordSuffix.map { suffix in
+            ByteLevel.characters.map { vocabulary[String($0) + suffix].map(Int32.init) ?? -1 }
+        }
     }
 
     public var vocabularySize: Int { tokens.count }
@@ -75,6 +83,11 @@ public final class BPEModel: Sendable {
         for byte in utf8 {
             let id = byteIDs[Int(byte)]
             if id >= 0 { symbols.append(id) }
+        }
+        if let wordEndByteIDs, let last = utf8.last, byteIDs[Int(last)] >= 0 {
+            // The last byte's symbol was appended above; it is spelled with the suffix instead.
+            let id = wordEndByteIDs[Int(last)]
+            if id >= 0 { symbols[symbols.count - 1] = id } else { symbols.removeLast() }
         }
         merge(&symbols)
         let result = symbols.map(Int.init)

@@ -7,8 +7,8 @@ import LoomTensor
 // max_seq_length and do_lower_case.
 
 /// Text -> token ids with the model's special tokens, at most `maxLength` of them (truncating the
-/// text, never the special tokens). LoomTokenizers' WordPieceTokenizer provides it; LoomModels does not
-/// depend on LoomTokenizers, so the conformance lives where both are imported.
+/// text, never the special tokens). LoomTokenizers' WordPieceTokenizer provides it (SentenceEmbedder+WordPiece.swift);
+/// it asks more than `TextTokenizing.encode`, which has no length limit.
 public protocol SentenceTokenizer: Sendable {
     func sentenceTokenIDs(_ text: String, maxLength: Int) -> [Int]
 }

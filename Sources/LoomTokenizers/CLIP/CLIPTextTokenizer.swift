@@ -1,22 +1,16 @@
 import Foundation
-import LoomModels
-import LoomTokenizers
 
 /// CLIP's text tokenizer as its tokenizer.json describes it (openai/clip-vit-*): normalizer NFC, runs of
 /// whitespace to one space, lowercase; pre-tokenizer = CLIP's word regex (matches kept, the rest dropped)
 /// then the byte-level alphabet without its own regex; BPE whose words end in "</w>"; RobertaProcessing
 /// puts <|startoftext|> before and <|endoftext|> after. Loom's general `Tokenizer` reads byte-level BPE
-/// without normalizers, so CLIP folders use this one.
+/// without normalizers, so CLIP folders use this one; the word merge is `BPEModel`'s, with the suffix.
 ///
 /// Reference: tokenizers (normalizers/{unicode,replace,utils}.rs, pre_tokenizers/split.rs, models/bpe with
 /// end_of_word_suffix, processors/roberta.rs) as transformers' CLIPTokenizerFast runs them; golden ids in
 /// Tests/Fixtures/vision-embed/clip_text.json (Scripts/reference/dump_clip_text.py).
 public struct CLIPTextTokenizer: Sendable {
-    let vocabulary: [String: Int]
-    /// Merge rank of a pair, keyed "left right" (byte-level symbols never hold a space).
-    let ranks: [String: Int]
-    let suffix: String
-    let unknownID: Int?
+    let model: BPEModel
     public let startID: Int
     public let endID: Int
     /// Added tokens (the start/end markers), matched in the raw text before anything else.
@@ -38,16 +32,7 @@ public struct CLIPTextTokenizer: Sendable {
             guard let id = (value as? NSNumber)?.intValue else { throw malformed("model.vocab['\(token)'] is not an integer id") }
             vocabulary[token] = id
         }
-        var ranks: [String: Int] = [:]
-        for (rank, item) in ((model["merges"] as? [Any]) ?? []).enumerated() {
-            if let text = item as? String {
-                ranks[text] = ranks[text] ?? rank
-            } else if let pair = item as? [String], pair.count == 2 {
-                ranks[pair[0] + " " + pair[1]] = ranks[pair[0] + " " + pair[1]] ?? rank
-            } else {
-                throw malformed("merge \(rank) is neither \"a b\" nor [\"a\", \"b\"]")
-            }
-        }
+        let merges = try Tokenizer.parseMerges(model["merges"] ?? [Any](), source: url.path)
         var added: [(String, Int)] = []
         for entry in (root["added_tokens"] as? [[String: Any]]) ?? [] {
             if let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.intValue { added.append((content, id)) }
@@ -56,15 +41,16 @@ public struct CLIPTextTokenizer: Sendable {
         guard let start = lookup("<|startoftext|>"), let end = lookup("<|endoftext|>") else {
             throw malformed("has no <|startoftext|> / <|endoftext|> tokens; it is not a CLIP tokenizer")
         }
-        let unknown = (model["unk_token"] as? String).flatMap(lookup)
-        return CLIPTextTokenizer(
-            vocabulary: vocabulary, ranks: ranks, suffix: suffix, unknownID: unknown, startID: start, endID: end,
-            added: added.sorted { $0.0.count > $1.0.count })
+        let bpe = try BPEModel(vocabulary: vocabulary, merges: merges, endOfWordSuffix: suffix, source: url.path)
+        return CLIPTextTokenizer(model: bpe, startID: start, endID: end, added: added.sorted { $0.0.count > $1.0.count })
     }
+
+    /// Number of ids, added tokens included.
+    public var vocabularySize: Int { max(model.vocabularySize, (added.map(\.id).max() ?? -1) + 1) }
 
     /// Ids with the start and end markers; with `maxLength`, the words are cut so the whole fits (the end
     /// marker kept), as CLIPTokenizerFast with truncation=True.
-    public func encode(_ text: String, maxLength: Int? = nil) -> [Int] {
+    public func encode(_ text: String, maxLength: Int?) -> [Int] {
         var ids: [Int] = []
         var rest = Substring(text)
         while !rest.isEmpty {
@@ -92,39 +78,9 @@ public struct CLIPTextTokenizer: Sendable {
         let words = #/<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/#
         var ids: [Int] = []
         for match in normalized.matches(of: words) {
-            let spelled = ByteLevel.spell(normalized[match.range].utf8)
-            var symbols = spelled.unicodeScalars.map { String($0) }
-            guard !symbols.isEmpty else { continue }
-            symbols[symbols.count - 1] += suffix
-            merge(&symbols)
-            for symbol in symbols {
-                if let id = vocabulary[symbol] ?? unknownID { ids.append(id) }
-            }
+            let utf8 = Array(normalized[match.range].utf8)
+            utf8.withUnsafeBufferPointer { model.encodeWord($0, into: &ids) }
         }
         return ids
-    }
-
-    /// Applies merges lowest rank first until none applies (tokenizers' BPE word merge).
-    private func merge(_ symbols: inout [String]) {
-        while symbols.count > 1 {
-            var best: (rank: Int, index: Int)?
-            for i in 0..<(symbols.count - 1) {
-                if let rank = ranks[symbols[i] + " " + symbols[i + 1]], best == nil || rank < best!.rank { best = (rank, i) }
-            }
-            guard let best else { return }
-            let pair = (symbols[best.index], symbols[best.index + 1])
-            var merged: [String] = []
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i] == pair.0 && symbols[i + 1] == pair.1 {
-                    merged.append(pair.0 + pair.1)
-                    i += 2
-                } else {
-                    merged.append(symbols[i])
-                    i += 1
-                }
-            }
-            symbols = merged
-        }
     }
 }

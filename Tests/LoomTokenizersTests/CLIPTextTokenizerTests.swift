@@ -1,5 +1,5 @@
 import Foundation
-import LoomTasks
+import LoomTokenizers
 import LoomTestSupport
 import Testing
 
