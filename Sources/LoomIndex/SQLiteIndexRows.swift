@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 // The SQLite backend's GRDB records, one per table. They stay inside the backend: the seam's
 // records (`IndexedItem`, `IndexedSegment`) are plain values, converted here.

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The embedded index backend, one file: SQLite through GRDB in WAL mode, so searches read while an
 /// indexing run writes. Every change is one transaction, so an interrupted run keeps what it
