@@ -65,7 +65,7 @@ struct BenchIndex: ParsableCommand {
         var milliseconds: [Double] = []
         var chunks = 0
         for run in 0..<repetitions {
-            let store = try IndexStore(url: work.appendingPathComponent("run\(run).loom"), create: true)
+            let store = try openIndex(url: work.appendingPathComponent("run\(run).loom"), access: .create)
             let builder = try IndexBuilder(store: store, textEmbedder: embedder)
             embedder.reset()
             let start = DispatchTime.now().uptimeNanoseconds
@@ -89,7 +89,7 @@ struct BenchIndex: ParsableCommand {
     func latency(_ work: URL) throws -> [String: Any] {
         let count = vectors!
         var random = SplitMix64(seed: 42)
-        let store = try IndexStore(url: work.appendingPathComponent("latency.loom"), create: true)
+        let store = try openIndex(url: work.appendingPathComponent("latency.loom"), access: .create)
         let buildStart = DispatchTime.now().uptimeNanoseconds
         var batch: [ItemContent] = []
         for i in 0..<count {

@@ -23,7 +23,7 @@ struct Index: ParsableCommand {
     var paths: [String]
 
     @Option(help: "The index file (created when missing).")
-    var index = IndexStore.defaultFileName
+    var index = SQLiteIndexStore.defaultFileName
 
     @Flag(name: .shortAndLong, help: "Descend into sub-folders.")
     var recursive = false
@@ -48,7 +48,7 @@ struct Index: ParsableCommand {
         // An existing index names its models; a new one is created only once the models are found
         // and loaded, so a bad --model leaves no empty index file behind.
         let indexURL = URL(fileURLWithPath: index)
-        let existing = FileManager.default.fileExists(atPath: indexURL.path) ? try IndexStore(url: indexURL, access: .write) : nil
+        let existing = FileManager.default.fileExists(atPath: indexURL.path) ? try openIndex(url: indexURL, access: .write) : nil
         let models = IndexModels(settings: try existing?.settings() ?? [:], indexPath: indexURL.standardizedFileURL.path)
         let threads = compute.threads ?? ProcessInfo.processInfo.activeProcessorCount
 
@@ -62,7 +62,7 @@ struct Index: ParsableCommand {
         let needsSpeech = files.contains { Modality(fileExtension: $0.pathExtension) == .audio }
         let speech = needsSpeech ? try models.lazyTranscriber(asrModel, threads: threads) : nil
 
-        let store = try existing ?? IndexStore(url: indexURL, access: .create)
+        let store = try existing ?? openIndex(url: indexURL, access: .create)
         var folders = ["text": text.folder]
         if let image { folders["image"] = image.folder }
         if let speech { folders["asr"] = speech.folder }

@@ -19,7 +19,7 @@ struct Search: ParsableCommand {
     var like: String?
 
     @Option(help: "The index file.")
-    var index = IndexStore.defaultFileName
+    var index = SQLiteIndexStore.defaultFileName
 
     @Option(help: "Number of results (at most \(Search.maxResults)).")
     var k = 10
@@ -65,7 +65,7 @@ struct Search: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let store = try IndexStore(url: URL(fileURLWithPath: index), access: .read)
+        let store = try openIndex(url: URL(fileURLWithPath: index), access: .read)
         let models = IndexModels(settings: try store.settings(), indexPath: store.url.path)
         var options = SearchOptions()
         options.k = k

@@ -47,7 +47,7 @@ public struct IndexingSummary: Sendable, Equatable {
 /// An `ImageEmbedding` and a `SpeechTranscribing` are optional: without them images and audio are
 /// indexed by file name (and captions) only.
 public final class IndexBuilder {
-    public let store: IndexStore
+    public let store: any IndexStoring
     public let textEmbedder: any TextEmbedding
     public let imageEmbedder: (any ImageEmbedding)?
     public let transcriber: (any SpeechTranscribing)?
@@ -56,7 +56,7 @@ public final class IndexBuilder {
     /// Checks that the index was built with the same text and image models (vectors of different
     /// models do not compare), then records the models, with `modelFolders` (role -> folder path:
     /// "text", "image", "asr") so `loom search` can load them again.
-    public init(store: IndexStore, textEmbedder: any TextEmbedding, imageEmbedder: (any ImageEmbedding)? = nil,
+    public init(store: any IndexStoring, textEmbedder: any TextEmbedding, imageEmbedder: (any ImageEmbedding)? = nil,
                 transcriber: (any SpeechTranscribing)? = nil, modelFolders: [String: String] = [:]) throws {
         self.store = store
         self.textEmbedder = textEmbedder

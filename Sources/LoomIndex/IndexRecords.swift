@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LoomMedia
 
 /// What kind of media an item is; decides how it is read and embedded. The index's name for
@@ -7,15 +6,13 @@ import LoomMedia
 /// `modality` column as its raw value.
 public typealias Modality = MediaKind
 
-extension MediaKind: DatabaseValueConvertible {}
-
 /// Whether an item was read and embedded, or failed (with the error kept for the user).
-public enum ItemStatus: String, Codable, Sendable, DatabaseValueConvertible {
+public enum ItemStatus: String, Codable, Sendable {
     case ok, failed
 }
 
 /// Where a segment's text came from.
-public enum SegmentKind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+public enum SegmentKind: String, Codable, Sendable, CaseIterable {
     /// A timed stretch of an audio transcript.
     case transcript
     /// A passage of a text file.
@@ -26,9 +23,8 @@ public enum SegmentKind: String, Codable, Sendable, CaseIterable, DatabaseValueC
     case filename
 }
 
-/// One file in the index (table `items`).
-public struct IndexedItem: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "items"
+/// One file in the index. A plain value: each backend maps it to its own rows.
+public struct IndexedItem: Codable, Sendable, Equatable {
     public var id: Int64?
     /// Absolute, standardized path.
     public var path: String
@@ -51,14 +47,11 @@ public struct IndexedItem: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         (self.metadata, self.status, self.error, self.fingerprint) = (metadata, status, error, fingerprint)
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     public var url: URL { URL(fileURLWithPath: path) }
 }
 
-/// A piece of searchable text of an item (table `segments`).
-public struct IndexedSegment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "segments"
+/// A piece of searchable text of an item.
+public struct IndexedSegment: Codable, Sendable, Equatable {
     public var id: Int64?
     public var itemId: Int64
     public var kind: SegmentKind
@@ -75,28 +68,6 @@ public struct IndexedSegment: Codable, Sendable, Equatable, FetchableRecord, Mut
                 text: String, source: String? = nil) {
         (self.id, self.itemId, self.kind, self.ordinal, self.start, self.end) = (id, itemId, kind, ordinal, start, end)
         (self.text, self.source) = (text, source)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
-/// One embedding (table `vectors`): of a segment's text, or of the whole item (an image).
-struct StoredVector: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "vectors"
-    var id: Int64?
-    var itemId: Int64
-    var segmentId: Int64?
-    var model: String
-    var dimension: Int
-    /// `dimension` float32 values, little-endian.
-    var embedding: Data
-
-    init(itemId: Int64, segmentId: Int64?, model: String, vector: [Float]) {
-        self.itemId = itemId
-        self.segmentId = segmentId
-        self.model = model
-        dimension = vector.count
-        embedding = vector.withUnsafeBufferPointer { Data(buffer: $0) }
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The index file's schema: one step per version, recorded in SQLite's `user_version`, plus
 /// `application_id` so a file from a newer Loom, or a file that is not an index, is told apart before

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One result: an item, the segment that matched best (unless the image itself matched), and where.
 public struct SearchHit: Sendable, Equatable, Codable {
@@ -38,80 +37,40 @@ public struct SearchOptions: Sendable {
     public var excludedHashes: Set<String> = []
 
     public init() {}
+
+    /// Which stored vectors a search ranks.
+    var filter: VectorFilter {
+        var filter = VectorFilter()
+        (filter.modalities, filter.excludedHashes, filter.onePerItem) = (modalities, excludedHashes, groupByItem)
+        return filter
+    }
 }
 
-/// Searches an index: each model's vectors are loaded once into a contiguous matrix behind a
-/// `VectorSearching` index, then any number of queries run against them.
+/// Searches an index. A backend that searches in its database answers each query there; from any
+/// other, each model's vectors are loaded once into a contiguous matrix behind a `VectorSearching`
+/// index, then any number of queries run against them.
 public final class IndexSearcher {
-    public let store: IndexStore
+    public let store: any IndexStoring
     /// Builds the vector index of a model's rows; the exact BLAS scan by default.
     public let makeIndex: ([Float], Int) -> any VectorSearching
-    private var loaded: [String: LoadedVectors] = [:]
+    private var loaded: [String: InMemoryVectors] = [:]
 
-    public init(store: IndexStore,
+    public init(store: any IndexStoring,
                 makeIndex: @escaping ([Float], Int) -> any VectorSearching = { ExactVectorIndex(rows: $0, dimension: $1) }) {
         self.store = store
         self.makeIndex = makeIndex
     }
 
-    /// The vectors of one model, with the item each row belongs to.
-    struct LoadedVectors {
-        let index: any VectorSearching
-        let segmentIds: [Int64?]
-        /// Per row: a dense item number (0..<itemIds.count).
-        let groups: [Int32]
-        let itemIds: [Int64]
-        let modalities: [Modality]
-        let hashes: [String]
-    }
-
-    /// Loads a model's vectors now (otherwise the first search does); returns how many rows.
+    /// Loads a model's vectors now (otherwise the first search does); returns how many rows. A
+    /// backend that searches in its database loads nothing: 0.
     @discardableResult
     public func load(model: String) throws -> Int {
-        try vectors(model).index.count
+        store.searchesInDatabase ? 0 : try vectors(model).index.count
     }
 
-    func vectors(_ model: String) throws -> LoadedVectors {
+    func vectors(_ model: String) throws -> InMemoryVectors {
         if let cached = loaded[model] { return cached }
-        let path = store.url.path
-        let result: LoadedVectors = try store.read { db in
-            var matrix: [Float] = []
-            var dimension = 0
-            var segmentIds: [Int64?] = [], groups: [Int32] = []
-            var itemIds: [Int64] = [], modalities: [Modality] = [], hashes: [String] = []
-            var groupOfItem: [Int64: Int32] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT v.itemId, v.segmentId, v.dimension, v.embedding, i.modality, i.contentHash
-                FROM vectors v JOIN items i ON i.id = v.itemId
-                WHERE v.model = ? AND i.status = 'ok' ORDER BY v.id
-                """, arguments: [model])
-            while let row = try rows.next() {
-                let rowDimension: Int = row["dimension"]
-                let blob: Data = row["embedding"]
-                if dimension == 0 { dimension = rowDimension }
-                guard rowDimension == dimension, blob.count == dimension * MemoryLayout<Float>.size else {
-                    throw IndexError.notAnIndex(path: path, reason: "a \(model) vector has size \(blob.count / 4), others \(dimension)")
-                }
-                let start = matrix.count
-                matrix.append(contentsOf: repeatElement(0, count: dimension))
-                matrix.withUnsafeMutableBytes { out in
-                    _ = blob.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[(start * 4)...]))
-                }
-                let itemId: Int64 = row["itemId"]
-                let group: Int32
-                if let known = groupOfItem[itemId] { group = known } else {
-                    group = Int32(itemIds.count)
-                    groupOfItem[itemId] = group
-                    itemIds.append(itemId)
-                    modalities.append(Modality(rawValue: row["modality"]) ?? .text)
-                    hashes.append(row["contentHash"])
-                }
-                segmentIds.append(row["segmentId"])
-                groups.append(group)
-            }
-            return LoadedVectors(index: makeIndex(matrix, max(dimension, 1)), segmentIds: segmentIds, groups: groups,
-                                 itemIds: itemIds, modalities: modalities, hashes: hashes)
-        }
+        let result = InMemoryVectors(try store.vectors(model: model), makeIndex: makeIndex)
         loaded[model] = result
         return result
     }
@@ -121,44 +80,30 @@ public final class IndexSearcher {
     /// One ranked list over all `queries` (e.g. the text model's and an image model's vectors of the
     /// same query text), by cosine score; with `groupByItem`, each item once, at its best match.
     public func search(_ queries: [QueryVector], options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
-        var ranked: [(score: Float, model: String, row: Int, loaded: LoadedVectors)] = []
+        var ranked: [(match: VectorMatch, model: String)] = []
         for query in queries {
-            let loaded = try vectors(query.model)
-            guard loaded.index.count > 0 else { continue }
-            guard query.vector.count == loaded.index.dimension else {
-                throw IndexError.badEmbedding(
-                    model: query.model, reason: "query vector of size \(query.vector.count), the index holds size \(loaded.index.dimension)")
-            }
-            let include: (Int32) -> Bool = { group in
-                options.modalities.contains(loaded.modalities[Int(group)]) && !options.excludedHashes.contains(loaded.hashes[Int(group)])
-            }
-            let rows: [ScoredRow]
-            if options.groupByItem {
-                rows = loaded.index.nearest(to: query.vector, k: options.k, groups: loaded.groups, includeGroup: include)
-            } else {
-                rows = loaded.index.nearest(to: query.vector, k: options.k, groups: nil) { include(loaded.groups[Int($0)]) }
-            }
-            ranked += rows.map { ($0.score, query.model, $0.row, loaded) }
+            let matches = store.searchesInDatabase
+                ? try store.nearest(to: query.vector, model: query.model, k: options.k, filter: options.filter)
+                : try vectors(query.model).nearest(to: query.vector, model: query.model, k: options.k, filter: options.filter)
+            ranked += matches.map { ($0, query.model) }
         }
-        ranked.sort { $0.score > $1.score }
+        ranked.sort { $0.match.score > $1.match.score }
         var seen = Set<Int64>()
-        var chosen: [(itemId: Int64, segmentId: Int64?, score: Float, model: String)] = []
+        var chosen: [(match: VectorMatch, model: String)] = []
         for entry in ranked where chosen.count < options.k {
-            let itemId = entry.loaded.itemIds[Int(entry.loaded.groups[entry.row])]
-            if options.groupByItem && !seen.insert(itemId).inserted { continue }
-            chosen.append((itemId, entry.loaded.segmentIds[entry.row], entry.score, entry.model))
+            if options.groupByItem && !seen.insert(entry.match.itemId).inserted { continue }
+            chosen.append(entry)
         }
         // The results' rows, in one read.
-        return try store.read { db in
-            try chosen.map { entry in
-                let item = try IndexedItem.fetchOne(db, key: entry.itemId)
-                let segment = try entry.segmentId.flatMap { try IndexedSegment.fetchOne(db, key: $0) }
-                // A NaN or infinite time (stored by an older Loom) is no time: it cannot be shown or
-                // written as JSON.
-                return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.score,
-                                 match: segment?.kind.rawValue ?? "image", start: segment?.start.flatMap(Self.finite),
-                                 end: segment?.end.flatMap(Self.finite), text: segment?.text, model: entry.model)
-            }
+        let records = try store.records(itemIds: chosen.map(\.match.itemId), segmentIds: chosen.compactMap(\.match.segmentId))
+        return chosen.map { entry in
+            let item = records.items[entry.match.itemId]
+            let segment = entry.match.segmentId.flatMap { records.segments[$0] }
+            // A NaN or infinite time (stored by an older Loom) is no time: it cannot be shown or
+            // written as JSON.
+            return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.match.score,
+                             match: segment?.kind.rawValue ?? "image", start: segment?.start.flatMap(Self.finite),
+                             end: segment?.end.flatMap(Self.finite), text: segment?.text, model: entry.model)
         }
     }
 }

@@ -232,7 +232,7 @@ import Testing
             """.write(to: file, atomically: true, encoding: .utf8)
         let indexFile = folder.appendingPathComponent("out/media.loom")
         func transcriptSources() throws -> Set<String?> {
-            let store = try IndexStore(url: indexFile, create: false)
+            let store = try SQLiteIndexStore(url: indexFile, create: false)
             let item = try #require(try store.item(path: media.appendingPathComponent("jfk.wav").standardizedFileURL.path))
             return Set(try store.segments(itemId: item.id!).filter { $0.kind == .transcript }.map(\.source))
         }

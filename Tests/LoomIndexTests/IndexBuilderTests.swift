@@ -10,7 +10,7 @@ struct IndexBuilderTests {
     struct Setup {
         let folder: URL
         let corpus: URL
-        let store: IndexStore
+        let store: SQLiteIndexStore
         let embedder = HashingTextEmbedder()
         let transcriber = FakeTranscriber()
 
@@ -20,10 +20,10 @@ struct IndexBuilderTests {
             try writeTexts(corpus, sampleTexts)
             try FileManager.default.copyItem(at: Fixtures.sample("audio/arctic_a0007.wav"), to: corpus.appendingPathComponent("arctic.wav"))
             try FileManager.default.copyItem(at: Fixtures.sample("images/chelsea.jpg"), to: corpus.appendingPathComponent("cat photo.jpg"))
-            store = try IndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
+            store = try SQLiteIndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
         }
 
-        func builder(_ embedder: HashingTextEmbedder? = nil, store: IndexStore? = nil) throws -> IndexBuilder {
+        func builder(_ embedder: HashingTextEmbedder? = nil, store: SQLiteIndexStore? = nil) throws -> IndexBuilder {
             try IndexBuilder(store: store ?? self.store, textEmbedder: embedder ?? self.embedder, transcriber: transcriber)
         }
 
@@ -202,7 +202,7 @@ struct IndexBuilderTests {
         let resumed = try setup.builder().index(files)
         #expect(resumed.unchanged == 2 && resumed.added == 3)
 
-        let fresh = try IndexStore(url: setup.folder.appendingPathComponent("fresh.loom"), create: true)
+        let fresh = try SQLiteIndexStore(url: setup.folder.appendingPathComponent("fresh.loom"), create: true)
         _ = try setup.builder(HashingTextEmbedder(), store: fresh).index(files)
         let (a, b) = (try IndexSnapshot(setup.store), try IndexSnapshot(fresh))
         #expect(a.items == b.items)

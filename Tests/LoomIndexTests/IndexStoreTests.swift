@@ -11,7 +11,7 @@ struct IndexStoreTests {
         let folder = try Fixtures.temporaryDirectory("index-store")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("media.loom")
-        let store = try IndexStore(url: url, create: true)
+        let store = try SQLiteIndexStore(url: url, create: true)
         let (version, appID, tables, journal) = try store.read { db in
             (try Int.fetchOne(db, sql: "PRAGMA user_version")!, try Int32.fetchOne(db, sql: "PRAGMA application_id")!,
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name"),
@@ -21,12 +21,12 @@ struct IndexStoreTests {
         #expect(appID == IndexSchema.applicationID)
         #expect(tables == ["items", "segments", "settings", "vectors"])
         #expect(journal == "wal", "WAL lets searches read while an indexing run writes")
-        _ = try IndexStore(url: url, create: false)
+        _ = try SQLiteIndexStore(url: url, create: false)
     }
 
     @Test func missingIndexSaysToRunLoomIndex() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString).loom")
-        #expect(throws: IndexError.missingIndex(path: url.path)) { try IndexStore(url: url, create: false) }
+        #expect(throws: IndexError.missingIndex(path: url.path)) { try SQLiteIndexStore(url: url, create: false) }
         #expect(IndexError.missingIndex(path: url.path).description.contains("loom index"))
         #expect(!FileManager.default.fileExists(atPath: url.path), "a failed open must not create the file")
     }
@@ -36,10 +36,10 @@ struct IndexStoreTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("future.loom")
         do {
-            let store = try IndexStore(url: url, create: true)
+            let store = try SQLiteIndexStore(url: url, create: true)
             try store.write { try $0.execute(sql: "PRAGMA user_version = 7") }
         }
-        let error = #expect(throws: IndexError.self) { try IndexStore(url: url, create: false) }
+        let error = #expect(throws: IndexError.self) { try SQLiteIndexStore(url: url, create: false) }
         #expect(error == .newerSchema(path: url.path, fileVersion: 7, supportedVersion: IndexSchema.version))
         #expect(error?.description.contains(url.path) == true)
         #expect(error?.description.contains("newer Loom") == true)
@@ -54,9 +54,9 @@ struct IndexStoreTests {
         for round in 0..<40 {
             let url = folder.appendingPathComponent("race\(round).loom")
             DispatchQueue.concurrentPerform(iterations: 3) { _ in
-                do { _ = try IndexStore(url: url, create: true) } catch { failures.add("\(error)") }
+                do { _ = try SQLiteIndexStore(url: url, create: true) } catch { failures.add("\(error)") }
             }
-            let store = try IndexStore(url: url, access: .read)
+            let store = try SQLiteIndexStore(url: url, access: .read)
             #expect(try store.settings().isEmpty && store.counts().items == 0)
         }
         #expect(failures.all.isEmpty, "\(failures.all.count) openers failed, e.g. \(failures.all.first ?? "")")
@@ -75,24 +75,24 @@ struct IndexStoreTests {
         let folder = try Fixtures.temporaryDirectory("index-store")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("media.loom")
-        try IndexStore(url: url, create: true).setSettings(["text.model": "m"])
+        try SQLiteIndexStore(url: url, create: true).setSettings(["text.model": "m"])
         do {
-            let reader = try IndexStore(url: url, access: .read)
+            let reader = try SQLiteIndexStore(url: url, access: .read)
             #expect(try reader.settings() == ["text.model": "m"])
             #expect(throws: IndexError.database(path: url.path, reason: "opened for searching, which writes nothing")) {
                 try reader.setSettings(["text.model": "other"])
             }
         }
-        #expect(try IndexStore(url: url, access: .read).settings() == ["text.model": "m"])
+        #expect(try SQLiteIndexStore(url: url, access: .read).settings() == ["text.model": "m"])
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("media.loom-") }
         #expect(leftovers.isEmpty, "a search leaves no WAL files behind: \(leftovers)")
 
         let empty = folder.appendingPathComponent("empty.loom")
         #expect(FileManager.default.createFile(atPath: empty.path, contents: nil))
-        #expect(throws: IndexError.missingIndex(path: empty.path)) { try IndexStore(url: empty, access: .read) }
+        #expect(throws: IndexError.missingIndex(path: empty.path)) { try SQLiteIndexStore(url: empty, access: .read) }
         #expect(try Data(contentsOf: empty).isEmpty, "reading does not make a database of it")
         let missing = folder.appendingPathComponent("missing.loom")
-        #expect(throws: IndexError.missingIndex(path: missing.path)) { try IndexStore(url: missing, access: .read) }
+        #expect(throws: IndexError.missingIndex(path: missing.path)) { try SQLiteIndexStore(url: missing, access: .read) }
         #expect(!FileManager.default.fileExists(atPath: missing.path))
     }
 
@@ -102,15 +102,15 @@ struct IndexStoreTests {
         guard geteuid() != 0 else { return }
         let folder = try Fixtures.temporaryDirectory("index-store")
         let url = folder.appendingPathComponent("media.loom")
-        try IndexStore(url: url, create: true).setSettings(["text.model": "m"])
+        try SQLiteIndexStore(url: url, create: true).setSettings(["text.model": "m"])
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: url.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
         defer {
             try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
             try? FileManager.default.removeItem(at: folder)
         }
-        #expect(try IndexStore(url: url, access: .read).settings() == ["text.model": "m"])
-        #expect(throws: IndexError.readOnly(path: url.path)) { try IndexStore(url: url, create: true) }
+        #expect(try SQLiteIndexStore(url: url, access: .read).settings() == ["text.model": "m"])
+        #expect(throws: IndexError.readOnly(path: url.path)) { try SQLiteIndexStore(url: url, create: true) }
     }
 
     /// NaN or infinite times and vectors are refused when stored, naming the file; an index that
@@ -119,7 +119,7 @@ struct IndexStoreTests {
     @Test func nonFiniteValuesAreRefusedAndSkippedWhenAlreadyStored() throws {
         let folder = try Fixtures.temporaryDirectory("index-store")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try IndexStore(url: folder.appendingPathComponent("a.loom"), create: true)
+        let store = try SQLiteIndexStore(url: folder.appendingPathComponent("a.loom"), create: true)
         func content(_ path: String, vector: [Float], start: Double = 1) -> ItemContent {
             ItemContent(item: IndexedItem(path: path, contentHash: path, modality: .audio, size: 1, mtime: 1, fingerprint: "f"),
                         segments: [(IndexedSegment(kind: .transcript, ordinal: 0, start: start, end: 2, text: "words"), vector)],
@@ -155,24 +155,24 @@ struct IndexStoreTests {
         try FileManager.default.copyItem(at: Fixtures.sample("images/hopper.jpg"), to: photo)
         let before = try Data(contentsOf: photo)
         #expect(throws: IndexError.notAnIndex(path: photo.path, reason: "not an SQLite database")) {
-            try IndexStore(url: photo, create: true)
+            try SQLiteIndexStore(url: photo, create: true)
         }
         #expect(try Data(contentsOf: photo) == before)
         // Another application's SQLite database.
         let other = folder.appendingPathComponent("other.sqlite")
         try DatabaseQueue(path: other.path).write { try $0.execute(sql: "CREATE TABLE t(x)") }
         #expect(throws: IndexError.notAnIndex(path: other.path, reason: "an SQLite database of another application")) {
-            try IndexStore(url: other, create: true)
+            try SQLiteIndexStore(url: other, create: true)
         }
         #expect(throws: IndexError.notAnIndex(path: folder.path, reason: "it is a folder")) {
-            try IndexStore(url: folder, create: true)
+            try SQLiteIndexStore(url: folder, create: true)
         }
     }
 
     @Test func replaceStoresAndDeleteCascades() throws {
         let folder = try Fixtures.temporaryDirectory("index-store")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try IndexStore(url: folder.appendingPathComponent("a.loom"), create: true)
+        let store = try SQLiteIndexStore(url: folder.appendingPathComponent("a.loom"), create: true)
         let item = IndexedItem(path: "/x/a.wav", contentHash: "abc", modality: .audio, size: 10, mtime: 1, fingerprint: "f")
         let content = ItemContent(
             item: item,

@@ -57,7 +57,7 @@ struct IndexSnapshot: Equatable {
     var segments: [String]
     var vectors: [String]
 
-    init(_ store: IndexStore) throws {
+    init(_ store: SQLiteIndexStore) throws {
         (items, segments, vectors) = try store.read { db in
             let items = try Row.fetchAll(db, sql: """
                 SELECT path, contentHash, modality, size, metadata, status, error, fingerprint FROM items ORDER BY path

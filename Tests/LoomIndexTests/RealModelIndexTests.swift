@@ -30,7 +30,7 @@ struct RealModelIndexTests {
         let text = Counting(try SentenceTextEmbedder(folder: InstalledModels.folder("minilm-l6-v2")!, modelID: "minilm-l6-v2"))
         let whisper = try WhisperSpeechTranscriber(folder: InstalledModels.folder("whisper-tiny.en")!, modelID: "whisper-tiny.en")
         let clip = try DualEncoderImageEmbedder(folder: Fixtures.url("clip/tiny-random"), modelID: "clip-tiny-random")
-        let store = try IndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
+        let store = try SQLiteIndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
         let builder = try IndexBuilder(store: store, textEmbedder: text, imageEmbedder: clip, transcriber: whisper)
         let files = try IndexBuilder.files(in: [corpus], recursive: true)
         let summary = try builder.index(files)

@@ -33,7 +33,7 @@ struct TextToImageSearchTests {
             let vector = try clip.embed(imageAt: url).vector
             expected.append((name, zip(vector, imageQuery.vector).reduce(0) { $0 + $1.0 * $1.1 }))
         }
-        let store = try IndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
+        let store = try SQLiteIndexStore(url: folder.appendingPathComponent("media.loom"), create: true)
         let builder = try IndexBuilder(store: store, textEmbedder: HashingTextEmbedder(), imageEmbedder: clip)
         _ = try builder.index(try IndexBuilder.files(in: [folder], recursive: false))
         let hits = try IndexSearcher(store: store).search([imageQuery]).filter { $0.match == "image" }

@@ -52,7 +52,7 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
         var folders = ["text": folder.path]
         folders["asr"] = speechModel?.location.url.path
         builder = try IndexBuilder(
-            store: try IndexStore(url: file, create: true), textEmbedder: vectors, transcriber: transcripts,
+            store: try openIndex(url: file, access: .create), textEmbedder: vectors, transcriber: transcripts,
             modelFolders: folders)
     }
 

@@ -1,10 +1,11 @@
 import Foundation
-import GRDB
+internal import GRDB
 
-/// One index file: SQLite through GRDB in WAL mode, so searches read while an indexing run writes.
-/// Every change is one transaction, so an interrupted run keeps what it committed and leaves nothing
-/// half-written. Searching opens it without writing anything.
-public final class IndexStore: Sendable {
+/// The embedded index backend, one file: SQLite through GRDB in WAL mode, so searches read while an
+/// indexing run writes. Every change is one transaction, so an interrupted run keeps what it
+/// committed and leaves nothing half-written. Searching opens it without writing anything. GRDB's
+/// types stay in this file and SQLiteIndexRows.swift.
+public final class SQLiteIndexStore: IndexStoring {
     /// The default index file name, in the current directory.
     public static let defaultFileName = "media.loom"
 
@@ -13,16 +14,7 @@ public final class IndexStore: Sendable {
     /// A `DatabasePool` when writing (its readers run beside the writer); one connection when reading.
     let database: any DatabaseWriter
 
-    /// What a command does with the index file.
-    public enum Access: Sendable {
-        /// Searching: nothing is written, so an index the user cannot write (a read-only file,
-        /// folder or disk) is read as it is.
-        case read
-        /// Indexing into an existing file, which must be writable.
-        case write
-        /// Indexing, creating the file when it is missing.
-        case create
-    }
+    public typealias Access = IndexAccess
 
     /// Opens the index at `url` for writing; with `create`, a missing file is created.
     public convenience init(url: URL, create: Bool) throws {
@@ -140,7 +132,6 @@ public final class IndexStore: Sendable {
 
     // MARK: settings
 
-    /// The models the index was built with: keys like `text.model`, `text.path`, `image.model`.
     public func settings() throws -> [String: String] {
         try read { db in
             Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM settings").map { ($0["key"], $0["value"]) },
@@ -148,7 +139,7 @@ public final class IndexStore: Sendable {
         }
     }
 
-    func setSettings(_ values: [String: String]) throws {
+    public func setSettings(_ values: [String: String]) throws {
         try write { db in
             for (key, value) in values {
                 try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", arguments: [key, value])
@@ -159,30 +150,38 @@ public final class IndexStore: Sendable {
     // MARK: items
 
     public func item(path: String) throws -> IndexedItem? {
-        try read { try IndexedItem.filter(Column("path") == path).fetchOne($0) }
+        try read { try ItemRow.filter(Column("path") == path).fetchOne($0)?.item }
     }
 
     public func items(contentHash: String) throws -> [IndexedItem] {
-        try read { try IndexedItem.filter(Column("contentHash") == contentHash).order(Column("id")).fetchAll($0) }
+        try read { try ItemRow.filter(Column("contentHash") == contentHash).order(Column("id")).fetchAll($0).map(\.item) }
     }
 
     public func allItems() throws -> [IndexedItem] {
-        try read { try IndexedItem.order(Column("path")).fetchAll($0) }
+        try read { try ItemRow.order(Column("path")).fetchAll($0).map(\.item) }
     }
 
     public func segments(itemId: Int64) throws -> [IndexedSegment] {
         try read { db in
-            try IndexedSegment.filter(Column("itemId") == itemId).order(Column("kind"), Column("ordinal")).fetchAll(db)
+            try SegmentRow.filter(Column("itemId") == itemId).order(Column("kind"), Column("ordinal")).fetchAll(db).map(\.segment)
         }
     }
 
-    /// Stores `content` in one transaction, first removing whatever the index held at its path.
+    public func records(itemIds: [Int64], segmentIds: [Int64]) throws
+        -> (items: [Int64: IndexedItem], segments: [Int64: IndexedSegment]) {
+        try read { db in
+            let items = try ItemRow.fetchAll(db, keys: itemIds).map(\.item)
+            let segments = try SegmentRow.fetchAll(db, keys: segmentIds).map(\.segment)
+            return (Dictionary(items.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a }),
+                    Dictionary(segments.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
     @discardableResult
     public func replace(with content: ItemContent) throws -> IndexedItem {
         try write { try Self.insert(content, db: $0) }
     }
 
-    /// Stores many items in one transaction (bulk loads; an indexing run commits file by file).
     public func replace(with contents: [ItemContent]) throws {
         try write { db in for content in contents { try Self.insert(content, db: db) } }
     }
@@ -191,111 +190,134 @@ public final class IndexStore: Sendable {
     @discardableResult
     static func insert(_ content: ItemContent, db: Database) throws -> IndexedItem {
         if let what = content.nonFiniteValue { throw IndexError.nonFinite(path: content.item.path, what: what) }
-        try IndexedItem.filter(Column("path") == content.item.path).deleteAll(db)
-        var item = content.item
+        try ItemRow.filter(Column("path") == content.item.path).deleteAll(db)
+        var item = ItemRow(content.item)
         item.id = nil
         try item.insert(db)
         let itemId = item.id!
         for (segment, vector) in content.segments {
-            var segment = segment
-            segment.id = nil
-            segment.itemId = itemId
-            try segment.insert(db)
+            var row = SegmentRow(segment, itemId: itemId)
+            row.id = nil
+            try row.insert(db)
             if let vector {
-                var stored = StoredVector(itemId: itemId, segmentId: segment.id, model: content.textModel, vector: vector)
+                var stored = VectorRow(itemId: itemId, segmentId: row.id, model: content.textModel, vector: vector)
                 try stored.insert(db)
             }
         }
         for (model, vector) in content.itemVectors {
-            var stored = StoredVector(itemId: itemId, segmentId: nil, model: model, vector: vector)
+            var stored = VectorRow(itemId: itemId, segmentId: nil, model: model, vector: vector)
             try stored.insert(db)
         }
-        return item
+        return item.item
     }
 
-    /// The stored content of an item (segments with their text vectors, item vectors), for copying
-    /// it to a duplicate or carrying captions over.
-    func content(of item: IndexedItem, textModel: String) throws -> ItemContent {
+    public func content(of item: IndexedItem, textModel: String) throws -> ItemContent {
         try read { db in
-            let segments = try IndexedSegment.filter(Column("itemId") == item.id!).order(Column("id")).fetchAll(db)
-            let vectors = try StoredVector.filter(Column("itemId") == item.id!).fetchAll(db)
+            let segments = try SegmentRow.filter(Column("itemId") == item.id!).order(Column("id")).fetchAll(db)
+            let vectors = try VectorRow.filter(Column("itemId") == item.id!).fetchAll(db)
             let bySegment = Dictionary(vectors.compactMap { v in v.segmentId.map { ($0, v) } }.filter { $0.1.model == textModel },
                                        uniquingKeysWith: { a, _ in a })
             return ItemContent(
                 item: item,
-                segments: segments.map { ($0, bySegment[$0.id!].map { Self.floats($0.embedding) }) },
-                itemVectors: vectors.filter { $0.segmentId == nil }.map { ($0.model, Self.floats($0.embedding)) },
+                segments: segments.map { ($0.segment, bySegment[$0.id!].map(\.floats)) },
+                itemVectors: vectors.filter { $0.segmentId == nil }.map { ($0.model, $0.floats) },
                 textModel: textModel)
         }
     }
 
-    /// Points an item at a new path (a moved file) and updates its file facts, in one transaction;
-    /// `filename` replaces the file-name segment when the name changed.
-    func move(_ item: IndexedItem, to path: String, size: Int64, mtime: Double,
-              filename: (segment: IndexedSegment, vector: [Float], model: String)?) throws {
+    public func move(_ item: IndexedItem, to path: String, size: Int64, mtime: Double,
+                     filename: (segment: IndexedSegment, vector: [Float], model: String)?) throws {
         try write { db in
-            try IndexedItem.filter(Column("path") == path).deleteAll(db)
-            var moved = item
+            try ItemRow.filter(Column("path") == path).deleteAll(db)
+            var moved = ItemRow(item)
             moved.path = path
             moved.size = size
             moved.mtime = mtime
             try moved.update(db)
             guard let filename else { return }
-            try IndexedSegment.filter(Column("itemId") == item.id! && Column("kind") == SegmentKind.filename.rawValue).deleteAll(db)
-            var segment = filename.segment
-            segment.itemId = item.id!
+            try SegmentRow.filter(Column("itemId") == item.id! && Column("kind") == SegmentKind.filename.rawValue).deleteAll(db)
+            var segment = SegmentRow(filename.segment, itemId: item.id!)
             try segment.insert(db)
-            var stored = StoredVector(itemId: item.id!, segmentId: segment.id, model: filename.model, vector: filename.vector)
+            var stored = VectorRow(itemId: item.id!, segmentId: segment.id, model: filename.model, vector: filename.vector)
             try stored.insert(db)
         }
     }
 
-    /// Records new file facts for an unchanged item (a touched file with the same bytes).
-    func touch(_ item: IndexedItem, size: Int64, mtime: Double) throws {
+    public func touch(_ item: IndexedItem, size: Int64, mtime: Double) throws {
         try write { db in
             try db.execute(sql: "UPDATE items SET size = ?, mtime = ? WHERE id = ?", arguments: [size, mtime, item.id!])
         }
     }
 
-    /// Removes items (their segments and vectors go with them), in one transaction.
-    public func delete(itemIds: [Int64]) throws {
-        guard !itemIds.isEmpty else { return }
-        try write { db in _ = try IndexedItem.filter(keys: itemIds).deleteAll(db) }
-    }
-
-    /// Counts of items by status, segments and vectors.
-    public func counts() throws -> (items: Int, failed: Int, segments: Int, vectors: Int) {
-        try read { db in
-            (try IndexedItem.fetchCount(db),
-             try IndexedItem.filter(Column("status") == ItemStatus.failed.rawValue).fetchCount(db),
-             try IndexedSegment.fetchCount(db),
-             try StoredVector.fetchCount(db))
-        }
-    }
-
-    static func floats(_ data: Data) -> [Float] {
-        var result = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
-        result.withUnsafeMutableBytes { out in _ = data.copyBytes(to: out) }
-        return result
-    }
-}
-
-extension IndexStore {
-    /// Replaces an item's segments of one kind and source (e.g. the captions of one captioner) with
-    /// new ones and their text vectors, in one transaction.
-    func replaceSegments(of item: IndexedItem, kind: SegmentKind, source: String?,
-                         with segments: [(segment: IndexedSegment, vector: [Float])], model: String) throws {
+    public func replaceSegments(of item: IndexedItem, kind: SegmentKind, source: String?,
+                                with segments: [(segment: IndexedSegment, vector: [Float])], model: String) throws {
         try write { db in
-            var old = IndexedSegment.filter(Column("itemId") == item.id! && Column("kind") == kind.rawValue)
+            var old = SegmentRow.filter(Column("itemId") == item.id! && Column("kind") == kind.rawValue)
             old = source.map { old.filter(Column("source") == $0) } ?? old.filter(Column("source") == nil)
             try old.deleteAll(db)
             for (segment, vector) in segments {
-                var segment = segment
-                segment.itemId = item.id!
-                try segment.insert(db)
-                var stored = StoredVector(itemId: item.id!, segmentId: segment.id, model: model, vector: vector)
+                var row = SegmentRow(segment, itemId: item.id!)
+                try row.insert(db)
+                var stored = VectorRow(itemId: item.id!, segmentId: row.id, model: model, vector: vector)
                 try stored.insert(db)
             }
+        }
+    }
+
+    public func delete(itemIds: [Int64]) throws {
+        guard !itemIds.isEmpty else { return }
+        try write { db in _ = try ItemRow.filter(keys: itemIds).deleteAll(db) }
+    }
+
+    public func counts() throws -> (items: Int, failed: Int, segments: Int, vectors: Int) {
+        try read { db in
+            (try ItemRow.fetchCount(db),
+             try ItemRow.filter(Column("status") == ItemStatus.failed.rawValue).fetchCount(db),
+             try SegmentRow.fetchCount(db),
+             try VectorRow.fetchCount(db))
+        }
+    }
+
+    // MARK: vectors
+
+    /// Copies the blobs straight into one matrix, in insertion order; a vector whose size differs
+    /// from the others' is a damaged index.
+    public func vectors(model: String) throws -> StoredVectors {
+        let path = url.path
+        return try read { db in
+            var vectors = StoredVectors()
+            var groupOfItem: [Int64: Int32] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT v.itemId, v.segmentId, v.dimension, v.embedding, i.modality, i.contentHash
+                FROM vectors v JOIN items i ON i.id = v.itemId
+                WHERE v.model = ? AND i.status = 'ok' ORDER BY v.id
+                """, arguments: [model])
+            while let row = try rows.next() {
+                let rowDimension: Int = row["dimension"]
+                let blob: Data = row["embedding"]
+                if vectors.dimension == 0 { vectors.dimension = rowDimension }
+                let dimension = vectors.dimension
+                guard rowDimension == dimension, blob.count == dimension * MemoryLayout<Float>.size else {
+                    throw IndexError.notAnIndex(path: path, reason: "a \(model) vector has size \(blob.count / 4), others \(dimension)")
+                }
+                let start = vectors.matrix.count
+                vectors.matrix.append(contentsOf: repeatElement(0, count: dimension))
+                vectors.matrix.withUnsafeMutableBytes { out in
+                    _ = blob.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[(start * 4)...]))
+                }
+                let itemId: Int64 = row["itemId"]
+                let group: Int32
+                if let known = groupOfItem[itemId] { group = known } else {
+                    group = Int32(vectors.itemIds.count)
+                    groupOfItem[itemId] = group
+                    vectors.itemIds.append(itemId)
+                    vectors.modalities.append(Modality(rawValue: row["modality"]) ?? .text)
+                    vectors.hashes.append(row["contentHash"])
+                }
+                vectors.segmentIds.append(row["segmentId"])
+                vectors.groups.append(group)
+            }
+            return vectors
         }
     }
 }
