@@ -2,16 +2,17 @@ import Foundation
 
 extension AudioDecoder {
     /// The one decode loop under `decodeWithReport` and `decodeChunks`: read a block, downmix it,
-    /// resample it, hand the output on. `prepare` sees the header before the first block.
+    /// resample it, hand the output on. `prepare` sees the header before the first block. `data` holds
+    /// the file's bytes when they are already in memory (`url` then only names them); nil reads `url`.
     func decodeStream(
-        url: URL, targetSampleRate: Int,
+        url: URL, data: Data?, targetSampleRate: Int,
         prepare: (AudioInfo) -> Void,
         emit: (UnsafeBufferPointer<Float>) throws -> Void
     ) throws -> AudioDecodeReport {
         guard Self.supportedSampleRates.contains(targetSampleRate) else {
             throw AudioDecodingError.invalidTargetSampleRate(url, targetSampleRate)
         }
-        let file = try SoundFile(url: url)
+        let file = try data.map { try SoundFile(data: $0, url: url) } ?? SoundFile(url: url)
         let info = file.info
         try Self.validate(info, url: url)
         prepare(info)

@@ -53,8 +53,18 @@ public struct AudioDecoder: Sendable {
 
     /// The whole file plus its header and what the decoder had to forgive.
     public func decodeWithReport(contentsOf url: URL, targetSampleRate: Int = 16_000) throws -> DecodedAudio {
+        try decodeWhole(url: url, data: nil, targetSampleRate: targetSampleRate)
+    }
+
+    /// Audio bytes already in memory (an upload, a fuzzer's input), decoded as a file with these bytes
+    /// would be; `name` stands for the file in errors and warnings.
+    public func decodeWithReport(data: Data, name: String, targetSampleRate: Int = 16_000) throws -> DecodedAudio {
+        try decodeWhole(url: URL(fileURLWithPath: name), data: data, targetSampleRate: targetSampleRate)
+    }
+
+    private func decodeWhole(url: URL, data: Data?, targetSampleRate: Int) throws -> DecodedAudio {
         var samples: [Float] = []
-        let report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { info in
+        let report = try decodeStream(url: url, data: data, targetSampleRate: targetSampleRate) { info in
             let expected = Double(info.frames ?? 0) * Double(targetSampleRate) / Double(info.sampleRate) + 16
             samples.reserveCapacity(Int(min(expected, Double(Self.maximumReservation))))
         } emit: { block in
@@ -79,7 +89,7 @@ public struct AudioDecoder: Sendable {
         }
         let chunkSamples = Int(chunkLength)
         var chunk: [Float] = []
-        var report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { _ in
+        var report = try decodeStream(url: url, data: nil, targetSampleRate: targetSampleRate) { _ in
             chunk.reserveCapacity(min(chunkSamples, Self.maximumReservation))
         } emit: { block in
             var start = 0
