@@ -3,7 +3,7 @@ import Foundation
 /// Decodes an audio file to mono float samples at the rate a model wants (Whisper: 16 kHz).
 ///
 /// libsndfile reads the file (WAV, FLAC, OGG Vorbis, Opus, MP3, ...) in blocks; each block is
-/// downmixed to mono by the mean of its channels (what ffmpeg's `-ac 1` does for stereo, and what
+/// downmixed to mono by the mean of its channels, clipped to [-1, 1] (what ffmpeg's `-ac 1` does for stereo, and what
 /// faster-whisper's `decode_audio` gets from it: https://github.com/SYSTRAN/faster-whisper/blob/master/
 /// faster_whisper/audio.py) and streamed through a libsoxr resampler. Only the
 /// mono output at the target rate is ever held whole; `decodeChunks` holds one chunk at a time.
