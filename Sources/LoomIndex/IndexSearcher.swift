@@ -85,11 +85,14 @@ public final class IndexSearcher {
                 FROM vectors v JOIN items i ON i.id = v.itemId
                 WHERE v.model = ? AND i.status = 'ok' ORDER BY v.id
                 """, arguments: [model])
+            // `decode` throws (rather than traps) on a NULL or wrongly typed value of a damaged file.
             while let row = try rows.next() {
-                let rowDimension: Int = row["dimension"]
-                let blob: Data = row["embedding"]
+                let rowDimension = try row.decode(Int.self, forColumn: "dimension")
+                let blob = try row.decode(Data.self, forColumn: "embedding")
                 if dimension == 0 { dimension = rowDimension }
-                guard rowDimension == dimension, blob.count == dimension * MemoryLayout<Float>.size else {
+                // Dividing the blob's size, not multiplying the stored dimension, which could overflow.
+                guard rowDimension == dimension, dimension > 0, blob.count % MemoryLayout<Float>.size == 0,
+                      blob.count / MemoryLayout<Float>.size == dimension else {
                     throw IndexError.notAnIndex(path: path, reason: "a \(model) vector has size \(blob.count / 4), others \(dimension)")
                 }
                 let start = matrix.count
@@ -97,16 +100,16 @@ public final class IndexSearcher {
                 matrix.withUnsafeMutableBytes { out in
                     _ = blob.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[(start * 4)...]))
                 }
-                let itemId: Int64 = row["itemId"]
+                let itemId = try row.decode(Int64.self, forColumn: "itemId")
                 let group: Int32
                 if let known = groupOfItem[itemId] { group = known } else {
                     group = Int32(itemIds.count)
                     groupOfItem[itemId] = group
                     itemIds.append(itemId)
-                    modalities.append(Modality(rawValue: row["modality"]) ?? .text)
-                    hashes.append(row["contentHash"])
+                    modalities.append(Modality(rawValue: try row.decode(String.self, forColumn: "modality")) ?? .text)
+                    hashes.append(try row.decode(String.self, forColumn: "contentHash"))
                 }
-                segmentIds.append(row["segmentId"])
+                segmentIds.append(try row.decode(Int64?.self, forColumn: "segmentId"))
                 groups.append(group)
             }
             return LoadedVectors(index: makeIndex(matrix, max(dimension, 1)), segmentIds: segmentIds, groups: groups,

@@ -52,13 +52,23 @@ public final class IndexStore: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
+        } catch let error as RowDecodingError {
+            throw damaged(error)
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
+        } catch let error as RowDecodingError {
+            throw damaged(error)
         }
+    }
+
+    /// A row that does not decode (a column missing or holding the wrong type): the file claims to
+    /// be a Loom index but its tables are not what Loom wrote.
+    private func damaged(_ error: RowDecodingError) -> IndexError {
+        .notAnIndex(path: url.path, reason: "its tables are damaged or not Loom's: \(error)")
     }
 
     // MARK: settings
@@ -66,8 +76,9 @@ public final class IndexStore: Sendable {
     /// The models the index was built with: keys like `text.model`, `text.path`, `image.model`.
     public func settings() throws -> [String: String] {
         try read { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM settings").map { ($0["key"], $0["value"]) },
-                       uniquingKeysWith: { $1 })
+            Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM settings").map {
+                (try $0.decode(String.self, forColumn: "key"), try $0.decode(String.self, forColumn: "value"))
+            }, uniquingKeysWith: { $1 })
         }
     }
 
