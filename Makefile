@@ -51,5 +51,15 @@ sanitize-thread: test-models
 references:
 	@py=$$(Scripts/reference-venv) && for s in Scripts/reference/[!_]*.py; do echo "== $$s"; "$$py" "$$s" || exit 1; done
 
+# libFuzzer harnesses of every parser, under AddressSanitizer, FUZZ_SECONDS each (Fuzz/README.md);
+# FUZZ_HARNESSES picks some (e.g. "gguf index"). The smoke (CI) runs each for a few seconds.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-smoke
+fuzz: bootstrap
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run $(FUZZ_HARNESSES)
+
+fuzz-smoke: bootstrap
+	Fuzz/run --smoke
+
 clean:
 	rm -rf .build

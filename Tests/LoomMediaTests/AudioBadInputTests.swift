@@ -121,6 +121,19 @@ import Testing
         #expect(report.warnings == [.nonFiniteSamplesReplaced(url, count: 3)])
     }
 
+    /// Found by Fuzz/ (fuzz-audio): two channels near Float.greatestFiniteMagnitude summed to infinity
+    /// in the downmix, so the decode handed out infinite samples (the resampler then NaN).
+    @Test func floatSamplesBeyondFullScaleAreClippedNotInfinite() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-audio")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("loud.wav")
+        try AudioTestSupport.writeWAV([3e38, 3e38, -3e38, -3e38, 1.5, 0.5, 0.25, 0.5, -4, 1], channels: 2,
+                                      sampleRate: 16_000, encoding: .float32, to: url)
+        #expect(try decoder.decode(contentsOf: url).samples == [1, -1, 1, 0.375, -1])
+        let resampled = try decoder.decode(contentsOf: url, targetSampleRate: 44_100).samples
+        #expect(!resampled.isEmpty && resampled.allSatisfy(\.isFinite))
+    }
+
     /// Cut and damaged copies of every compressed sample: each decodes to something or throws an
     /// AudioDecodingError naming the file, and never crashes or hangs.
     @Test(arguments: ["jfk.flac", "jfk.ogg", "jfk.opus", "jfk.mp3"])

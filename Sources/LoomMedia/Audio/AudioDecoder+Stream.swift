@@ -2,16 +2,17 @@ import Foundation
 
 extension AudioDecoder {
     /// The one decode loop under `decodeWithReport` and `decodeChunks`: read a block, downmix it,
-    /// resample it, hand the output on. `prepare` sees the header before the first block.
+    /// resample it, hand the output on. `prepare` sees the header before the first block. `data` holds
+    /// the file's bytes when they are already in memory (`url` then only names them); nil reads `url`.
     func decodeStream(
-        url: URL, targetSampleRate: Int,
+        url: URL, data: Data?, targetSampleRate: Int,
         prepare: (AudioInfo) -> Void,
         emit: (UnsafeBufferPointer<Float>) throws -> Void
     ) throws -> AudioDecodeReport {
         guard Self.supportedSampleRates.contains(targetSampleRate) else {
             throw AudioDecodingError.invalidTargetSampleRate(url, targetSampleRate)
         }
-        let file = try SoundFile(url: url)
+        let file = try data.map { try SoundFile(data: $0, url: url) } ?? SoundFile(url: url)
         let info = file.info
         try Self.validate(info, url: url)
         prepare(info)
@@ -80,8 +81,10 @@ extension AudioDecoder {
         return file.isLossy ? frames - info.sampleRate / 10 : frames
     }
 
-    /// Mean of the channels of each frame; NaN and infinities become 0 (a float file can hold them and
-    /// they would poison every later stage). Returns how many were replaced.
+    /// Mean of the channels of each frame, clipped to full scale [-1, 1]; NaN and infinities become 0.
+    /// A float file can hold any value, and one beyond full scale (up to 3e38) would overflow the
+    /// resampler and the spectrogram into infinities; the reference clips too (faster-whisper's
+    /// `decode_audio` converts to 16-bit). Returns how many non-finite samples were replaced.
     static func downmix(_ interleaved: [Float], channels: Int, frames: Int, into mono: inout [Float]) -> Int {
         var replaced = 0
         let scale = 1 / Float(channels)
@@ -94,7 +97,8 @@ extension AudioDecoder {
                         let value = source[base + channel]
                         if value.isFinite { sum += value } else { replaced += 1 }
                     }
-                    target[frame] = channels == 1 ? sum : sum * scale
+                    // A sum that overflowed is infinite, never NaN (its terms are finite): it clips to ±1.
+                    target[frame] = min(max(channels == 1 ? sum : sum * scale, -1), 1)
                 }
             }
         }

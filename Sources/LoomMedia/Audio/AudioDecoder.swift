@@ -3,7 +3,7 @@ import Foundation
 /// Decodes an audio file to mono float samples at the rate a model wants (Whisper: 16 kHz).
 ///
 /// libsndfile reads the file (WAV, FLAC, OGG Vorbis, Opus, MP3, ...) in blocks; each block is
-/// downmixed to mono by the mean of its channels (what ffmpeg's `-ac 1` does for stereo, and what
+/// downmixed to mono by the mean of its channels, clipped to [-1, 1] (what ffmpeg's `-ac 1` does for stereo, and what
 /// faster-whisper's `decode_audio` gets from it: https://github.com/SYSTRAN/faster-whisper/blob/master/
 /// faster_whisper/audio.py) and streamed through a libsoxr resampler. Only the
 /// mono output at the target rate is ever held whole; `decodeChunks` holds one chunk at a time.
@@ -53,8 +53,18 @@ public struct AudioDecoder: Sendable {
 
     /// The whole file plus its header and what the decoder had to forgive.
     public func decodeWithReport(contentsOf url: URL, targetSampleRate: Int = 16_000) throws -> DecodedAudio {
+        try decodeWhole(url: url, data: nil, targetSampleRate: targetSampleRate)
+    }
+
+    /// Audio bytes already in memory (an upload, a fuzzer's input), decoded as a file with these bytes
+    /// would be; `name` stands for the file in errors and warnings.
+    public func decodeWithReport(data: Data, name: String, targetSampleRate: Int = 16_000) throws -> DecodedAudio {
+        try decodeWhole(url: URL(fileURLWithPath: name), data: data, targetSampleRate: targetSampleRate)
+    }
+
+    private func decodeWhole(url: URL, data: Data?, targetSampleRate: Int) throws -> DecodedAudio {
         var samples: [Float] = []
-        let report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { info in
+        let report = try decodeStream(url: url, data: data, targetSampleRate: targetSampleRate) { info in
             let expected = Double(info.frames ?? 0) * Double(targetSampleRate) / Double(info.sampleRate) + 16
             samples.reserveCapacity(Int(min(expected, Double(Self.maximumReservation))))
         } emit: { block in
@@ -79,7 +89,7 @@ public struct AudioDecoder: Sendable {
         }
         let chunkSamples = Int(chunkLength)
         var chunk: [Float] = []
-        var report = try decodeStream(url: url, targetSampleRate: targetSampleRate) { _ in
+        var report = try decodeStream(url: url, data: nil, targetSampleRate: targetSampleRate) { _ in
             chunk.reserveCapacity(min(chunkSamples, Self.maximumReservation))
         } emit: { block in
             var start = 0

@@ -1,7 +1,8 @@
 import CLoomAudio
 import Foundation
 
-/// An open libsndfile handle for reading (https://libsndfile.github.io/libsndfile/api.html).
+/// An open libsndfile handle for reading a file or bytes in memory
+/// (https://libsndfile.github.io/libsndfile/api.html).
 /// Closed on deinit, so an error thrown half way through a decode never leaks it.
 final class SoundFile {
     let url: URL
@@ -14,13 +15,15 @@ final class SoundFile {
     /// keeps two threads opening files at once from reading each other's message.
     private static let openLock = NSLock()
 
-    /// The open file libsndfile reads from; kept open while `handle` is.
-    private let file: FileHandle
+    /// The open file libsndfile reads from (kept open while `handle` is), or the bytes behind the
+    /// handle when the audio is in memory (libsndfile reads them through callbacks).
+    private let file: FileHandle?
+    private let memory: MemoryAudio?
 
     /// Opens `url` after the checks libsndfile would answer less clearly (missing, folder, empty),
     /// through `InputFile`, which refuses FIFOs and devices before opening them.
-    init(url: URL) throws {
-        self.url = url
+    convenience init(url: URL) throws {
+        let file: FileHandle
         do {
             file = try InputFile.open(url)
         } catch {
@@ -31,12 +34,30 @@ final class SoundFile {
             }
         }
         if InputFile.status(url)?.size == 0 { throw AudioDecodingError.emptyFile(url) }
-
-        var sfInfo = SF_INFO()
         let descriptor = file.fileDescriptor
+        // SF_FALSE: the descriptor is `file`'s to close.
+        try self.init(url: url, file: file, memory: nil) { sf_open_fd(descriptor, Int32(SFM_READ), &$0, Int32(SF_FALSE)) }
+    }
+
+    /// Opens audio bytes already in memory through libsndfile's virtual I/O; `url` names them in
+    /// errors. The format comes from the bytes, as it does for a file.
+    convenience init(data: Data, url: URL) throws {
+        guard !data.isEmpty else { throw AudioDecodingError.emptyFile(url) }
+        let memory = MemoryAudio(data)
+        try self.init(url: url, file: nil, memory: memory) { sfInfo in
+            var callbacks = MemoryAudio.callbacks  // libsndfile copies the table; `memory` must outlive the handle
+            return sf_open_virtual(&callbacks, Int32(SFM_READ), &sfInfo, Unmanaged.passUnretained(memory).toOpaque())
+        }
+    }
+
+    /// `open` calls sf_open_fd or sf_open_virtual with the SF_INFO to fill, returning the handle or nil.
+    private init(url: URL, file: FileHandle?, memory: MemoryAudio?, open: (inout SF_INFO) -> OpaquePointer?) throws {
+        self.url = url
+        self.file = file
+        self.memory = memory
+        var sfInfo = SF_INFO()
         let openResult: Result<OpaquePointer, AudioDecodingError> = Self.openLock.withLock {
-            // SF_FALSE: the descriptor is `file`'s to close.
-            guard let pointer = sf_open_fd(descriptor, Int32(SFM_READ), &sfInfo, Int32(SF_FALSE)) else {
+            guard let pointer = open(&sfInfo) else {
                 let message = String(cString: sf_strerror(nil))
                 return .failure(.unsupportedOrCorrupt(url, libraryMessage: message))
             }
@@ -103,5 +124,54 @@ final class SoundFile {
               let name = formatInfo.name
         else { return "unknown (0x\(String(format, radix: 16)))" }
         return String(cString: name)
+    }
+}
+
+/// Audio bytes in memory behind libsndfile's virtual I/O callbacks, read like a read-only file:
+/// seeking past the end is allowed and reads there return nothing.
+private final class MemoryAudio {
+    let bytes: [UInt8]
+    var position: Int64 = 0
+
+    init(_ data: Data) { bytes = [UInt8](data) }
+
+    /// The callback table for sf_open_virtual; its user data is an unretained MemoryAudio.
+    static var callbacks: SF_VIRTUAL_IO {
+        SF_VIRTUAL_IO(
+            get_filelen: { Int64(MemoryAudio.from($0).bytes.count) },
+            seek: { offset, whence, user in MemoryAudio.from(user).seek(offset, whence: whence) },
+            read: { buffer, count, user in MemoryAudio.from(user).read(into: buffer, count: count) },
+            write: { _, _, _ in 0 },
+            tell: { MemoryAudio.from($0).position })
+    }
+
+    private static func from(_ user: UnsafeMutableRawPointer?) -> MemoryAudio {
+        Unmanaged<MemoryAudio>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    /// lseek's rules: SEEK_SET, SEEK_CUR or SEEK_END plus `offset`; a negative or overflowing target is
+    /// an error (-1) that leaves the position unchanged.
+    private func seek(_ offset: sf_count_t, whence: Int32) -> sf_count_t {
+        let base: Int64
+        switch whence {
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = position
+        case SEEK_END: base = Int64(bytes.count)
+        default: return -1
+        }
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        guard !overflow, target >= 0 else { return -1 }
+        position = target
+        return target
+    }
+
+    private func read(into buffer: UnsafeMutableRawPointer?, count: sf_count_t) -> sf_count_t {
+        guard let buffer, count > 0, position < Int64(bytes.count) else { return 0 }
+        let length = min(count, Int64(bytes.count) - position)
+        bytes.withUnsafeBytes { source in
+            buffer.copyMemory(from: source.baseAddress! + Int(position), byteCount: Int(length))
+        }
+        position += length
+        return length
     }
 }
