@@ -2,7 +2,7 @@ import FuzzSupport
 import Foundation
 import LoomIndex
 
-/// An index file as `loom search` opens it: the header and schema checks (IndexStore, SQLite through
+/// An index file as `loom search` opens it: the header and schema checks (SQLiteIndexStore, SQLite through
 /// GRDB), the settings, items and segments, then each model's vectors loaded and searched. The file
 /// is a fresh copy of the input each run (opening it may migrate it and SQLite adds -wal/-shm files).
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -12,7 +12,7 @@ public func fuzzIndex(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
     }
     do {
-        let store = try IndexStore(url: url, create: false)
+        let store = try SQLiteIndexStore(url: url, create: false)
         let settings = try store.settings()
         for item in try store.allItems() { _ = try store.segments(itemId: item.id!) }
         _ = try store.counts()
