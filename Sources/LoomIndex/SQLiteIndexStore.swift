@@ -121,21 +121,33 @@ public final class SQLiteIndexStore: IndexStoring {
             throw IndexError.readOnly(path: url.path)
         } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
+        } catch let error as RowDecodingError {
+            throw damaged(error)
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch let error as DatabaseError {
             throw IndexError.database(path: url.path, reason: "\(error)")
+        } catch let error as RowDecodingError {
+            throw damaged(error)
         }
+    }
+
+    /// A row that does not decode (a column missing or holding the wrong type): the file claims to be
+    /// a Loom index but its tables are not what Loom wrote. Reads use `Row.decode`, which throws this,
+    /// never GRDB's `row["column"]` subscripts, which trap on such a file.
+    private func damaged(_ error: RowDecodingError) -> IndexError {
+        .notAnIndex(path: url.path, reason: "its tables are damaged or not Loom's: \(error)")
     }
 
     // MARK: settings
 
     public func settings() throws -> [String: String] {
         try read { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM settings").map { ($0["key"], $0["value"]) },
-                       uniquingKeysWith: { $1 })
+            Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM settings").map {
+                (try $0.decode(String.self, forColumn: "key"), try $0.decode(String.self, forColumn: "value"))
+            }, uniquingKeysWith: { $1 })
         }
     }
 
@@ -293,11 +305,13 @@ public final class SQLiteIndexStore: IndexStoring {
                 WHERE v.model = ? AND i.status = 'ok' ORDER BY v.id
                 """, arguments: [model])
             while let row = try rows.next() {
-                let rowDimension: Int = row["dimension"]
-                let blob: Data = row["embedding"]
+                let rowDimension = try row.decode(Int.self, forColumn: "dimension")
+                let blob = try row.decode(Data.self, forColumn: "embedding")
                 if vectors.dimension == 0 { vectors.dimension = rowDimension }
                 let dimension = vectors.dimension
-                guard rowDimension == dimension, blob.count == dimension * MemoryLayout<Float>.size else {
+                // Dividing the blob's size, not multiplying the stored dimension, which could overflow.
+                guard rowDimension == dimension, dimension > 0, blob.count % MemoryLayout<Float>.size == 0,
+                      blob.count / MemoryLayout<Float>.size == dimension else {
                     throw IndexError.notAnIndex(path: path, reason: "a \(model) vector has size \(blob.count / 4), others \(dimension)")
                 }
                 let start = vectors.matrix.count
@@ -305,16 +319,16 @@ public final class SQLiteIndexStore: IndexStoring {
                 vectors.matrix.withUnsafeMutableBytes { out in
                     _ = blob.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[(start * 4)...]))
                 }
-                let itemId: Int64 = row["itemId"]
+                let itemId = try row.decode(Int64.self, forColumn: "itemId")
                 let group: Int32
                 if let known = groupOfItem[itemId] { group = known } else {
                     group = Int32(vectors.itemIds.count)
                     groupOfItem[itemId] = group
                     vectors.itemIds.append(itemId)
-                    vectors.modalities.append(Modality(rawValue: row["modality"]) ?? .text)
-                    vectors.hashes.append(row["contentHash"])
+                    vectors.modalities.append(Modality(rawValue: try row.decode(String.self, forColumn: "modality")) ?? .text)
+                    vectors.hashes.append(try row.decode(String.self, forColumn: "contentHash"))
                 }
-                vectors.segmentIds.append(row["segmentId"])
+                vectors.segmentIds.append(try row.decode(Int64?.self, forColumn: "segmentId"))
                 vectors.groups.append(group)
             }
             return vectors
