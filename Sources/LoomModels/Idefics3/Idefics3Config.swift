@@ -52,7 +52,7 @@ public struct Idefics3Config: Sendable, Equatable {
         } catch {
             throw invalid("vision_config", "cannot be decoded: \(error)")
         }
-        do { try visionConfig.validate() } catch let error as EncoderError { throw error.inFile(file) }
+        do { try visionConfig.validateTower(section: "vision_config") } catch let error as EncoderError { throw error.inFile(file) }
         var text = (root["text_config"] as? [String: Any]) ?? [:]
         if text["rms_norm_eps"] == nil { text["rms_norm_eps"] = 1e-5 }
         if let type = text["model_type"] as? String, type != "llama" {

@@ -19,7 +19,7 @@ public struct SigLIPVisionTransformer: Sendable {
     /// Reads the tower under `scope` (`vision_model` in a SiglipModel checkpoint). `useHead` defaults to
     /// the config's vision_use_head.
     public init(config: SigLIPVisionConfig, weights scope: WeightScope, useHead: Bool? = nil) throws {
-        try config.validate()
+        try config.validateTower(section: "vision_config")
         self.config = config
         typealias Names = ViTWeightNames.Vision
         let d = config.hiddenSize
