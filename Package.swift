@@ -50,12 +50,12 @@ let package = Package(
         // The one always-on check for programmer errors (kept in -Ounchecked builds, unlike precondition).
         .target(name: "LoomCheck"),
         .target(name: "LoomTensor", dependencies: ["LoomCheck", "CLoomMath", "CLoomKernels"], swiftSettings: numericSettings),
-        .target(name: "LoomWeights", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
+        .target(name: "LoomWeights", dependencies: ["LoomCheck", "LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomMedia", dependencies: ["LoomCheck", "CLoomImage", "CLoomAudio"], swiftSettings: numericSettings),
         .target(
             name: "LoomFeatures", dependencies: ["LoomCheck", "LoomMedia", "LoomTensor", "CLoomMath"],
             swiftSettings: numericSettings),
-        .target(name: "LoomTokenizers", dependencies: ["LoomWeights"], swiftSettings: numericSettings),
+        .target(name: "LoomTokenizers", dependencies: ["LoomCheck", "LoomWeights"], swiftSettings: numericSettings),
         .target(
             name: "LoomModels", dependencies: ["LoomCheck", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
             swiftSettings: numericSettings),

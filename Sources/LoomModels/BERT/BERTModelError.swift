@@ -1,41 +1,35 @@
 import Foundation
+import LoomCheck
 
 /// Why a BERT model or sentence-embedding folder could not be loaded or run. Every case names the
 /// file (or folder) and says what to do.
-public struct BERTModelError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case cannotRead(reason: String)
-        /// The file is not JSON, or a field is missing or has the wrong type.
-        case malformed(String)
-        /// A configuration Loom does not implement (another model type, activation, pooling, module).
-        case unsupported(String)
-        /// Input the model cannot take: a token id outside the vocabulary, a sequence too long.
-        case badInput(String)
-    }
+public typealias BERTModelError = FileError<BERTModelProblem>
 
-    public let file: String
-    public let kind: Kind
+/// What can be wrong with a BERT model or sentence-embedding folder.
+public enum BERTModelProblem: FileProblem {
+    case cannotRead(reason: String)
+    /// The file is not JSON, or a field is missing or has the wrong type.
+    case malformed(String)
+    /// A configuration Loom does not implement (another model type, activation, pooling, module).
+    case unsupported(String)
+    /// Input the model cannot take: a token id outside the vocabulary, a sequence too long.
+    case badInput(String)
 
-    public init(file: String, _ kind: Kind) {
-        self.file = file
-        self.kind = kind
-    }
-
-    public var description: String {
-        switch kind {
+    public var message: String {
+        switch self {
         case .cannotRead(let reason):
-            return "\(file): cannot read: \(reason). Check that the model folder is complete (loom models pull)."
+            return "cannot read: \(reason). Check that the model folder is complete (loom models pull)."
         case .malformed(let what):
-            return "\(file): malformed: \(what). Download or export the model again."
+            return "malformed: \(what). Download or export the model again."
         case .unsupported(let what):
-            return "\(file): unsupported: \(what). Loom runs BERT encoders (model_type bert) with sentence-transformers pooling."
+            return "unsupported: \(what). Loom runs BERT encoders (model_type bert) with sentence-transformers pooling."
         case .badInput(let what):
-            return "\(file): bad input: \(what)."
+            return "bad input: \(what)."
         }
     }
+}
 
-    public var errorDescription: String? { description }
-
+extension FileError where Kind == BERTModelProblem {
     /// The JSON object in `url`, or a `.cannotRead` / `.malformed` error naming it.
     static func jsonObject(_ url: URL) throws -> [String: Any] {
         let data: Data
