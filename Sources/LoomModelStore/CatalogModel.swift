@@ -41,12 +41,6 @@ public struct Wheel: Sendable, Equatable {
     public let version: String
     public let sha256: String
 
-    public init(package: String, version: String, sha256: String) {
-        self.package = package
-        self.version = version
-        self.sha256 = sha256
-    }
-
     /// The requirement pip is given.
     public var requirement: String { "\(package)==\(version)" }
 }

@@ -4,12 +4,6 @@ public struct AddedToken: Sendable, Equatable {
     public let id: Int
     /// Special tokens are dropped by `decode(skipSpecialTokens: true)`.
     public let special: Bool
-
-    public init(content: String, id: Int, special: Bool) {
-        self.content = content
-        self.id = id
-        self.special = special
-    }
 }
 
 /// Finds added tokens in text by exact match, leftmost first and longest at a position, as

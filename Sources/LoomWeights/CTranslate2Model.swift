@@ -11,7 +11,7 @@ import LoomTensor
 /// Strings are a u16 length that counts a trailing NUL, then the bytes and the NUL.
 /// Quantized weights: an int8 (or int16) variable `X` comes with a float variable `X_scale`;
 /// `tensor("X")` dequantizes as CTranslate2 does, x * (1 / scale) (per row for int8, one scale for int16).
-public final class CTranslate2Model: WeightSource {
+public final class CTranslate2Model: MappedWeightFile {
     public static let supportedBinaryVersion = 6
 
     public let file: MappedFile
@@ -27,12 +27,6 @@ public final class CTranslate2Model: WeightSource {
     struct Entry: Sendable {
         let info: TensorInfo
         let offset: Int
-    }
-
-    public var path: String { file.path }
-
-    public convenience init(url: URL) throws {
-        try self.init(file: MappedFile(url: url))
     }
 
     public init(file: MappedFile) throws {

@@ -5,7 +5,7 @@ import LoomTensor
 /// key/values, tensor infos, then tensor data aligned to `general.alignment` (default 32).
 /// Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md; reader followed:
 /// ggml/src/gguf.cpp and the gguf Python package's gguf/gguf_reader.py.
-public final class GGUFFile: WeightSource {
+public final class GGUFFile: MappedWeightFile {
     public struct TensorEntry: Sendable {
         public let info: TensorInfo
         /// Dimensions as ggml stores them, innermost first (`ne[0]` is the row length).
@@ -25,12 +25,6 @@ public final class GGUFFile: WeightSource {
     public let dataOffset: Int
     public let tensorNames: [String]
     private let entries: [String: TensorEntry]
-
-    public var path: String { file.path }
-
-    public convenience init(url: URL) throws {
-        try self.init(file: MappedFile(url: url))
-    }
 
     public init(file: MappedFile) throws {
         self.file = file

@@ -5,7 +5,7 @@ import LoomTensor
 /// to `{dtype, shape, data_offsets}` (offsets relative to the end of the header) plus an optional
 /// `__metadata__` string map, then the raw data.
 /// Format: https://github.com/huggingface/safetensors#format
-public final class SafeTensorsFile: WeightSource {
+public final class SafeTensorsFile: MappedWeightFile {
     public let file: MappedFile
     public let tensorNames: [String]
     /// The `__metadata__` entries (string to string).
@@ -15,12 +15,6 @@ public final class SafeTensorsFile: WeightSource {
     struct Entry: Sendable {
         let info: TensorInfo
         let offset: Int  // absolute, in the file
-    }
-
-    public var path: String { file.path }
-
-    public convenience init(url: URL) throws {
-        try self.init(file: MappedFile(url: url))
     }
 
     public init(file: MappedFile) throws {

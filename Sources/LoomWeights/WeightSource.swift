@@ -34,6 +34,21 @@ extension WeightSource {
     }
 }
 
+/// A weight file read in place from a memory map (safetensors, GGUF, CTranslate2 model.bin).
+public protocol MappedWeightFile: WeightSource {
+    var file: MappedFile { get }
+    /// Parses and checks the header; tensor data is read on demand.
+    init(file: MappedFile) throws
+}
+
+extension MappedWeightFile {
+    public var path: String { file.path }
+
+    public init(url: URL) throws {
+        try self.init(file: MappedFile(url: url))
+    }
+}
+
 /// What a reader knows about one tensor without touching its data.
 public struct TensorInfo: Sendable, Equatable {
     public let name: String
