@@ -20,7 +20,7 @@ public func fuzzGGUF(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         do { _ = try file.tensor(name) } catch { Fuzz.expectNamed(error, url.path) }
     }
     do { _ = try LlamaConfig(gguf: file) } catch { Fuzz.expectNamed(error, url.path) }
-    do { _ = try LlamaModel(gguf: url) } catch { Fuzz.expectNamed(error, url.path) }
+    do { _ = try LlamaModel(url: url) } catch { Fuzz.expectNamed(error, url.path) }
     do { Fuzz.exercise(try Tokenizer.load(gguf: file)) } catch { Fuzz.expectNamed(error, url.path) }
     return 0
 }
