@@ -42,6 +42,17 @@ import Testing
         #expect(line?["caption"] as? String == (try greedyText("hopper_untiled", "caption")).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// Hardening: a --max-tokens beyond any context (Int.max) is cut to the model's context, not an
+    /// overflow trap in the release binary.
+    @Test func aHugeMaxTokensStopsAtTheContext() throws {
+        let result = try CLIRunner.run([
+            "caption", Fixtures.sample("images/hopper.jpg").path, "--model", idefics3, "--max-tokens", "\(Int.max)",
+            "--no-tiling", "--format", "jsonl"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((line?["tokens"] as? Int ?? 0) >= 1)
+    }
+
     @Test func aBadImageIsReportedAndTheRestGoOn() throws {
         let bad = Fixtures.url("images/bad_corrupt.jpg").path
         let result = try CLIRunner.run([

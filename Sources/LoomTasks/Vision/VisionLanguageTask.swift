@@ -81,7 +81,9 @@ public final class VisionLanguageTask: Sendable {
         guard maxTokens >= 1 else { throw LlamaInputError("maxTokens must be at least 1, got \(maxTokens)") }
         try Task.checkCancellation()  // before the vision tower, the longest step before the first token
         let prompt = try self.prompt(image: image, text: text, tiling: tiling)
-        let capacity = min(prompt.tokenCount + maxTokens, model.config.textConfig.maxPositionEmbeddings)
+        // The context bounds the answer; added as a difference, so no maxTokens overflows the sum.
+        let room = model.config.textConfig.maxPositionEmbeddings - prompt.tokenCount
+        let capacity = prompt.tokenCount + min(maxTokens, room)
         guard prompt.tokenCount < capacity else {
             throw LlamaInputError(
                 "the prompt with the image takes \(prompt.tokenCount) tokens; the model's context holds \(model.config.textConfig.maxPositionEmbeddings) "
