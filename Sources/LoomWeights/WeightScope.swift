@@ -116,3 +116,14 @@ final class UsageRecord: @unchecked Sendable {  // guarded by `lock`
         return used
     }
 }
+
+extension WeightScope {
+    /// `(0..<count).map(read)` without reserving `count` slots first, for a model's numbered layers:
+    /// a layer count from a damaged file (a GGUF `block_count` of four billion, found by fuzz-gguf)
+    /// then fails at its first missing layer instead of in an allocation of hundreds of gigabytes.
+    public static func layers<Layer>(_ count: Int, _ read: (Int) throws -> Layer) throws -> [Layer] {
+        var layers: [Layer] = []
+        for index in 0..<max(count, 0) { layers.append(try read(index)) }
+        return layers
+    }
+}

@@ -71,4 +71,22 @@ import Testing
         try GGUFBuilder(strings: [("general.architecture", "llama")]).write(to: url)
         #expect(throws: LlamaError(file: url.path, .missingMetadata("llama.embedding_length"))) { try LlamaModel(url: url) }
     }
+
+    /// Found by fuzz-gguf: a `block_count` of four billion made the loader reserve room for every
+    /// layer before reading the first (an allocation of hundreds of gigabytes). Now the first
+    /// missing layer tensor is the error, naming the file.
+    @Test func aHugeLayerCountFailsAtItsFirstMissingLayer() throws {
+        let folder = try Fixtures.temporaryDirectory("llama-gguf")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("layers.gguf")
+        var gguf = GGUFBuilder(tensorCount: 0, keyCount: 6)
+        gguf.keyString("general.architecture", "llama")
+        for (key, value) in [("vocab_size", 4), ("embedding_length", 8), ("block_count", 4_000_000_000), ("feed_forward_length", 16), ("attention.head_count", 2)] {
+            gguf.keyUInt32("llama." + key, UInt32(value))
+        }
+        try gguf.write(to: url)
+        let error = #expect(throws: (any Error).self) { try LlamaModel(url: url) }
+        print("expected error:", error.map { "\($0)" } ?? "none")
+        #expect("\(error.map { "\($0)" } ?? "")".contains(url.path))
+    }
 }

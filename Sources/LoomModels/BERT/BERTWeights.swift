@@ -67,7 +67,7 @@ struct BERTWeights: Sendable {
         typeEmbeddings = try embeddings.tensor("token_type_embeddings.weight", shape: [c.typeVocabSize, h])
         embeddingNormWeight = try embeddings.tensor("LayerNorm.weight", shape: [h])
         embeddingNormBias = try embeddings.tensor("LayerNorm.bias", shape: [h])
-        layers = try (0..<c.layerCount).map { try BERTLayerWeights(scope.scope("encoder.layer", $0), config: c) }
+        layers = try WeightScope.layers(c.layerCount) { try BERTLayerWeights(scope.scope("encoder.layer", $0), config: c) }
         let allowed = [scope.fullName("pooler."), scope.fullName("embeddings.position_ids"), scope.fullName("embeddings.token_type_ids")]
         try root.verifyAllUsed { name in allowed.contains { name.hasPrefix($0) } }
     }

@@ -47,7 +47,7 @@ struct LlamaWeights: Sendable {
     /// check for left-over tensors: the caller knows what else the file holds.
     init(decoder: WeightScope, head: WeightScope, names n: LlamaWeightNames, config c: LlamaConfig, tiedWhenHeadAbsent: Bool) throws {
         let (attention, keyValue) = (c.numAttentionHeads * c.headDim, c.numKeyValueHeads * c.headDim)
-        layers = try (0..<c.numHiddenLayers).map { i in
+        layers = try WeightScope.layers(c.numHiddenLayers) { i in
             let layer = decoder.scope(n.layers, i)
             return LlamaLayerWeights(
                 attentionNorm: try layer.tensor(n.attentionNorm, shape: [c.hiddenSize]).data,

@@ -51,7 +51,7 @@ public struct TransformerEncoder: Sendable {
 
     /// Reads `layers.0` ... `layers.(n-1)` under `scope` (the `encoder` scope of a tower).
     public init(_ scope: WeightScope, shape: EncoderShape) throws {
-        layers = try (0..<shape.layers).map { try EncoderLayer(scope.scope(ViTWeightNames.Encoder.layers, $0), shape: shape) }
+        layers = try WeightScope.layers(shape.layers) { try EncoderLayer(scope.scope(ViTWeightNames.Encoder.layers, $0), shape: shape) }
     }
 
     /// Rows one pass through the layers covers at most (whole sequences; a longer sequence runs alone).

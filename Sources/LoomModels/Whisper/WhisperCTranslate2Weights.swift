@@ -115,12 +115,12 @@ enum WhisperCTranslate2 {
                 fc2: try make(s, Names.fc2, d, hidden))
         }
         let encoder = root.scope(Names.encoder), decoder = root.scope(Names.decoder)
-        let encoderLayers = try (0..<c.encoderLayers).map { i in
+        let encoderLayers = try WeightScope.layers(c.encoderLayers) { i in
             let s = encoder.scope(Names.layer(i))
             return WhisperEncoderLayerWeights(
                 selfAttention: try selfAttention(s, decoder: false), mlp: try mlp(s, hidden: c.encoderFFN, decoder: false))
         }
-        let decoderLayers = try (0..<c.decoderLayers).map { i in
+        let decoderLayers = try WeightScope.layers(c.decoderLayers) { i in
             let s = decoder.scope(Names.layer(i))
             let names = Names.crossAttention
             let cross = WhisperCrossAttentionWeights(

@@ -111,11 +111,11 @@ enum WhisperHuggingFace {
                 fc2: try linear(s, Names.fc2, out: d, in: hidden))
         }
         let encoder = root.scope(Names.encoder), decoder = root.scope(Names.decoder)
-        let encoderLayers = try (0..<c.encoderLayers).map { i in
+        let encoderLayers = try WeightScope.layers(c.encoderLayers) { i in
             let s = encoder.scope(Names.layers, i)
             return WhisperEncoderLayerWeights(selfAttention: try selfAttention(s), mlp: try mlp(s, hidden: c.encoderFFN))
         }
-        let decoderLayers = try (0..<c.decoderLayers).map { i in
+        let decoderLayers = try WeightScope.layers(c.decoderLayers) { i in
             let s = decoder.scope(Names.layers, i)
             let names = Names.crossAttention
             let k = try keyWeight(s, names.key)
