@@ -68,8 +68,21 @@ import Testing
             { @Sendable in try whisper.transcribe(arctic, options: options) },
             { @Sendable in try whisper.transcribe(jfk, options: options) },
         ])
-        #expect(shared[0] == aloneJFK && shared[2] == aloneJFK, "jfk: \(shared[0].text)")
-        #expect(shared[1] == aloneArctic, "arctic: \(shared[1].text)")
+        #expect(Self.same(shared[0], aloneJFK) && Self.same(shared[2], aloneJFK), "jfk: \(shared[0].text)")
+        #expect(Self.same(shared[1], aloneArctic), "arctic: \(shared[1].text)")
+    }
+
+    /// The same tokens, text and times; probabilities within 1e-6. Loom's own loops give the same
+    /// chunks on either path (LoomTensor/Threads.swift), but OpenBLAS, called from two threads at once,
+    /// may split a product otherwise and sum in another order: the log-probabilities then differ in
+    /// the eighth digit (seen: -0.30079878 vs -0.30079886), never the decoding.
+    static func same(_ a: Transcript, _ b: Transcript) -> Bool {
+        a.text == b.text && a.language == b.language && a.segments.count == b.segments.count
+            && zip(a.segments, b.segments).allSatisfy { x, y in
+                x.tokens == y.tokens && x.text == y.text && x.start == y.start && x.end == y.end && x.seek == y.seek
+                    && abs(x.avgLogprob - y.avgLogprob) < 1e-6 && abs(x.noSpeechProb - y.noSpeechProb) < 1e-6
+                    && x.compressionRatio == y.compressionRatio && x.temperature == y.temperature
+            }
     }
 
     @Test func twoThreadsShareOneLlama() throws {
