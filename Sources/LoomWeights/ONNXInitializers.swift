@@ -75,7 +75,8 @@ public final class ONNXInitializers: WeightSource {
         guard dataType == 1 else { throw fail("initializer \(name) has data type \(dataType); Loom reads FLOAT (1) only") }
         guard let count = checkedElementCount(dims) else { throw fail("initializer \(name) has shape \(dims)") }
         if let raw {
-            guard raw.count == count * 4 else { throw fail("initializer \(name) holds \(raw.count) bytes for shape \(dims)") }
+            // Dividing the byte count, not multiplying the element count, which can overflow (found by fuzz-onnx).
+            guard raw.count % 4 == 0, raw.count / 4 == count else { throw fail("initializer \(name) holds \(raw.count) bytes for shape \(dims)") }
             floats = littleEndianFloats(raw)
         }
         guard floats.count == count else { throw fail("initializer \(name) holds \(floats.count) floats for shape \(dims)") }

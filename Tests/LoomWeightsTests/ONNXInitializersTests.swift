@@ -56,6 +56,8 @@ import Testing
             ("random bytes", (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }),
             ("int64 initializer", Self.model([Self.tensor("w", dims: [4], type: 7, values: [1, 2, 3, 4], raw: true)])),
             ("shape and data disagree", Self.model([Self.tensor("w", dims: [5], values: [1, 2, 3, 4], raw: true)])),
+            // Found by fuzz-onnx: 2^62 elements passed the shape check and overflowed `count * 4`.
+            ("element count whose byte size overflows", Self.model([Self.tensor("w", dims: [1 << 62], values: [1, 2, 3, 4], raw: true)])),
             ("duplicate name", Self.model([Self.tensor("w", dims: [1], values: [1], raw: true),
                                            Self.tensor("w", dims: [1], values: [2], raw: true)])),
         ]
