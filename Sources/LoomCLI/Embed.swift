@@ -50,7 +50,7 @@ struct Embed: ParsableCommand {
         let writer = OutputWriter(kind: "embed", overwrite: overwrite, inputs: inputs)
         // Checked before the model loads, and again when writing.
         if let outputURL, case .refused(let refusal) = writer.status(of: outputURL) { throw ValidationError(refusal.description) }
-        let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder)
         let task = try Loom.models.dualEncoder(at: folder)
 
         var lines: [String] = []
