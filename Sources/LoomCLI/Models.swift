@@ -22,7 +22,8 @@ struct Models: ParsableCommand {
             let store = ModelStore()
             let cached = store.hub.cache.repos()
             let rows = Catalog.models.map { model -> [String] in
-                let size = model.knownSize > 0 ? megabytes(model.knownSize) : "-"
+                let onDisk = model.hub.flatMap { source in cached.first { $0.id == source.repo.id }?.size }
+                let size = onDisk.map(megabytes) ?? (model.knownSize > 0 ? megabytes(model.knownSize) : "-")
                 return [model.name, model.sourceDescription, model.format.rawValue, size,
                         store.isInstalled(model) ? "installed" : "-", model.summary]
             }
