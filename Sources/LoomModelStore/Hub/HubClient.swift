@@ -109,13 +109,23 @@ public final class HubClient: Sendable {
         let have = Int(try handle.seekToEnd())
         let response = try await send("GET", location, repo: repo, file: file, followAbsolute: true,
                                       deadline: .distantFuture, range: have > 0 ? have : nil)
-        var restarted = false
+        var restarted = false   // the server ignored the Range: earlier bytes are dropped
         if have > 0, response.status != .partialContent {
             try handle.truncate(atOffset: 0)
             restarted = true
         }
         let fd = handle.fileDescriptor
-        for try await buffer in response.body {
+        do {
+            try await write(response.body, to: fd, partial: partial, restarted: restarted, received: received)
+        } catch {
+            throw Self.networkError(error, endpoint: environment.endpoint)
+        }
+    }
+
+    private func write(_ body: HTTPClientResponse.Body, to fd: Int32, partial: URL, restarted: Bool,
+                       received: (_ block: UnsafeRawBufferPointer, _ restarted: Bool) throws -> Void) async throws {
+        var restarted = restarted
+        for try await buffer in body {
             try buffer.withUnsafeReadableBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
