@@ -26,6 +26,8 @@ demo: build
 test-models: bootstrap
 	$(SWIFT) build --product loom
 	$(DEBUG_LOOM) models pull $(TEST_MODELS)
+	@# The real huggingface_hub client for the Hub interop tests (HubInteropTests).
+	Scripts/hub-venv > /dev/null
 
 # Every suite on the debug build but the CLI tests, which run against the release binary users run
 # (its -Ounchecked modules keep only Loom's own checks).

@@ -6,7 +6,8 @@ import NIOPosix
 
 /// A Hub-shaped HTTP server on 127.0.0.1 for tests: the revision and tree APIs, `resolve/REV/FILE`
 /// (small files answered directly with a git-style ETag; LFS files, `.safetensors`/`.gguf`/`.bin`,
-/// answered with a 302 to an absolute `/lfs/SHA256` URL plus X-Linked-Etag and X-Linked-Size), Range
+/// answered with a 302 to `/lfs/SHA256` on a second listener at 127.0.0.2, the "storage host", plus
+/// X-Linked-Etag and X-Linked-Size), Range
 /// requests, renamed repos (a relative 307), and faults a test switches on: a required token, a
 /// connection dropped mid-file, corrupted bytes, an endpoint that never answers.
 public final class HubTestServer: @unchecked Sendable {
@@ -69,10 +70,13 @@ public final class HubTestServer: @unchecked Sendable {
     private var log: [String] = []
     private var dropsDone: [String: Int] = [:]
     private let group: MultiThreadedEventLoopGroup
-    private var channel: (any Channel)?
+    private var channels: [any Channel] = []
     public private(set) var port = 0
+    private var storagePort = 0
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// Where LFS redirects point: another host, as the Hub's storage is, so clients must not send the token.
+    var storage: String { "http://127.0.0.2:\(storagePort)" }
 
     /// - Parameter renamed: old repo id -> current id; requests to the old one get a relative redirect.
     public init(repos: [Repo], renamed: [String: String] = [:]) throws {
@@ -87,13 +91,15 @@ public final class HubTestServer: @unchecked Sendable {
                     channel.pipeline.addHandler(HubRequestHandler(server: self))
                 }
             }
-        let channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
-        self.channel = channel
-        port = channel.localAddress?.port ?? 0
+        let hub = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
+        let storage = try bootstrap.bind(host: "127.0.0.2", port: 0).wait()
+        channels = [hub, storage]
+        port = hub.localAddress?.port ?? 0
+        storagePort = storage.localAddress?.port ?? 0
     }
 
     public func stop() {
-        try? channel?.close().wait()
+        for channel in channels { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
     }
 
@@ -131,7 +137,11 @@ public final class HubTestServer: @unchecked Sendable {
         lock.unlock()
         if faults.silent { return nil }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { $0.removingPercentEncoding ?? String($0) }
-        if parts.first == "lfs", parts.count == 2 { return lfs(sha: parts[1], method: method, headers: headers, repos: repos, faults: faults) }
+        if parts.first == "lfs", parts.count == 2 {
+            // Signed storage URLs must not receive the Hub token.
+            if headers.contains(name: "Authorization") { return Answer(status: .badRequest, body: Data("token sent to the storage host".utf8)) }
+            return lfs(sha: parts[1], method: method, headers: headers, repos: repos, faults: faults)
+        }
         let isAPI = parts.first == "api"
         let body = isAPI ? Array(parts.dropFirst(2)) : parts   // api/models/ORG/NAME/... or ORG/NAME/...
         guard body.count >= 4 else { return Answer(status: .notFound) }
@@ -166,7 +176,7 @@ public final class HubTestServer: @unchecked Sendable {
             let sha = SHA256.hex(of: data)
             return Answer(status: .found, headers: [
                 ("X-Repo-Commit", repo.commit), ("X-Linked-Etag", "\"\(sha)\""), ("X-Linked-Size", "\(data.count)"),
-                ("ETag", "\"\(Self.blobID(Data("pointer \(sha)".utf8)))\""), ("Location", "\(endpoint)/lfs/\(sha)"),
+                ("ETag", "\"\(Self.blobID(Data("pointer \(sha)".utf8)))\""), ("Location", "\(storage)/lfs/\(sha)"),
             ])
         }
         var answer = bytes(data, key: file, method: method, headers: headers, faults: faults)

@@ -6,8 +6,8 @@ import NIOHTTP1
 /// The Hub's HTTP protocol as huggingface_hub speaks it (file_download.py, _snapshot_download.py):
 /// the revision API for the commit and file list, HEAD `resolve/COMMIT/FILE` for a file's ETag, size
 /// and download location, and GET with `Range` to fetch or resume it. Redirects are followed by hand:
-/// relative ones always (renamed repos), absolute ones (the LFS storage) only when fetching, without
-/// the token when the host changes.
+/// within the endpoint's host always (renamed repos), to another host (the LFS storage) only when
+/// fetching, and then without the token.
 public final class HubClient: Sendable {
     public let environment: HubEnvironment
     private let http: HTTPClient
@@ -21,6 +21,9 @@ public final class HubClient: Sendable {
             timeout: .init(connect: .seconds(8), read: Self.answerTimeout),
             decompression: .disabled)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        // A refused connection is an answer ("nothing there"): say so now instead of retrying until the
+        // connect timeout. Downloads cut mid-file are retried by HubDownloader, resuming.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -150,14 +153,16 @@ public final class HubClient: Sendable {
     private func send(_ method: String, _ start: String, repo: HubRepo, file: String?, followAbsolute: Bool,
                       deadline: NIODeadline, range: Int? = nil) async throws -> HTTPClientResponse {
         var url = start
-        var token = environment.token
-        let startHost = URL(string: start)?.host
+        let hub = Self.hostAndPort(environment.endpoint)
         for _ in 0..<10 {
             var request = HTTPClientRequest(url: url)
             request.method = HTTPMethod(rawValue: method)
             request.headers.add(name: "User-Agent", value: "loom; huggingface_hub-compatible")
             request.headers.add(name: "Accept-Encoding", value: "identity")
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            // The token goes to the endpoint's host only, never to the storage a file redirects to.
+            if let token = environment.token, Self.hostAndPort(url) == hub {
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            }
             if let range { request.headers.add(name: "Range", value: "bytes=\(range)-") }
             let response: HTTPClientResponse
             do {
@@ -167,12 +172,11 @@ public final class HubClient: Sendable {
             }
             let status = Int(response.status.code)
             if (300..<400).contains(status), let location = response.headers.first(name: "Location") {
-                let isRelative = URL(string: location)?.scheme == nil
-                guard isRelative || followAbsolute else { return response }
                 guard let next = Self.absolute(location, from: url) else {
                     throw HubError.badResponse(url: url, detail: "redirect to an unusable location \(location)")
                 }
-                if URL(string: next)?.host != startHost { token = nil }   // signed storage URLs take no token
+                let sameHost = Self.hostAndPort(next) == Self.hostAndPort(start)
+                guard sameHost || followAbsolute else { return response }
                 url = next
                 continue
             }
@@ -203,6 +207,10 @@ public final class HubClient: Sendable {
             }
         }
         return HubError.unreachable(endpoint: endpoint, detail: "\(error)")
+    }
+
+    static func hostAndPort(_ url: String) -> String? {
+        URL(string: url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" }
     }
 
     static func absolute(_ location: String, from base: String) -> String? {
