@@ -31,6 +31,8 @@ let package = Package(
         // Hub downloads (LoomModelStore) and the tests' Hub-shaped server (LoomTestSupport).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // SHA-256 in the model store (already built for async-http-client's TLS stack).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -80,10 +82,12 @@ let package = Package(
                 "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
+        // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
         .target(
             name: "LoomModelStore",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",

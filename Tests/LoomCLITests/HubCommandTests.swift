@@ -102,6 +102,26 @@ import Testing
         #expect(!requests.contains { $0.contains("config.json") }, "finished files were fetched again: \(requests)")
     }
 
+    /// No network says so within 10 s: at once for a refused connection, at the answer timeout for an
+    /// endpoint that accepts and never answers.
+    @Test func noNetworkWithinTenSeconds() throws {
+        let setup = try Setup()
+        defer { setup.done() }
+        var started = ContinuousClock.now
+        let refused = try setup.loom(["models", "pull", "hf:\(Self.repoID)"], extra: ["HF_ENDPOINT": "http://127.0.0.1:9"])
+        let refusedTime = ContinuousClock.now - started
+        #expect(refused.status != 0 && refused.stderr.contains("cannot reach the Hub at http://127.0.0.1:9"), "\(refused.stderr)")
+        #expect(refusedTime < .seconds(3), "\(refusedTime)")
+        var faults = HubTestServer.Faults()
+        faults.silent = true
+        setup.server.faults = faults
+        started = ContinuousClock.now
+        let silent = try setup.loom(["models", "pull", "hf:\(Self.repoID)"], timeout: 30)
+        let silentTime = ContinuousClock.now - started
+        #expect(silent.status != 0 && silent.stderr.contains("no answer within 10 s"), "\(silent.stderr)")
+        #expect(silentTime < .seconds(11), "\(silentTime)")
+    }
+
     @Test func gatedOfflineAndNotFoundMessages() throws {
         let setup = try Setup()
         defer { setup.done() }

@@ -181,11 +181,12 @@ import Testing
         #expect(offline.snapshot == online.snapshot && setup.server.requests.isEmpty)
     }
 
-    @Test func noNetworkSaysSoQuickly() async throws {
+    /// Refused and silent endpoints are `unreachable` (how long that takes is HubCommandTests' to check,
+    /// in a process of its own: here other suites' blocking tests share the cooperative threads).
+    @Test func noNetworkIsUnreachable() async throws {
         let setup = try Setup()
         defer { setup.done() }
         let closedPort = "http://127.0.0.1:9"   // discard: nothing listens there
-        let started = ContinuousClock.now
         do {
             _ = try await HubDownloader(environment: setup.environment(endpoint: closedPort)).pull(HubRepo(id: Self.repoID))
             Issue.record("pulled from a closed port")
@@ -193,15 +194,16 @@ import Testing
             guard case .unreachable(let endpoint, _) = error else { Issue.record("\(error)"); return }
             #expect(endpoint == closedPort)
         }
-        // A server that accepts and never answers: the pull gives up within the 10 s answer timeout.
         var faults = HubTestServer.Faults()
         faults.silent = true
         setup.server.faults = faults
-        let silentStart = ContinuousClock.now
-        await #expect(throws: HubError.self) { try await setup.pull() }
-        let waited = ContinuousClock.now - silentStart
-        #expect(silentStart - started < .seconds(3), "refused connection: \(silentStart - started)")
-        #expect(waited < .seconds(12), "silent server: \(waited)")
+        do {
+            _ = try await setup.pull()
+            Issue.record("pulled from a server that never answers")
+        } catch let error as HubError {
+            guard case .unreachable(_, let detail) = error else { Issue.record("\(error)"); return }
+            #expect(detail.contains("10 s"), "\(detail)")
+        }
     }
 
     /// `--model ORG/NAME[@REV]` finds the snapshot; a catalog Hub entry is installed once its files are.

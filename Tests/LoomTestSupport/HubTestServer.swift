@@ -18,12 +18,15 @@ public final class HubTestServer: @unchecked Sendable {
         /// Branches and tags, each naming `commit`.
         public let refs: [String]
         public let files: [String: Data]
+        /// Each file's sha256, computed once (a 200 MB benchmark file is not hashed per request).
+        public let sha256: [String: String]
 
         public init(id: String, commit: String, refs: [String] = ["main"], files: [String: Data]) {
             self.id = id
             self.commit = commit
             self.refs = refs
             self.files = files
+            sha256 = files.mapValues { SHA256.hex(of: $0) }
         }
 
         /// A seeded model folder (e.g. Tests/Fixtures/clip/tiny-random) as a repo; the commit is
@@ -173,20 +176,20 @@ public final class HubTestServer: @unchecked Sendable {
             return Answer(status: .notFound, headers: [("X-Error-Code", "EntryNotFound"), ("X-Repo-Commit", repo.commit)])
         }
         if Repo.isLFS(file) {
-            let sha = SHA256.hex(of: data)
+            let sha = repo.sha256[file]!
             return Answer(status: .found, headers: [
                 ("X-Repo-Commit", repo.commit), ("X-Linked-Etag", "\"\(sha)\""), ("X-Linked-Size", "\(data.count)"),
                 ("ETag", "\"\(Self.blobID(Data("pointer \(sha)".utf8)))\""), ("Location", "\(storage)/lfs/\(sha)"),
             ])
         }
         var answer = bytes(data, key: file, method: method, headers: headers, faults: faults)
-        answer.headers += [("X-Repo-Commit", repo.commit), ("ETag", "\"\(Self.blobID(data))\"")]
+        answer.headers += [("X-Repo-Commit", repo.commit), ("ETag", "\"\(Self.blobID(file, in: repo))\"")]
         return answer
     }
 
     private func lfs(sha: String, method: HTTPMethod, headers: HTTPHeaders, repos: [String: Repo], faults: Faults) -> Answer {
         for repo in repos.values {
-            for (path, data) in repo.files where Repo.isLFS(path) && SHA256.hex(of: data) == sha {
+            for (path, data) in repo.files where Repo.isLFS(path) && repo.sha256[path] == sha {
                 var answer = bytes(data, key: path, method: method, headers: headers, faults: faults)
                 answer.headers.append(("ETag", "\"\(sha)\""))
                 return answer
@@ -234,8 +237,8 @@ public final class HubTestServer: @unchecked Sendable {
         ["id": repo.id, "modelId": repo.id, "sha": repo.commit, "private": false,
          "siblings": repo.files.keys.sorted().map { path -> [String: Any] in
              let data = repo.files[path]!
-             var sibling: [String: Any] = ["rfilename": path, "size": data.count, "blobId": Self.blobID(data)]
-             if Repo.isLFS(path) { sibling["lfs"] = ["sha256": SHA256.hex(of: data), "size": data.count, "pointerSize": 134] }
+             var sibling: [String: Any] = ["rfilename": path, "size": data.count, "blobId": Self.blobID(path, in: repo)]
+             if Repo.isLFS(path) { sibling["lfs"] = ["sha256": repo.sha256[path]!, "size": data.count, "pointerSize": 134] }
              return sibling
          }] as [String: Any]
     }
@@ -243,8 +246,8 @@ public final class HubTestServer: @unchecked Sendable {
     private func tree(_ repo: Repo) -> Any {
         repo.files.keys.sorted().map { path -> [String: Any] in
             let data = repo.files[path]!
-            var entry: [String: Any] = ["type": "file", "path": path, "size": data.count, "oid": Self.blobID(data)]
-            if Repo.isLFS(path) { entry["lfs"] = ["oid": SHA256.hex(of: data), "size": data.count, "pointerSize": 134] }
+            var entry: [String: Any] = ["type": "file", "path": path, "size": data.count, "oid": Self.blobID(path, in: repo)]
+            if Repo.isLFS(path) { entry["lfs"] = ["oid": repo.sha256[path]!, "size": data.count, "pointerSize": 134] }
             return entry
         }
     }
@@ -257,6 +260,9 @@ public final class HubTestServer: @unchecked Sendable {
     /// A stand-in for the git blob id (40 hex): stable for the same bytes, and never 64 hex, so clients
     /// treat the file as a regular (non-LFS) one.
     static func blobID(_ data: Data) -> String { String(SHA256.hex(of: data).prefix(40)) }
+
+    /// The blob id of a served file, from its precomputed sha256.
+    static func blobID(_ path: String, in repo: Repo) -> String { String(repo.sha256[path]!.prefix(40)) }
 }
 
 /// One connection: collects a request, writes the server's answer (or nothing, for `silent`).

@@ -117,7 +117,7 @@ public struct HubDownloader: Sendable {
                         hasher = SHA256()
                         have = 0
                     }
-                    if expectedSHA != nil { hasher.update(block) }
+                    if expectedSHA != nil { hasher.update(block) }   // block: UnsafeRawBufferPointer, not copied
                     have += block.count
                     progress(.bytes(path: path, count: block.count, resumed: false))
                 }
@@ -133,7 +133,7 @@ public struct HubDownloader: Sendable {
             throw HubError.sizeMismatch(repo: repo.id, file: path, expected: size, actual: have)
         }
         if let expectedSHA {
-            let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let actual = hasher.finalize().hexString
             guard actual == expectedSHA else {
                 try? FileManager.default.removeItem(at: partial)
                 throw HubError.checksumMismatch(repo: repo.id, file: path, expected: expectedSHA, actual: actual)
