@@ -45,7 +45,7 @@ import Testing
             try #require(fetch.status == 0, "\(fetch.errors)")
             let parts = fetch.output.split(separator: " ", maxSplits: 1)
             hubSeconds.append(Double(parts[0])!)
-            let hubFile = String(parts[1])
+            let hubFile = URL(fileURLWithPath: String(parts[1])).resolvingSymlinksInPath().path   // the blob, not the link
             #expect((try FileManager.default.attributesOfItem(atPath: hubFile)[.size] as? Int) == data.count)
             try? FileManager.default.removeItem(at: loomCache)
             try? FileManager.default.removeItem(at: hubCache)
