@@ -159,6 +159,44 @@ import Testing
         }
     }
 
+    /// Answers that are not the Hub's shape, and file names that would escape the snapshot, are refused
+    /// with what was wrong, and nothing lands outside the cache.
+    @Test func refusesWhatIsNotAHub() async throws {
+        let setup = try Setup()
+        defer { setup.done() }
+        var faults = HubTestServer.Faults()
+        faults.garbageRevision = true
+        setup.server.faults = faults
+        do {
+            _ = try await setup.pull()
+            Issue.record("accepted a revision that is not JSON")
+        } catch let error as HubError {
+            #expect(error.description.contains("not a Hub revision") && error.description.contains("HF_ENDPOINT"), "\(error)")
+        }
+        faults = HubTestServer.Faults()
+        faults.noCommitHeader = true
+        setup.server.faults = faults
+        do {
+            _ = try await setup.pull()
+            Issue.record("accepted a file without X-Repo-Commit")
+        } catch let error as HubError {
+            #expect(error.description.contains("X-Repo-Commit"), "\(error)")
+        }
+        setup.server.faults = HubTestServer.Faults()
+        for name in ["../escape.txt", "/etc/escape.txt", "a/../../escape.txt"] {
+            setup.server.add(HubTestServer.Repo(id: "loom-test/evil", commit: String(repeating: "e", count: 40),
+                                                files: ["config.json": Data("{}".utf8), name: Data("x".utf8)]))
+            do {
+                _ = try await setup.pull("loom-test/evil")
+                Issue.record("accepted the file name \(name)")
+            } catch let error as HubError {
+                #expect(error.description.contains(name) && error.description.contains("not a path inside"), "\(error)")
+            }
+        }
+        let outside = try FileManager.default.contentsOfDirectory(atPath: setup.root.path)
+        #expect(outside == ["hub"] || outside.isEmpty, "\(outside)")
+    }
+
     /// A renamed repo answers with a relative redirect, which is followed.
     @Test func followsRelativeRedirects() async throws {
         let setup = try Setup(renamed: ["loom-test/old-name": Self.repoID])

@@ -63,6 +63,10 @@ public final class HubTestServer: @unchecked Sendable {
         public var corrupt: Set<String> = []
         /// Accept connections and never answer.
         public var silent = false
+        /// The revision API answers with text that is not JSON.
+        public var garbageRevision = false
+        /// resolve answers lack X-Repo-Commit (not a Hub endpoint).
+        public var noCommitHeader = false
         public init() {}
     }
 
@@ -162,11 +166,15 @@ public final class HubTestServer: @unchecked Sendable {
             return Answer(status: .notFound, headers: [("X-Error-Code", "RevisionNotFound")])
         }
         switch (isAPI, body[2]) {
-        case (true, "revision"): return json(revisionInfo(repo))
+        case (true, "revision"):
+            if faults.garbageRevision { return Answer(status: .ok, body: Data("<html>captive portal</html>".utf8)) }
+            return json(revisionInfo(repo))
         case (true, "tree"): return json(tree(repo))
         case (false, "resolve"):
             let file = body.dropFirst(4).joined(separator: "/")
-            return resolve(file, in: repo, method: method, headers: headers, faults: faults)
+            var answer = resolve(file, in: repo, method: method, headers: headers, faults: faults)
+            if faults.noCommitHeader { answer.headers.removeAll { $0.0 == "X-Repo-Commit" } }
+            return answer
         default: return Answer(status: .notFound)
         }
     }

@@ -49,6 +49,11 @@ public struct HubDownloader: Sendable {
                       progress: @escaping @Sendable (PullEvent) -> Void) async throws -> Outcome {
         let revision = try await client.revision(repo)
         let commit = revision.commit
+        // A file name is a path inside the snapshot; one that climbs out of it (or is absolute) is refused.
+        if let bad = revision.files.first(where: { !Self.isSafe($0.path) }) {
+            throw HubError.badResponse(url: "\(environment.endpoint)/api/models/\(repo.id)",
+                                       detail: "the file list names \"\(bad.path)\", which is not a path inside the repository; nothing was fetched")
+        }
         let wanted = revision.files.filter { file in include.isEmpty || include.contains { Self.matches($0, file.path) } }
         guard !wanted.isEmpty else {
             throw HubError.nothingMatched(repo: repo.id, patterns: include, files: revision.files.map(\.path))
@@ -147,6 +152,12 @@ public struct HubDownloader: Sendable {
     static func expectedSHA(_ etag: String, _ file: HubClient.RepoFile) -> String? {
         let isSHA256 = etag.count == 64 && etag.allSatisfy { $0.isHexDigit }
         return isSHA256 ? etag.lowercased() : file.lfsSHA256
+    }
+
+    static func isSafe(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return !path.isEmpty && !path.hasPrefix("/") && !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." }
+            && !path.contains("\0") && !path.contains("\\")
     }
 
     static func isComplete(_ blob: URL, size: Int?) -> Bool {
