@@ -264,5 +264,12 @@ import Testing
         #expect(try locator.locate(Self.repoID).url == outcome.snapshot)
         #expect(try locator.locate("hf:\(Self.repoID)@\(setup.served.commit)").url == outcome.snapshot)
         #expect(throws: HubError.self) { try locator.locate("\(Self.repoID)@v1") }   // never fetched at that tag
+
+        // A GGUF repo (one .gguf, no config.json) resolves to the file, as loaders take it.
+        let gguf = HubTestServer.Repo(id: "loom-test/tiny-gguf", commit: String(repeating: "9", count: 40),
+                                      files: ["model-q8_0.gguf": Data("GGUF".utf8), "README.md": Data("# tiny\n".utf8)])
+        setup.server.add(gguf)
+        let pulled = try await setup.pull(gguf.id)
+        #expect(try locator.locate(gguf.id).url == pulled.snapshot.appendingPathComponent("model-q8_0.gguf"))
     }
 }

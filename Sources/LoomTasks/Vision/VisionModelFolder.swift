@@ -96,7 +96,8 @@ public enum VisionModelFolder {
         } else {
             let fetch = Catalog.model(named: name)?.hub.map { _ in name } ?? HubRepo(parsing: name).map { "hf:\($0)" }
             if spec == nil { throw VisionModelError.noModel(kind: kind, searched: named.path, fetch: fetch) }
-            let searched = name.contains("/") ? [expanded, locator.store.hub.cacheFolder.path] : [expanded, named.path]
+            let hubCache = "the Hugging Face cache at \(locator.store.hub.cacheFolder.path)"
+            let searched = name.contains("/") ? [expanded, hubCache] : [expanded, named.path] + (fetch == nil ? [] : [hubCache])
             throw VisionModelError.notFound(spec: name, kind: kind, searched: searched, fetch: fetch)
         }
         let missing = kind.requiredFiles.filter { options in
