@@ -70,3 +70,35 @@ import Testing
         #expect(PullProgressPrinter.bar(done: 0, total: 0, seconds: 0, width: 4) == "[----] 0.0/0.0 MB  0.0 MB/s  ")
     }
 }
+
+/// What a pull prints: on a terminal one bar redrawn in place, elsewhere plain lines.
+@Suite struct PullProgressPrinterTests {
+    final class Sink: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text = ""
+        func write(_ piece: String) { lock.withLock { text += piece } }
+        var all: String { lock.withLock { text } }
+    }
+
+    func events(_ printer: PullProgressPrinter) {
+        printer.handle(.plan(repo: "org/name", commit: String(repeating: "a", count: 40), files: 1, bytes: 2_000_000, alreadyThere: 1))
+        printer.handle(.fileStarted(path: "model.safetensors", size: 2_000_000))
+        printer.handle(.bytes(path: "model.safetensors", count: 1_000_000, resumed: false))
+        printer.handle(.retrying(path: "model.safetensors", attempt: 2, detail: "the server closed the connection"))
+        printer.handle(.bytes(path: "model.safetensors", count: 1_000_000, resumed: false))
+        printer.handle(.fileDone(path: "model.safetensors"))
+        printer.finish()
+    }
+
+    @Test func terminalBarAndPlainLines() {
+        let tty = Sink()
+        events(PullProgressPrinter(terminal: true, write: { tty.write($0) }))
+        #expect(tty.all.contains("\r\u{1B}[K[") && tty.all.contains("MB/s") && tty.all.contains("model.safetensors done"), "\(tty.all)")
+        #expect(tty.all.contains("1 already in the cache") && tty.all.hasSuffix("/s)\n"))
+
+        let plain = Sink()
+        events(PullProgressPrinter(terminal: false, write: { plain.write($0) }))
+        #expect(!plain.all.contains("\r") && !plain.all.contains("\u{1B}"), "\(plain.all)")
+        #expect(plain.all.contains("  model.safetensors (2.0 MB)\n") && plain.all.contains("resuming (try 2)") && plain.all.contains("fetched 2.0 MB"))
+    }
+}
