@@ -107,36 +107,36 @@ public enum Catalog {
         CatalogModel(
             name: "smolvlm-256m-instruct", summary: "SmolVLM-256M-Instruct image captions and questions (Idefics3, bf16)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("HuggingFaceTB/SmolVLM-256M-Instruct", include: ["*.json", "model.safetensors"])),
+            hub: HubSource("HuggingFaceTB/SmolVLM-256M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
         CatalogModel(
             name: "smolvlm-500m-instruct", summary: "SmolVLM-500M-Instruct image captions and questions (Idefics3, bf16)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("HuggingFaceTB/SmolVLM-500M-Instruct", include: ["*.json", "model.safetensors"])),
+            hub: HubSource("HuggingFaceTB/SmolVLM-500M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
         CatalogModel(
             name: "clip-vit-base-patch32", summary: "OpenAI CLIP ViT-B/32 image and text embeddings (512-d)",
             format: .safetensors, license: "MIT",
             hub: HubSource("openai/clip-vit-base-patch32", revision: "d15b5f29721ca72dac15f8526b284be910de18be",
-                           include: ["*.json", "*.txt", "model.safetensors"])),
+                           include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "clip-vit-large-patch14", summary: "OpenAI CLIP ViT-L/14 image and text embeddings (768-d)",
             format: .safetensors, license: "MIT",
-            hub: HubSource("openai/clip-vit-large-patch14", include: ["*.json", "*.txt", "model.safetensors"])),
+            hub: HubSource("openai/clip-vit-large-patch14", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "siglip-base-patch16-224", summary: "Google SigLIP base/16 at 224 px image and text embeddings (768-d)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("google/siglip-base-patch16-224", include: ["*.json", "spiece.model", "model.safetensors"])),
+            hub: HubSource("google/siglip-base-patch16-224", include: ["config.json", "model.safetensors", "spiece.model", "*.json"])),
         CatalogModel(
             name: "whisper-small", summary: "OpenAI Whisper small, multilingual speech recognition (244M parameters, HF safetensors)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("openai/whisper-small", include: ["*.json", "*.txt", "model.safetensors"], size: 967_000_000)),
+            hub: HubSource("openai/whisper-small", include: ["config.json", "model.safetensors", "*.json", "*.txt"], size: 967_000_000)),
         CatalogModel(
             name: "whisper-medium", summary: "OpenAI Whisper medium, multilingual speech recognition (769M parameters, HF safetensors)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("openai/whisper-medium", include: ["*.json", "*.txt", "model.safetensors"])),
+            hub: HubSource("openai/whisper-medium", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "whisper-large-v3-turbo", summary: "OpenAI Whisper large-v3-turbo, 128 mel bins, 4 decoder layers (809M parameters)",
             format: .safetensors, license: "MIT",
-            hub: HubSource("openai/whisper-large-v3-turbo", include: ["*.json", "*.txt", "model.safetensors"])),
+            hub: HubSource("openai/whisper-large-v3-turbo", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "smollm2-360m-instruct", summary: "SmolLM2-360M-Instruct chat language model (GGUF, Q8_0)",
             format: .gguf, license: "Apache-2.0",

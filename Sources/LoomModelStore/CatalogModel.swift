@@ -53,7 +53,7 @@ public struct CatalogModel: Sendable, Equatable {
 /// A Hub repository at a revision and the files of it Loom needs.
 public struct HubSource: Sendable, Equatable {
     public let repo: HubRepo
-    /// Globs as `--include` takes them.
+    /// Globs as `--include` takes them; plain names are the files that must be there (installed = all present).
     public let include: [String]
     /// The revision is a commit sha found in public material; false means the entry tracks a branch (`main`).
     public var pinned: Bool { repo.revisionIsCommit }

@@ -68,17 +68,12 @@ public struct ModelStore: Sendable {
         case alreadyInstalled(URL)
     }
 
-    /// The snapshot of a Hub model when every included file is in it: a plain name must be there, a
-    /// glob must match at least one file.
+    /// The snapshot of a Hub model when every file its include names plainly is in it (globs take
+    /// what the repo has, so they may match nothing).
     func hubSnapshot(_ source: HubSource) -> URL? {
         guard let folder = hub.cache.snapshotFolder(source.repo) else { return nil }
-        let present = FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }
-            .filter { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) } ?? []
-        let complete = source.include.allSatisfy { pattern in
-            pattern.contains(where: { "*?[".contains($0) })
-                ? present.contains { HubDownloader.matches(pattern, $0) }
-                : FileManager.default.fileExists(atPath: folder.appendingPathComponent(pattern).path)
-        }
+        let required = source.include.filter { !$0.contains(where: { "*?[".contains($0) }) && !$0.hasSuffix("/") }
+        let complete = required.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
         return complete ? folder : nil
     }
 

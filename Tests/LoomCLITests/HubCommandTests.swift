@@ -72,6 +72,27 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("loom models pull hf:\(Self.repoID)"), "\(missing.stderr)")
     }
 
+    /// A catalog Hub entry end to end: clip-vit-base-patch32 (pinned to a commit) served by the test
+    /// server with the tiny CLIP weights at that commit; `loom embed` without --model then uses it.
+    @Test func catalogHubEntry() throws {
+        let setup = try Setup()
+        defer { setup.done() }
+        let entry = try #require(Catalog.model(named: "clip-vit-base-patch32")?.hub)
+        let tiny = try HubTestServer.Repo(id: entry.repo.id, folder: Fixtures.url("clip/tiny-random"))
+        setup.server.add(HubTestServer.Repo(id: entry.repo.id, commit: entry.repo.revision, files: tiny.files))
+        let pull = try setup.loom(["models", "pull", "clip-vit-base-patch32"])
+        #expect(pull.status == 0 && pull.stdout.contains("clip-vit-base-patch32: installed in"), "\(pull.stderr)")
+        let list = try setup.loom(["models", "list"])
+        let row = list.stdout.split(separator: "\n").first { $0.hasPrefix("clip-vit-base-patch32 ") }
+        #expect(row?.contains("installed") == true && row?.contains(" 0 MB") == true, "\(list.stdout)")
+        let embed = try setup.loom(["embed", Fixtures.sample("images/chelsea.jpg").path])
+        #expect(embed.status == 0 && embed.stdout.split(separator: "\t").last?.split(separator: ",").count == 24, "\(embed.stderr)")
+        let again = try setup.loom(["models", "pull", "clip-vit-base-patch32"])
+        #expect(again.stdout.contains("already installed"), "\(again.stdout)")
+        let rm = try setup.loom(["models", "rm", "clip-vit-base-patch32"])
+        #expect(rm.status == 0 && !FileManager.default.fileExists(atPath: setup.cache.repoFolder(entry.repo).path), "\(rm.stderr)")
+    }
+
     /// kill -9 while a file is half fetched: finished files stay, the partial blob never shows in the
     /// snapshot, and the next pull fetches only the rest of it (Range), not the finished files.
     @Test func killedMidPullThenRerun() throws {
