@@ -55,6 +55,8 @@ public struct HubSource: Sendable, Equatable {
     public let repo: HubRepo
     /// Globs as `--include` takes them; plain names are the files that must be there (installed = all present).
     public let include: [String]
+    /// The files `include` names plainly (not globs): the ones an installed model must have.
+    public var required: [String] { include.filter { !$0.contains(where: { "*?[".contains($0) }) && !$0.hasSuffix("/") } }
     /// The revision is a commit sha found in public material; false means the entry tracks a branch (`main`).
     public var pinned: Bool { repo.revisionIsCommit }
     /// Bytes of the included files, where public material states them.

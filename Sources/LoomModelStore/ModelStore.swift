@@ -72,8 +72,7 @@ public struct ModelStore: Sendable {
     /// what the repo has, so they may match nothing).
     func hubSnapshot(_ source: HubSource) -> URL? {
         guard let folder = hub.cache.snapshotFolder(source.repo) else { return nil }
-        let required = source.include.filter { !$0.contains(where: { "*?[".contains($0) }) && !$0.hasSuffix("/") }
-        let complete = required.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        let complete = source.required.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
         return complete ? folder : nil
     }
 
@@ -85,8 +84,12 @@ public struct ModelStore: Sendable {
         if let source = model.hub {
             if hubSnapshot(source) != nil { return .alreadyInstalled(try path(of: model)) }
             let downloader = HubDownloader(environment: hub)
-            _ = try waitFor { try await downloader.pull(source.repo, include: source.include, progress: hubProgress) }
-            guard hubSnapshot(source) != nil else { throw ModelStoreError.notInstalled(model.name) }
+            let outcome = try waitFor { try await downloader.pull(source.repo, include: source.include, progress: hubProgress) }
+            guard hubSnapshot(source) != nil else {
+                // The repo lacks a file the entry names: say which, at which revision.
+                let missing = source.required.first { !FileManager.default.fileExists(atPath: outcome.snapshot.appendingPathComponent($0).path) }
+                throw HubError.notFound(repo: source.repo.id, revision: source.repo.revision, file: missing ?? source.include.joined(separator: " "))
+            }
             return .installed(try path(of: model))
         }
         let fm = FileManager.default

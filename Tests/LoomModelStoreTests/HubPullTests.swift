@@ -265,11 +265,27 @@ import Testing
         #expect(try locator.locate("hf:\(Self.repoID)@\(setup.served.commit)").url == outcome.snapshot)
         #expect(throws: HubError.self) { try locator.locate("\(Self.repoID)@v1") }   // never fetched at that tag
 
+        // A catalog entry naming a file the repo lacks fails its pull naming that file and revision.
+        // (ModelStore.pull blocks its thread until the download ends, so it runs on a thread of its own.)
+        let stale = CatalogModel(name: "stale", summary: "", format: .safetensors, license: "",
+                                 hub: HubSource(Self.repoID, include: ["config.json", "tokenizer.json"]))
+        let failure: (any Error)? = await withCheckedContinuation { done in
+            Thread { done.resume(returning: Result { try store.pull(stale) }.failure) }.start()
+        }
+        #expect(failure as? HubError == .notFound(repo: Self.repoID, revision: "main", file: "tokenizer.json"), "\(String(describing: failure))")
+
         // A GGUF repo (one .gguf, no config.json) resolves to the file, as loaders take it.
         let gguf = HubTestServer.Repo(id: "loom-test/tiny-gguf", commit: String(repeating: "9", count: 40),
                                       files: ["model-q8_0.gguf": Data("GGUF".utf8), "README.md": Data("# tiny\n".utf8)])
         setup.server.add(gguf)
         let pulled = try await setup.pull(gguf.id)
         #expect(try locator.locate(gguf.id).url == pulled.snapshot.appendingPathComponent("model-q8_0.gguf"))
+    }
+}
+
+private extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }
