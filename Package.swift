@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Hub downloads (LoomModelStore) and the tests' Hub-shaped server (LoomTestSupport).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // SHA-256 in the model store (already built for async-http-client's TLS stack).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -77,8 +82,13 @@ let package = Package(
                 "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
-        .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
+        // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
+        .target(
+            name: "LoomModelStore",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
@@ -87,7 +97,13 @@ let package = Package(
                 "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .target(name: "LoomTestSupport", dependencies: ["LoomModelStore"], path: "Tests/LoomTestSupport"),
+        .target(
+            name: "LoomTestSupport",
+            dependencies: [
+                "LoomModelStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/LoomTestSupport"),
         .testTarget(name: "LoomTensorTests", dependencies: ["LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomWeightsTests", dependencies: ["LoomWeights", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomTestSupport"]),

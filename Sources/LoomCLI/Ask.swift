@@ -31,7 +31,7 @@ struct Ask: ParsableCommand {
         compute.apply()
         // The image first: a bad path should not wait for the model to load.
         let decoded = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: image))
-        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage)
         let task = try Loom.models.visionLanguage(at: folder)
         // Chat models open their answer with a space after "Assistant:"; the printed answer starts at its first word.
         var started = false

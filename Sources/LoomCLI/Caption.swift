@@ -65,7 +65,7 @@ struct Caption: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("no images found in \(DisplayPath.escaping(paths.joined(separator: " ")))") }
         let plan = try OutputPlan(inputs: inputs, extensions: jsonLines ? [] : formats,
                                   outputFolder: outputDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
-        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(vision.model, kind: .visionLanguage)
         let loadStart = Date()
         let task = try Loom.models.visionLanguage(at: folder)
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))

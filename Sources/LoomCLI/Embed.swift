@@ -24,7 +24,7 @@ struct Embed: ParsableCommand {
     @Option(name: .customLong("text"), help: "A text to embed (repeatable).")
     var texts: [String] = []
 
-    @Option(help: "A CLIP or SigLIP model folder, or a folder name under $LOOM_HOME/models (default: clip-vit-base-patch32).")
+    @Option(help: "A CLIP or SigLIP folder (a full model, or a vision tower alone: clip_vision_model, siglip_vision_model, for images only), a folder name under $LOOM_HOME/models, a catalog name, or ORG/NAME[@REV] from the Hugging Face cache (default: clip-vit-base-patch32).")
     var model: String?
 
     @Flag(help: "JSON lines instead of tab-separated text.")
@@ -50,8 +50,12 @@ struct Embed: ParsableCommand {
         let writer = OutputWriter(kind: "embed", overwrite: overwrite, inputs: inputs)
         // Checked before the model loads, and again when writing.
         if let outputURL, case .refused(let refusal) = writer.status(of: outputURL) { throw ValidationError(refusal.description) }
-        let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder, modelsFolder: ModelStore().modelsFolder)
+        let folder = try VisionModelFolder.resolve(model, kind: .dualEncoder)
         let task = try Loom.models.dualEncoder(at: folder)
+        if task.isVisionOnly, !texts.isEmpty, let reason = task.whyNoText {
+            // Said before any image is embedded: every text would fail for this one reason.
+            throw ValidationError("--text: \(reason)")
+        }
 
         var lines: [String] = []
         var failed = 0

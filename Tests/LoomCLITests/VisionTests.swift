@@ -178,3 +178,16 @@ import Testing
         print("loom embed --text clip maxdiff \(worst) over \(cases.count) texts")
     }
 }
+
+/// `loom embed` on a vision tower saved alone: images work, `--text` is refused up front, naming the
+/// full model it needs.
+@Suite struct VisionTowerEmbedCommandTests {
+    @Test func imagesOnly() throws {
+        let tower = Fixtures.url("vision-towers/clip/model").path
+        let images = try CLIRunner.run(["embed", "--model", tower, Fixtures.sample("images/chelsea.jpg").path])
+        #expect(images.status == 0 && images.stdout.split(separator: "\t").last?.split(separator: ",").count == 20, "\(images.stderr)")
+        let text = try CLIRunner.run(["embed", "--model", tower, "--text", "a cat", Fixtures.sample("images/chelsea.jpg").path])
+        #expect(text.status != 0 && text.stdout.isEmpty)
+        #expect(text.stderr.contains("vision tower alone") && text.stderr.contains("openai/clip-vit-base-patch32"), "\(text.stderr)")
+    }
+}

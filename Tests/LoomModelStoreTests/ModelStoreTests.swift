@@ -109,11 +109,16 @@ import Testing
         let names = Catalog.models.map(\.name)
         #expect(Set(names).count == names.count)
         for model in Catalog.models {
-            #expect(!model.wheels.isEmpty && !model.files.isEmpty, "\(model.name)")
+            #expect(model.hub != nil || (!model.wheels.isEmpty && !model.files.isEmpty), "\(model.name)")
             for wheel in model.wheels {
                 #expect(wheel.sha256.count == 64 && wheel.sha256.allSatisfy(\.isHexDigit), "\(wheel.requirement)")
             }
-            if let entry = model.entryFile { #expect(model.files.contains { $0.path == entry }, "\(model.name)") }
+            if let entry = model.entryFile {
+                #expect(model.files.contains { $0.path == entry } || model.hub?.include.contains(entry) == true, "\(model.name)")
+            }
+            if let hub = model.hub {
+                #expect(HubRepo(parsing: hub.repo.id) != nil && !hub.include.isEmpty, "\(model.name)")
+            }
         }
         #expect(Catalog.model(named: "whisper-base")?.files.first?.size == 145_217_532)
     }

@@ -7,6 +7,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
     case idefics3
     case clip
     case siglip
+    /// A CLIP vision tower saved alone with its projection (transformers' CLIPVisionModelWithProjection).
+    case clipVision = "clip-vision"
     /// A SigLIP vision tower saved alone (transformers' SiglipVisionModel), as `loom bench vision` times it.
     case siglipVision = "siglip-vision"
     /// A sentence-transformers folder around a BERT encoder (all-MiniLM-L6-v2).
@@ -23,6 +25,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
         case .idefics3: "Idefics3 / SmolVLM"
         case .clip: "CLIP"
         case .siglip: "SigLIP"
+        case .clipVision: "CLIP vision tower"
         case .siglipVision: "SigLIP vision tower"
         case .sentenceEmbedder: "BERT sentence-embedding"
         case .sileroVAD: "Silero VAD"

@@ -23,6 +23,7 @@ public enum ModelRegistry {
         (.modelType("smolvlm"), .idefics3),
         (.modelType("clip"), .clip),
         (.modelType("siglip"), .siglip),
+        (.modelType("clip_vision_model"), .clipVision),
         (.modelType("siglip_vision_model"), .siglipVision),
         (.modelType("bert"), .sentenceEmbedder),
         (.fileName(SileroVAD.weightFileName), .sileroVAD),

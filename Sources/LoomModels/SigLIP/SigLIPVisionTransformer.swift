@@ -34,15 +34,16 @@ public struct SigLIPVisionTransformer: Sendable {
     }
 
     /// A SigLIP vision tower saved alone (transformers' SiglipVisionModel, model_type
-    /// "siglip_vision_model"), without its head: transformers 4 saves it under `vision_model`,
-    /// transformers 5 at the root.
-    public init(_ model: ModelDescription) throws {
+    /// "siglip_vision_model"): transformers 4 saves it under `vision_model`, transformers 5 at the root.
+    /// `useHead: false` (what `loom bench vision` times) skips the attention-pooling head; nil follows
+    /// the config's vision_use_head, as `loom embed` needs for the pooled embedding.
+    public init(_ model: ModelDescription, useHead: Bool? = false) throws {
         let model = try model.requiring(.siglipVision)
         let config = try ModelFolder.config(SigLIPVisionConfig.self, from: model)
         let root = WeightScope(try model.weights())
         let nested = root.scope(ViTWeightNames.DualEncoder.vision)
         let embeddings = ViTWeightNames.Vision.embeddings + "." + ViTWeightNames.Vision.patchEmbedding + ".weight"
-        try self.init(config: config, weights: nested.contains(embeddings) ? nested : root, useHead: false)
+        try self.init(config: config, weights: nested.contains(embeddings) ? nested : root, useHead: useHead)
     }
 
     /// The patch states after post_layernorm, (patches, D), for pixel values (3, H, W) or (1, 3, H, W)
@@ -68,6 +69,14 @@ public struct SigLIPVisionTransformer: Sendable {
     /// last_hidden_state and, with the head, the pooled output (D).
     public func callAsFunction(_ pixelValues: Tensor) throws -> VisionOutput {
         try callAsFunction(batch: [pixelValues])[0]
+    }
+
+    /// The normalized pooled output, as SiglipModel's image embedding (the tower must have its head).
+    public func imageEmbedding(pixelValues: Tensor) throws -> [Float] {
+        guard let pooled = try callAsFunction(pixelValues).pooled else {
+            throw EncoderError.invalidConfig(file: "config.json", field: "vision_use_head", reason: "is false: the tower has no pooling head")
+        }
+        return l2Normalized(pooled.data)
     }
 
     /// Several images run together.

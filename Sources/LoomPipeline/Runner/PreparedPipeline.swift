@@ -40,15 +40,15 @@ public struct PreparedPipeline: Sendable {
                               naming: spec.outputs.naming, manifestName: spec.outputs.manifest)
         var errors: [PipelineError] = []
         var located: [String: Result<ResolvedModel, Error>] = [:]
-        // Vision models cannot come from the catalog: they are folders the user provides, and the
-        // message for a missing one says which folder and where Loom looks.
+        // Vision models are Hugging Face folders (given, under the models folder, or in the Hub cache),
+        // and the message for a missing one says which folder, where Loom looks and how to fetch it.
         let visionModels = Set(plan.steps.filter { [CaptionStep.kind, AskStep.kind].contains($0.spec.uses) }
             .flatMap { $0.models.values.map(\.name) })
         for model in spec.models where plan.steps.contains(where: { $0.models.values.contains { $0.name == model.name } }) {
             located[model.name] = Result {
                 let location = visionModels.contains(model.name)
                     ? try locator.locate(VisionModelFolder.resolve(
-                        model.source, kind: .visionLanguage, modelsFolder: locator.store.modelsFolder).path)
+                        model.source, kind: .visionLanguage, locator: locator).path)
                     : try locator.locate(model.source)
                 return ResolvedModel(spec: model, location: location, identity: Self.identity(of: location))
             }

@@ -5,18 +5,23 @@ import LoomModels
 import LoomTokenizers
 
 /// Normalized image and text embeddings from a CLIP or SigLIP folder: `loom embed`. The family comes from
-/// config.json's model_type, as `ModelRegistry` reads it. Both embeddings of one model live in one
+/// config.json's model_type, as `ModelRegistry` reads it; a vision tower saved alone (clip_vision_model,
+/// siglip_vision_model, as image-encoder folders ship) embeds images only. Both embeddings of one model live in one
 /// space, so cosine similarity (a dot product) compares images with texts. Immutable: any number of
 /// threads embed with one instance at the same time.
 public final class DualEncoderTask: Sendable {
     public enum Family: String, Sendable {
         case clip, siglip
+        /// Vision towers without a text side.
+        case clipVision = "clip_vision_model", siglipVision = "siglip_vision_model"
     }
 
     public let family: Family
     public let folder: URL
     let clip: CLIPModel?
     let siglip: SigLIPModel?
+    let clipVision: CLIPVisionTower?
+    let siglipVision: SigLIPVisionTransformer?
     let imageProcessor: any ImageProcessing
     /// The tokenizer, or why there is none (texts then fail with that reason; images still work).
     let tokenizer: Result<TextTokenizer, any Error>
@@ -32,19 +37,39 @@ public final class DualEncoderTask: Sendable {
     public init(folder: URL) throws {
         self.folder = folder
         let model = try ModelRegistry.describe(folder)
+        var (clip, siglip, clipVision, siglipVision): (CLIPModel?, SigLIPModel?, CLIPVisionTower?, SigLIPVisionTransformer?)
         switch model.family {
         case .clip:
             family = .clip
             clip = try CLIPModel(model)
-            siglip = nil
         case .siglip:
             family = .siglip
             siglip = try SigLIPModel(model)
-            clip = nil
+        case .clipVision:
+            family = .clipVision
+            clipVision = try CLIPVisionTower(model)
+        case .siglipVision:
+            family = .siglipVision
+            let tower = try SigLIPVisionTransformer(model, useHead: nil)
+            guard tower.head != nil else {
+                throw EncoderError.invalidConfig(
+                    file: model.keyFile.path, field: "vision_use_head",
+                    reason: "is false: the tower has no pooling head, so it gives patch states, not one embedding per image")
+            }
+            siglipVision = tower
         default:
             throw VisionModelError.wrongModelType(file: model.keyFile.path, found: model.key.value, kind: .dualEncoder)
         }
+        (self.clip, self.siglip, self.clipVision, self.siglipVision) = (clip, siglip, clipVision, siglipVision)
         imageProcessor = try ImageProcessors.load(folder: folder)
+        if family == .clipVision || family == .siglipVision {
+            let full = family == .clipVision ? ("CLIP", "clip", "openai/clip-vit-base-patch32") : ("SigLIP", "siglip", "google/siglip-base-patch16-224")
+            tokenizer = .failure(EncoderError.invalidConfig(
+                file: folder.appendingPathComponent("config.json").path, field: "model_type",
+                reason: "is \"\(family.rawValue)\": this folder is the \(full.0) vision tower alone, which embeds images only. "
+                    + "Embedding texts (--text) needs the full \(full.0) model (model_type \"\(full.1)\", e.g. \(full.2))"))
+            return
+        }
         let tokenizerFile = folder.appendingPathComponent("tokenizer.json")
         let sentencePieceFile = folder.appendingPathComponent("spiece.model")
         if FileManager.default.fileExists(atPath: tokenizerFile.path) {
@@ -62,6 +87,15 @@ public final class DualEncoderTask: Sendable {
         }
     }
 
+    /// A vision tower saved alone: images only.
+    public var isVisionOnly: Bool { family == .clipVision || family == .siglipVision }
+
+    /// Why texts cannot be embedded (no tokenizer, or a vision tower alone); nil when they can.
+    public var whyNoText: String? {
+        if case .failure(let error) = tokenizer { return "\(error)" }
+        return nil
+    }
+
     /// Whether the folder holds a tokenizer, so texts can be embedded (images always can).
     public var embedsText: Bool {
         if case .success = tokenizer { return true }
@@ -70,7 +104,8 @@ public final class DualEncoderTask: Sendable {
 
     /// Width of the embeddings.
     public var dimension: Int {
-        clip.map { $0.config.projectionDim } ?? siglip!.config.visionConfig.hiddenSize
+        clip?.config.projectionDim ?? clipVision?.config.projectionDim
+            ?? siglipVision?.config.hiddenSize ?? siglip!.config.visionConfig.hiddenSize
     }
 
     /// The normalized embedding of a decoded image.
@@ -81,6 +116,8 @@ public final class DualEncoderTask: Sendable {
     private func embedImage(_ image: RGBImage) throws -> [Float] {
         let pixels = try imageProcessor.process(image).pixelValues
         if let clip { return try clip.imageEmbedding(pixelValues: pixels) }
+        if let clipVision { return try clipVision.imageEmbedding(pixelValues: pixels) }
+        if let siglipVision { return try siglipVision.imageEmbedding(pixelValues: pixels) }
         return try siglip!.imageEmbedding(pixelValues: pixels)
     }
 

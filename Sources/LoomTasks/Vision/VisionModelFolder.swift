@@ -1,4 +1,5 @@
 import Foundation
+import LoomModelStore
 
 /// Which vision model a command needs, and the files its Hugging Face folder must hold.
 public enum VisionModelKind: Sendable, Equatable {
@@ -43,9 +44,10 @@ public enum VisionModelKind: Sendable, Equatable {
 /// Why no usable vision model folder was found. Each message says which folder to provide and where Loom looks.
 public enum VisionModelError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
     /// No `--model` and nothing at the default place.
-    case noModel(kind: VisionModelKind, searched: String)
-    /// `--model` names neither an existing folder nor a folder under the models folder.
-    case notFound(spec: String, kind: VisionModelKind, searched: [String])
+    /// `fetch` is what `loom models pull` takes to fetch it, when the name is a catalog Hub entry or a Hub repo.
+    case noModel(kind: VisionModelKind, searched: String, fetch: String?)
+    /// `--model` names neither an existing folder, a folder under the models folder, nor a cached Hub model.
+    case notFound(spec: String, kind: VisionModelKind, searched: [String], fetch: String?)
     /// The folder lacks files the model needs.
     case incomplete(folder: String, missing: [String], kind: VisionModelKind)
     /// config.json describes a model the command cannot use.
@@ -53,12 +55,13 @@ public enum VisionModelError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case let .noModel(kind, searched):
-            return "no model given and none installed at \(searched). Loom needs \(kind.wanted). "
-                + "Pass it with --model DIR, or copy it to \(searched) (Loom looks in $LOOM_HOME/models/NAME for --model NAME). "
-                + "Loom cannot download these weights itself."
-        case let .notFound(spec, kind, searched):
+        case let .noModel(kind, searched, fetch):
+            return "no model given and none installed at \(searched) or in the Hugging Face cache. Loom needs \(kind.wanted). "
+                + (fetch.map { "Fetch it once with `loom models pull \($0)`, or pass" } ?? "Pass")
+                + " a folder with --model DIR (Loom also looks in $LOOM_HOME/models/NAME for --model NAME)."
+        case let .notFound(spec, kind, searched, fetch):
             return "\(spec): no such model folder (looked at \(searched.joined(separator: " and "))). Loom needs \(kind.wanted)."
+                + (fetch.map { " Fetch it once with `loom models pull \($0)`." } ?? "")
         case let .incomplete(folder, missing, kind):
             return "\(folder): the model folder lacks \(missing.joined(separator: ", ")). Loom needs \(kind.wanted)."
         case let .wrongModelType(file, found, kind):
@@ -71,31 +74,31 @@ public enum VisionModelError: Error, Equatable, Sendable, CustomStringConvertibl
 
 /// Finds the folder of a vision model from what the user passed as `--model`.
 public enum VisionModelFolder {
-    /// `spec` as a path, else as a folder name under `modelsFolder` ($LOOM_HOME/models); nil `spec` means the
-    /// kind's default name there. The folder must hold the kind's required files.
-    public static func resolve(_ spec: String?, kind: VisionModelKind, modelsFolder: URL) throws -> URL {
+    /// `spec` as a path, else as a folder name under the models folder ($LOOM_HOME/models), else what
+    /// `ModelLocator` finds for it (a catalog Hub entry or `ORG/NAME[@REV]` in the Hugging Face cache);
+    /// nil `spec` means the kind's default name. The folder must hold the kind's required files.
+    public static func resolve(_ spec: String?, kind: VisionModelKind, locator: ModelLocator = ModelLocator()) throws -> URL {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
+        let name = spec ?? kind.defaultName
+        let expanded = (name as NSString).expandingTildeInPath
+        let named = locator.store.modelsFolder.appendingPathComponent(name, isDirectory: true)
         let folder: URL
-        if let spec {
-            let expanded = (spec as NSString).expandingTildeInPath
-            let named = modelsFolder.appendingPathComponent(spec, isDirectory: true)
-            if fm.fileExists(atPath: expanded, isDirectory: &isDirectory) {
-                guard isDirectory.boolValue else {
-                    throw VisionModelError.incomplete(folder: expanded, missing: ["(it is a file, not a folder)"], kind: kind)
-                }
-                folder = URL(fileURLWithPath: expanded, isDirectory: true)
-            } else if !spec.contains("/"), fm.fileExists(atPath: named.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                folder = named
-            } else {
-                throw VisionModelError.notFound(spec: spec, kind: kind, searched: spec.contains("/") ? [expanded] : [expanded, named.path])
+        if spec != nil, fm.fileExists(atPath: expanded, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw VisionModelError.incomplete(folder: expanded, missing: ["(it is a file, not a folder)"], kind: kind)
             }
-        } else {
-            let named = modelsFolder.appendingPathComponent(kind.defaultName, isDirectory: true)
-            guard fm.fileExists(atPath: named.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw VisionModelError.noModel(kind: kind, searched: named.path)
-            }
+            folder = URL(fileURLWithPath: expanded, isDirectory: true)
+        } else if !name.contains("/"), fm.fileExists(atPath: named.path, isDirectory: &isDirectory), isDirectory.boolValue {
             folder = named
+        } else if let located = try? locator.locate(name).url {
+            folder = located
+        } else {
+            let fetch = Catalog.model(named: name)?.hub.map { _ in name } ?? HubRepo(parsing: name).map { "hf:\($0)" }
+            if spec == nil { throw VisionModelError.noModel(kind: kind, searched: named.path, fetch: fetch) }
+            let hubCache = "the Hugging Face cache at \(locator.store.hub.cacheFolder.path)"
+            let searched = name.contains("/") ? [expanded, hubCache] : [expanded, named.path] + (fetch == nil ? [] : [hubCache])
+            throw VisionModelError.notFound(spec: name, kind: kind, searched: searched, fetch: fetch)
         }
         let missing = kind.requiredFiles.filter { options in
             !options.contains { fm.fileExists(atPath: folder.appendingPathComponent($0).path) }
