@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -77,13 +78,20 @@ let package = Package(
                 "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // `loom serve`: OpenAI-compatible routes and the index's search API over HTTP (issue #17).
+        .target(
+            name: "LoomServer",
+            dependencies: [
+                "LoomCheck", "LoomMedia", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks", "LoomIndex",
+                "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
+                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
                 "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -66,7 +66,7 @@ struct Search: ParsableCommand {
     func run() throws {
         compute.apply()
         let store = try openIndex(url: URL(fileURLWithPath: index), access: .read)
-        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path)
+        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path, models: Loom.models)
         var options = SearchOptions()
         options.k = k
         options.modalities = try modalities()
