@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LoomMedia
+import LoomModels
 
 /// The one error every route answers with, in OpenAI's shape (`{"error":{"code","message","type"}}`),
 /// so the openai client raises its matching exception class (BadRequestError, NotFoundError, ...).
@@ -53,7 +54,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Any error a route throws as the API's error: request errors keep their status; media that
-    /// do not decode are 415; a cancelled request (the client left) is 499 in the log only; anything
+    /// do not decode are 415; prompts past the context 400; a cancelled request (the client left) is 499 in the log only; anything
     /// else is the task's own message with 500.
     public static func from(_ error: any Error) -> APIError {
         switch error {
@@ -67,6 +68,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
                             error.body ?? error.status.reasonPhrase)
         case is AudioDecodingError, is ImageDecodingError:
             return .unsupportedMedia("\(error)")
+        case let error as LlamaInputError:
+            // A prompt the model cannot take (longer than its context): the request's fault.
+            return .badRequest(error.message, param: "messages")
         case is CancellationError:
             return APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), type: "cancelled", "the client closed the connection")
         default:

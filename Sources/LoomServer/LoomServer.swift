@@ -55,6 +55,7 @@ public final class LoomServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         // Outermost first: CORS headers go on error replies too.
         if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSOriginsMiddleware(origins: configuration.corsOrigins)) }
+        router.add(middleware: CloseAfterPostMiddleware())
         router.add(middleware: ErrorMiddleware(log: log))
         router.add(middleware: UploadLimitMiddleware(limit: configuration.maxUploadBytes))
         if !configuration.apiKeys.isEmpty { router.add(middleware: APIKeyMiddleware(keys: configuration.apiKeys)) }

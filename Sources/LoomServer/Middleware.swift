@@ -13,7 +13,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 499 { log("\(request.method) \(request.uri.path): \(apiError)") }
+            // A full queue is routine (the client retries); server faults and hang-ups are logged.
+            if apiError.status.code >= 499 && apiError.status != .serviceUnavailable {
+                log("\(request.method) \(request.uri.path): \(apiError)")
+            }
             return apiError.response
         }
     }
@@ -33,6 +36,20 @@ struct UploadLimitMiddleware: RouterMiddleware {
             return response
         }
         return try await next(request, context)
+    }
+}
+
+/// Every POST answer but a stream ends its connection (`Connection: close`): model calls watch the
+/// inbound stream to cancel when the client leaves (`LoomServer.whileConnected`), after which
+/// Hummingbird closes the connection; saying so keeps a client from sending its next request into
+/// the closing one.
+struct CloseAfterPostMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if request.method == .post, response.headers[.contentType] != "text/event-stream" { response.headers[.connection] = "close" }
+        return response
     }
 }
 

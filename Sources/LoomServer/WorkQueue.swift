@@ -31,7 +31,7 @@ final class WorkQueue: Sendable {
             return true
         }
         guard ok else {
-            throw APIError.unavailable("\(name) is busy: \(capacity - 1) requests are already waiting (loom serve --max-queue); retry shortly",
+            throw APIError.unavailable("\(name) is busy: \(capacity) requests are running or waiting, its limit (loom serve --max-queue); retry shortly",
                                        retryAfter: retryAfterSeconds)
         }
         return Ticket(queue: self)
