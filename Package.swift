@@ -112,5 +112,6 @@ let package = Package(
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomIndex"]),
+        .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomTasks", "LoomTestSupport"]),
     ]
 )
