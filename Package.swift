@@ -82,8 +82,8 @@ let package = Package(
         .target(
             name: "LoomServer",
             dependencies: [
-                "LoomCheck", "LoomMedia", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks", "LoomIndex",
-                "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
+                "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks",
+                "LoomIndex", "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),

@@ -303,6 +303,44 @@ def _():
     done.wait(300)
 
 
+def slot_free_within(seconds):
+    """Whether the chat model admits a request (no 503) within `seconds`: its one place is free."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            client.completions.create(model=config["chat_model"], prompt="Hi", temperature=0, max_tokens=1)
+            return True
+        except openai.APIStatusError as error:
+            if error.status_code != 503:
+                raise
+        time.sleep(0.1)
+    return False
+
+
+def hang_up(body, wait_for_bytes):
+    """Sends a long generation request and closes the socket: after the first bytes of the reply
+    (a stream), or after a moment (a request still working)."""
+    url = urllib.parse.urlparse(base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    connection.request("POST", "/v1/completions", body=json.dumps(body).encode(), headers={**auth(), "Content-Type": "application/json"})
+    if wait_for_bytes:
+        response = connection.getresponse()
+        response.read1(10)
+    else:
+        time.sleep(0.5)
+    connection.sock.shutdown(2)
+    connection.close()
+
+
+@check("a client that hangs up mid-stream, or while waiting, frees its place at once")
+def _():
+    long = {"model": config["chat_model"], "prompt": "1, 2, 3, 4, 5,", "temperature": 0, "max_tokens": 2000}
+    hang_up({**long, "stream": True}, wait_for_bytes=True)
+    expect(slot_free_within(3), "the stream's place was still held 3 s after the client left")
+    hang_up(long, wait_for_bytes=False)
+    expect(slot_free_within(3), "the request's place was still held 3 s after the client left")
+
+
 @check("faults: malformed multipart, path-traversal ids -> clean 4xx, the server answers next")
 def _():
     headers = {**auth(), "Content-Type": "multipart/form-data; boundary=XYZ"}

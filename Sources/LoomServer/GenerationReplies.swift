@@ -85,54 +85,67 @@ enum StreamEvent: Sendable {
 extension LoomServer {
     /// Server-sent events: a role chunk, a chunk per piece of text, the finish chunk, the usage chunk
     /// when asked, then `data: [DONE]`. An error after the headers went out is a `data: {"error":…}`
-    /// frame (what the openai client raises as APIError). A client that disconnects makes a write
-    /// fail, which cancels the generation before its next token.
-    func stream(_ job: @escaping GenerationJob, on model: ServedModel, shape: ReplyShape, includeUsage: Bool) throws -> Response {
+    /// frame (what the openai client raises as APIError). Writes to a client that has gone do not
+    /// fail, so the stream watches `request`'s connection as `whileConnected` does: a hang-up cancels
+    /// the generation before its next token and gives its place back.
+    func stream(_ job: @escaping GenerationJob, for request: Request, on model: ServedModel, shape: ReplyShape,
+                includeUsage: Bool) throws -> Response {
         let ticket = try model.queue.admit()  // 503 now, before the stream's 200 goes out
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer { ticket.release() }
-            let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
-            func frame(_ object: Any) -> ByteBuffer {
-                ByteBuffer(bytes: Data("data: ".utf8) + JSON.data(object) + Data("\n\n".utf8))
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        let result = try await model.queue.perform { try await job { continuation.yield(.text($0)) } }
-                        continuation.yield(.finished(result))
-                    } catch {
-                        continuation.yield(.failed(APIError.from(error)))
-                    }
-                    continuation.finish()
-                }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: .seconds(1))
-                        continuation.yield(.ping)
-                    }
-                }
-                if case .chat = shape { try await writer.write(frame(shape.chunk(role: true))) }
-                var lastText = ContinuousClock.now
-                for await event in events {
-                    switch event {
-                    case .text(let text):
-                        lastText = .now
-                        try await writer.write(frame(shape.chunk(text: text)))
-                    case .ping:
-                        if ContinuousClock.now - lastText >= .seconds(1) { try await writer.write(ByteBuffer(string: ":\n\n")) }
-                    case .finished(let result):
-                        try await writer.write(frame(shape.chunk(finish: result.finishReason)))
-                        if includeUsage { try await writer.write(frame(shape.usageChunk(result))) }
-                        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                    case .failed(let error):
-                        self.log("stream on \(model.id): \(error)")
-                        try await writer.write(frame(error.body))
-                    }
-                }
-                group.cancelAll()
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await self.writeEvents(of: job, on: model, shape: shape, includeUsage: includeUsage, to: &writer)
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// Runs `job` on the model's thread and writes what it yields as SSE frames, with a comment
+    /// ping whenever nothing was written for a second (a long prompt).
+    private func writeEvents(of job: @escaping GenerationJob, on model: ServedModel, shape: ReplyShape, includeUsage: Bool,
+                             to writer: inout any ResponseBodyWriter) async throws {
+        let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
+        func frame(_ object: Any) -> ByteBuffer {
+            ByteBuffer(bytes: Data("data: ".utf8) + JSON.data(object) + Data("\n\n".utf8))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    let result = try await model.queue.perform { try await job { continuation.yield(.text($0)) } }
+                    continuation.yield(.finished(result))
+                } catch {
+                    continuation.yield(.failed(APIError.from(error)))
+                }
+                continuation.finish()
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    continuation.yield(.ping)
+                }
+            }
+            if case .chat = shape { try await writer.write(frame(shape.chunk(role: true))) }
+            var lastWrite = ContinuousClock.now
+            for await event in events {
+                if Task.isCancelled { break }
+                switch event {
+                case .text(let text):
+                    try await writer.write(frame(shape.chunk(text: text)))
+                case .ping:
+                    guard ContinuousClock.now - lastWrite >= .seconds(1) else { continue }
+                    try await writer.write(ByteBuffer(string: ":\n\n"))
+                case .finished(let result):
+                    try await writer.write(frame(shape.chunk(finish: result.finishReason)))
+                    if includeUsage { try await writer.write(frame(shape.usageChunk(result))) }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                case .failed(let error):
+                    if error.status.code != 499 { self.log("stream on \(model.id): \(error)") }
+                    try await writer.write(frame(error.body))
+                }
+                lastWrite = .now
+            }
+            group.cancelAll()
+        }
     }
 }

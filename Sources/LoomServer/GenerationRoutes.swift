@@ -27,7 +27,7 @@ extension LoomServer {
             : try textChatJob(body.messages, model: served, settings: settings)
         let reply = ReplyShape.chat(id: "chatcmpl-" + Self.randomID(), model: served.id)
         if body.stream == true {
-            return try stream(job, on: served, shape: reply, includeUsage: body.streamOptions?.includeUsage == true)
+            return try stream(job, for: request, on: served, shape: reply, includeUsage: body.streamOptions?.includeUsage == true)
         }
         let result = try await whileConnected(request) { try await served.queue.run { try await job { _ in } } }
         return JSON.response(reply.complete(result))
@@ -57,7 +57,7 @@ extension LoomServer {
         let reply = ReplyShape.completion(id: "cmpl-" + Self.randomID(), model: served.id)
         if body.stream == true {
             guard jobs.count == 1 else { throw APIError.badRequest("stream takes one prompt, not \(jobs.count)", param: "prompt") }
-            return try stream(jobs[0], on: served, shape: reply, includeUsage: body.streamOptions?.includeUsage == true)
+            return try stream(jobs[0], for: request, on: served, shape: reply, includeUsage: body.streamOptions?.includeUsage == true)
         }
         let results = try await whileConnected(request) {
             try await served.queue.run {

@@ -29,6 +29,7 @@ extension LoomServer {
         router.post("/api/search") { request, _ in try await self.searchRoute(request) }
         router.get("/api/items/{id}") { _, context in try await self.itemRoute(try Self.itemID(context)) }
         router.get("/api/media/{id}") { request, context in try await self.mediaRoute(try Self.itemID(context), request: request) }
+        router.get("/api/thumb/{id}") { request, context in try await self.thumbnailRoute(try Self.itemID(context), request: request) }
     }
 
     func searchService() throws -> SearchService {
@@ -97,6 +98,7 @@ extension LoomServer {
             var entry: [String: Any] = ["item_id": hit.itemId, "name": URL(fileURLWithPath: hit.path).lastPathComponent,
                                         "modality": hit.modality.rawValue, "score": Double(hit.score), "match": hit.match,
                                         "media_url": "/api/media/\(hit.itemId)"]
+            if hit.modality == .image { entry["thumb_url"] = "/api/thumb/\(hit.itemId)" }
             if let start = hit.start { entry["start"] = start }
             if let end = hit.end { entry["end"] = end }
             if let text = hit.text { entry["snippet"] = Self.snippet(text) }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 @testable import LoomServer
+import LoomTestSupport
 import Testing
 
 /// The parsers between a request's bytes and a model call: each bad input is a 4xx `APIError`
