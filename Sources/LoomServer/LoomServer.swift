@@ -74,6 +74,7 @@ public final class LoomServer: Sendable {
         addEmbeddingRoutes(to: router)
         addAudioRoutes(to: router)
         addSearchRoutes(to: router)
+        addWebPage(to: router)
         return router
     }
 

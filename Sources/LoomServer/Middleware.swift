@@ -53,18 +53,20 @@ struct CloseAfterPostMiddleware: RouterMiddleware {
     }
 }
 
-/// API keys: `Authorization: Bearer KEY` or `X-Api-Key: KEY`. The health check, the model list and
-/// CORS preflights stay public, as llama.cpp's server keeps them.
+/// API keys: `Authorization: Bearer KEY` or `X-Api-Key: KEY`; for the page's `<img>` and `<audio>`
+/// elements, which cannot send headers, also `?api_key=KEY` on GET requests. The health check, the
+/// model list, the page and CORS preflights stay public, as llama.cpp's server keeps them.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let keys: Set<String>
 
-    static let publicPaths: Set<String> = ["/health", "/v1/health", "/v1/models", "/models"]
+    static let publicPaths: Set<String> = ["/", "/health", "/v1/health", "/v1/models", "/models"]
     static let apiKeyField = HTTPField.Name("X-Api-Key")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method != .options, !Self.publicPaths.contains(request.uri.path) else { return try await next(request, context) }
         var offered = request.headers[Self.apiKeyField]
+        if offered == nil, request.method == .get { offered = request.uri.queryParameters.get("api_key") }
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             offered = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         }
