@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -84,6 +85,7 @@ let package = Package(
             dependencies: [
                 "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks",
                 "LoomIndex", "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // Hashing 100 MB wheels unoptimized takes ~20 s; the store is built optimized even in debug.
         .target(name: "LoomModelStore", swiftSettings: [.unsafeFlags(["-O"])]),

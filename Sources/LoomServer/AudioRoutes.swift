@@ -52,11 +52,15 @@ extension LoomServer {
         let shared = models.shared
         let decoding = options
         let vad = audio.duration > 30 ? models.voiceActivity() : nil
+        let start = ContinuousClock.now
         let transcript = try await whileConnected(request) {
             try await served.queue.run {
                 try await shared.whisper(at: served.url, threads: self.models.threads).transcribe(audio, vad: vad, options: decoding, progress: nil)
             }
         }
+        let elapsed = ContinuousClock.now - start
+        metrics.transcribed(audioSeconds: audio.duration, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                            model: served.id)
         switch format {
         case "text": return Self.text(try TranscriptFormat.txt.render(transcript), type: "text/plain; charset=utf-8")
         case "srt": return Self.text(try TranscriptFormat.srt.render(transcript), type: "application/x-subrip")

@@ -136,6 +136,7 @@ extension LoomServer {
                     guard ContinuousClock.now - lastWrite >= .seconds(1) else { continue }
                     try await writer.write(ByteBuffer(string: ":\n\n"))
                 case .finished(let result):
+                    metrics.generated(result, model: model.id)
                     try await writer.write(frame(shape.chunk(finish: result.finishReason)))
                     if includeUsage { try await writer.write(frame(shape.usageChunk(result))) }
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))

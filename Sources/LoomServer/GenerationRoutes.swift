@@ -30,6 +30,7 @@ extension LoomServer {
             return try stream(job, for: request, on: served, shape: reply, includeUsage: body.streamOptions?.includeUsage == true)
         }
         let result = try await whileConnected(request) { try await served.queue.run { try await job { _ in } } }
+        metrics.generated(result, model: served.id)
         return JSON.response(reply.complete(result))
     }
 
@@ -66,6 +67,7 @@ extension LoomServer {
                 return results
             }
         }
+        for result in results { metrics.generated(result, model: served.id) }
         return JSON.response(reply.complete(results))
     }
 

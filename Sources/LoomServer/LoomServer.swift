@@ -10,6 +10,7 @@ public final class LoomServer: Sendable {
     public let configuration: ServerConfiguration
     let models: ServedModels
     let search: SearchService?
+    let metrics = ServerMetrics()
     let log: @Sendable (String) -> Void
 
     /// Finds every model (a name that resolves nowhere fails here, before anything listens) and opens the index.
@@ -55,6 +56,7 @@ public final class LoomServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         // Outermost first: CORS headers go on error replies too.
         if !configuration.corsOrigins.isEmpty { router.add(middleware: CORSOriginsMiddleware(origins: configuration.corsOrigins)) }
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: CloseAfterPostMiddleware())
         router.add(middleware: ErrorMiddleware(log: log))
         router.add(middleware: UploadLimitMiddleware(limit: configuration.maxUploadBytes))
@@ -63,6 +65,11 @@ public final class LoomServer: Sendable {
         router.get("/health") { _, _ in self.health() }
         router.get("/v1/health") { _, _ in self.health() }
         router.get("/v1/models") { _, _ in self.modelList() }
+        router.get("/metrics") { _, _ in
+            let queues = self.models.all.map(\.queue) + (self.search.map { [$0.queue] } ?? [])
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape(queues))))
+        }
         router.get("/v1/models/{id}") { _, context in
             let id = try context.parameters.require("id")
             guard let model = self.models.all.first(where: { $0.id == id }) else {

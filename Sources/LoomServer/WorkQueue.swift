@@ -12,6 +12,7 @@ final class WorkQueue: Sendable {
     let retryAfterSeconds: Int
     private let executor: ThreadExecutor
     private let admitted = Mutex(0)
+    private let working = Mutex(0)
 
     init(name: String, maxWaiting: Int, retryAfterSeconds: Int) {
         self.name = name
@@ -22,6 +23,8 @@ final class WorkQueue: Sendable {
 
     /// Requests running or waiting now.
     var load: Int { admitted.withLock { $0 } }
+    /// Requests running now (on the model's thread).
+    var running: Int { working.withLock { $0 } }
 
     /// A place in the queue, held until `release()`; a full queue throws 503 with Retry-After.
     func admit() throws -> Ticket {
@@ -46,7 +49,11 @@ final class WorkQueue: Sendable {
 
     /// Runs `work` on the model's thread; the caller holds a `Ticket` (a stream that outlives its handler).
     func perform<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(executor) { try await work() }
+        try await withTaskExecutorPreference(executor) {
+            working.withLock { $0 += 1 }
+            defer { working.withLock { $0 -= 1 } }
+            return try await work()
+        }
     }
 
     final class Ticket: Sendable {
