@@ -371,6 +371,29 @@ if config.get("search_query"):
                               {**auth(), "Content-Type": "application/json"})
         expect(status == 200 and all(r["item_id"] != top["item_id"] for r in json.loads(body)["results"]), body)
 
+    @check("thumbnails: an indexed image as a JPEG that fits the size; a text item has none")
+    def _():
+        status, _, body = raw("POST", "/api/search", json.dumps({"query": "hopper", "modality": ["image"], "k": 1}).encode(),
+                              {**auth(), "Content-Type": "application/json"})
+        image = json.loads(body)["results"][0]
+        status, headers, body = raw("GET", image["thumb_url"] + "?size=64", headers=auth())
+        expect(status == 200 and headers.get("Content-Type") == "image/jpeg" and body[:2] == b"\xff\xd8", (status, headers))
+        status, _, _ = raw("GET", image["thumb_url"] + "?size=99999", headers=auth())
+        expect(status == 400, status)
+        status, _, _ = raw("GET", "/api/search", headers=auth())
+        expect(400 <= status < 500, status)
+
+
+@check("/metrics: Prometheus text with requests, queues and tokens")
+def _():
+    status, headers, body = raw("GET", "/metrics", headers=auth())
+    text = body.decode()
+    expect(status == 200 and headers.get("Content-Type", "").startswith("text/plain"), (status, headers))
+    for name in ["loom_requests_total", "loom_requests_processing", "loom_requests_waiting", "loom_generated_tokens_total",
+                 "loom_audio_seconds_total"]:
+        expect(name in text, name)
+    expect(raw("GET", "/metrics")[0] == 401, "metrics without a key")
+
 
 failed = [name for name, error in results if error is not None]
 print(f"checks: {len(results) - len(failed)} passed, {len(failed)} failed", flush=True)

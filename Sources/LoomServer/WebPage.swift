@@ -33,7 +33,7 @@ enum WebPage {
   #results { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 12px; }
   .hit { background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 8px; display: flex; flex-direction: column; gap: 6px; overflow: hidden; }
   .hit img { width: 100%; height: 160px; object-fit: cover; border-radius: 4px; background: #eee; }
-  .hit audio { width: 100%; }
+  .hit audio { width: 100%; min-width: 0; max-width: 100%; }
   .hit .name { font-weight: 600; word-break: break-all; }
   .hit .snippet { font-size: .9rem; color: #333; }
   .hit .meta { font-size: .8rem; color: #666; display: flex; justify-content: space-between; gap: 6px; }
@@ -131,6 +131,7 @@ function show(hit) {
     audio.preload = "metadata";
     audio.src = withKey(hit.media_url);
     if (hit.start !== undefined) {
+      card.dataset.start = hit.start;
       // The player starts at the matched segment.
       audio.addEventListener("loadedmetadata", () => { audio.currentTime = hit.start; }, { once: true });
     }

@@ -11,6 +11,8 @@ struct ServeConformanceTests {
     static let completionPrompt = "The capital of France is"
     static let question = "What animal is this?"
     static let maxTokens = 12
+    /// The browser's picture of the page, kept as a test artifact (Benchmarks/out is not committed).
+    static let screenshot = Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/out/serve-page.png")
 
     @Test("the openai client's calls, the CLI's answers, and clean faults")
     func conformance() throws {
@@ -37,15 +39,17 @@ struct ServeConformanceTests {
             try String(contentsOf: transcripts.appendingPathComponent("jfk.\(ext)"), encoding: .utf8)
         }
 
-        // A small index of two texts for the search routes.
-        let texts = folder.appendingPathComponent("texts")
+        // A small index for the search routes and the page: two texts, an image, a speech file.
+        let texts = folder.appendingPathComponent("media")
         try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
         try "The violin and the cello play a quiet duet in the concert hall.".write(
             to: texts.appendingPathComponent("music.txt"), atomically: true, encoding: .utf8)
         try "Bake the bread at two hundred degrees until the crust is golden.".write(
             to: texts.appendingPathComponent("baking.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: Fixtures.sample("images/hopper.jpg"), to: texts.appendingPathComponent("hopper.jpg"))
+        try FileManager.default.copyItem(at: Fixtures.sample("audio/jfk.wav"), to: texts.appendingPathComponent("jfk.wav"))
         let index = folder.appendingPathComponent("index.sqlite").path
-        let indexed = try CLIRunner.run(["index", texts.path, "--index", index])
+        let indexed = try CLIRunner.run(["index", texts.path, "--index", index, "--asr-model", "whisper-tiny.en"])
         #expect(indexed.status == 0, "\(indexed.stderr)")
 
         let server = try ServeProcess.start([
@@ -67,6 +71,7 @@ struct ServeConformanceTests {
             "audio": audio, "image": image, "image_type": "image/jpeg", "max_upload_mb": 2,
             "search_query": "stringed instruments in an orchestra", "search_expected_name": "music.txt",
             "search_expected_file": texts.appendingPathComponent("music.txt").path,
+            "browser_query": "ask what you can do for your country", "screenshot": Self.screenshot.path,
         ]
         let configFile = folder.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: config).write(to: configFile)
@@ -79,6 +84,17 @@ struct ServeConformanceTests {
         print(run.stdout)
         #expect(run.status == 0, "conformance failed:\n\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains(" 0 failed"))
+
+        // The page in a real browser, where Debian's chromium and chromium-driver are installed.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") {
+            let browser = try CLIRunner.runShell(
+                "\"\(python)\" Scripts/serve-conformance/browser.py \"\(configFile.path)\"", timeout: 300)
+            print(browser.stdout)
+            #expect(browser.status == 0, "browser checks failed:\n\(browser.stdout)\n\(browser.stderr)")
+            #expect(FileManager.default.fileExists(atPath: Self.screenshot.path), "no screenshot at \(Self.screenshot.path)")
+        } else {
+            print("skipping the browser checks: apt-get install chromium chromium-driver")
+        }
         #expect(server.isRunning, "the server stopped during the checks")
     }
 }
