@@ -61,7 +61,7 @@ try:
 
     scores = driver.find_elements(By.CSS_SELECTOR, ".hit .score")
     check("scores show with the toggle on", scores and scores[0].is_displayed())
-    driver.save_screenshot(config["screenshot"])
+    check("a screenshot is kept", driver.save_screenshot(config["screenshot"]), config["screenshot"])
 
     first = driver.find_elements(By.CSS_SELECTOR, ".hit")[0]
     item = first.get_attribute("data-item")

@@ -73,6 +73,7 @@ struct ServeConformanceTests {
             "search_expected_file": texts.appendingPathComponent("music.txt").path,
             "browser_query": "ask what you can do for your country", "screenshot": Self.screenshot.path,
         ]
+        try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: config).write(to: configFile)
 
