@@ -9,6 +9,7 @@ Run by Tests/LoomCLITests/ServeConformanceTests.swift; needs the venv of Scripts
 import base64
 import http.client
 import json
+import socket
 import sys
 import threading
 import time
@@ -70,7 +71,7 @@ def auth():
 @check("models.list: every served model with its task")
 def _():
     ids = {model.id: model for model in client.models.list().data}
-    for key in ["chat_model", "vision_model", "embed_model", "asr_model"]:
+    for key in ["chat_model", "vision_model", "embed_model", "asr_model", "clip_model"]:
         expect(config[key] in ids, f"{config[key]} missing from {sorted(ids)}")
     expect(ids[config["vision_model"]].model_extra["architecture"]["input_modalities"] == ["text", "image"], "vision inputs")
 
@@ -188,6 +189,21 @@ def _():
     expect(np.abs(np.array(by_ids.data[0].embedding) - np.array(by_text.data[0].embedding)).max() < 1e-5, "ids differ from text")
 
 
+@check("embeddings: CLIP image content parts, the CLI's vectors (loom embed)")
+def _():
+    data = base64.b64encode(open(config["image"], "rb").read()).decode()
+    part = {"type": "image_url", "image_url": {"url": f"data:{config['image_type']};base64," + data}}
+    reply = client.embeddings.create(model=config["clip_model"], input=[part, part], encoding_format="float")
+    expect(len(reply.data) == 2, len(reply.data))
+    difference = np.abs(np.array(reply.data[0].embedding) - np.array(expected["clip_image_embedding"])).max()
+    expect(difference < 1e-5, f"max difference {difference}")
+    try:
+        client.embeddings.create(model=config["embed_model"], input=[part])
+        raise AssertionError("a text model took an image")
+    except openai.BadRequestError as error:
+        expect("text only" in error.message, error.message)
+
+
 def transcribe(response_format, route=None):
     route = route or client.audio.transcriptions
     with open(config["audio"], "rb") as audio:
@@ -240,7 +256,7 @@ def _():
         raise AssertionError("no error")
     except openai.AuthenticationError as error:
         expect(error.body["type"] == "authentication_error", error.body)
-    expect(len(bad.models.list().data) >= 4, "models not public")
+    expect(len(bad.models.list().data) >= 5, "models not public")
     expect(raw("GET", "/health")[0] == 200, "health")
 
 
@@ -350,6 +366,22 @@ def _():
         status, _, body = raw("GET", path, headers=auth())
         expect(400 <= status < 500 and b"root:" not in body, (path, status, body[:100]))
     expect(raw("GET", "/health")[0] == 200, "health after faults")
+
+
+@check("faults: a slow sender holds no one up; the server answers others meanwhile")
+def _():
+    url = urllib.parse.urlparse(base)
+    slow = socket.create_connection((url.hostname, url.port))
+    slow.sendall(b"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
+                 + ("Authorization: Bearer " + config["api_key"] + "\r\n\r\n").encode())
+    for _ in range(5):
+        slow.sendall(b" ")
+        started = time.time()
+        expect(raw("GET", "/health")[0] == 200, "health while a sender is slow")
+        reply = client.embeddings.create(model=config["embed_model"], input="quick", encoding_format="float")
+        expect(len(reply.data) == 1 and time.time() - started < 10, "a request waited for the slow sender")
+        time.sleep(0.2)
+    slow.close()
 
 
 if config.get("search_query"):

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LoomModels
+import LoomTasks
 
 /// The body of POST /v1/embeddings.
 struct EmbeddingRequest: Decodable {
@@ -13,10 +14,12 @@ struct EmbeddingRequest: Decodable {
         case encodingFormat = "encoding_format"
     }
 
-    /// A text, texts, token ids, or lists of token ids (what LangChain's OpenAIEmbeddings sends).
+    /// A text, texts, token ids, or lists of token ids (what LangChain's OpenAIEmbeddings sends);
+    /// for CLIP and SigLIP also content parts, texts and `image_url` images mixed.
     enum Input: Decodable {
         case texts([String])
         case tokens([[Int]])
+        case parts([Item])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
@@ -28,9 +31,43 @@ struct EmbeddingRequest: Decodable {
                 self = .tokens([ids])
             } else if let lists = try? container.decode([[Int]].self) {
                 self = .tokens(lists)
+            } else if let items = try? container.decode([Item].self) {
+                self = .parts(items)
             } else {
-                throw DecodingError.typeMismatch(
-                    String.self, .init(codingPath: decoder.codingPath, debugDescription: "a string, strings, token ids or lists of token ids"))
+                throw DecodingError.typeMismatch(String.self, .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "a string, strings, token ids, lists of token ids, or content parts (text, image_url)"))
+            }
+        }
+
+        var count: Int {
+            switch self {
+            case .texts(let texts): return texts.count
+            case .tokens(let lists): return lists.count
+            case .parts(let items): return items.count
+            }
+        }
+    }
+
+    /// One content part of an embedding input: a string, `{"type":"text","text":...}`, or
+    /// `{"type":"image_url","image_url":{"url":"data:..."}}`.
+    enum Item: Decodable {
+        case text(String)
+        case image(url: String)
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                self = .text(text)
+                return
+            }
+            let part = try container.decode(ChatRequest.Part.self)
+            switch (part.type, part.text, part.imageURL) {
+            case ("text", let text?, _): self = .text(text)
+            case ("image_url", _, let image?): self = .image(url: image.url)
+            default:
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath, debugDescription: "a part must be text (with text) or image_url (with image_url.url)"))
             }
         }
     }
@@ -54,11 +91,7 @@ extension LoomServer {
         case "base64": base64 = true
         case let other: throw APIError.badRequest("encoding_format must be float or base64, not '\(other)'", param: "encoding_format")
         }
-        let count: Int
-        switch body.input {
-        case .texts(let texts): count = texts.count
-        case .tokens(let lists): count = lists.count
-        }
+        let count = body.input.count
         guard count >= 1 else { throw APIError.badRequest("input is empty", param: "input") }
         guard count <= Self.maxEmbeddingInputs else {
             throw APIError.badRequest("input holds \(count) items; at most \(Self.maxEmbeddingInputs) per request", param: "input")
@@ -66,20 +99,19 @@ extension LoomServer {
         let shared = models.shared
         let (vectors, tokens) = try await whileConnected(request) {
             try await served.queue.run { () async throws -> ([[Float]], Int) in
-                if served.role == .clip {
-                    guard case .texts(let texts) = body.input else {
-                        throw APIError.badRequest("the model '\(served.id)' embeds texts, not token ids", param: "input")
-                    }
-                    let task = try shared.dualEncoder(at: served.url)
-                    var vectors: [[Float]] = []
-                    for text in texts { vectors.append(try await task.textEmbedding(text)) }
-                    return (vectors, 0)
-                }
+                if served.role == .clip { return (try await Self.dualEncoderEmbeddings(body.input, task: try shared.dualEncoder(at: served.url)), 0) }
                 let embedder = try shared.sentenceEmbedder(at: served.url)
                 let ids: [[Int]]
                 switch body.input {
                 case .texts(let texts): ids = embedder.tokenIDs(texts)
                 case .tokens(let lists): ids = try Self.checkedTokenIDs(lists, embedder: embedder)
+                case .parts(let items):
+                    ids = embedder.tokenIDs(try items.enumerated().map { index, item in
+                        guard case .text(let text) = item else {
+                            throw APIError.badRequest("the model '\(served.id)' embeds text only; images need a clip model", param: "input[\(index)]")
+                        }
+                        return text
+                    })
                 }
                 return (try embedder.embed(tokenIDs: ids), ids.reduce(0) { $0 + $1.count })
             }
@@ -89,6 +121,25 @@ extension LoomServer {
         }
         return JSON.response(["object": "list", "data": data, "model": served.id,
                               "usage": ["prompt_tokens": tokens, "total_tokens": tokens]])
+    }
+
+    /// CLIP / SigLIP embeddings of texts and images, in input order; token ids are refused (the
+    /// client's ids would not be this tokenizer's).
+    static func dualEncoderEmbeddings(_ input: EmbeddingRequest.Input, task: DualEncoderTask) async throws -> [[Float]] {
+        let items: [EmbeddingRequest.Item]
+        switch input {
+        case .texts(let texts): items = texts.map { .text($0) }
+        case .parts(let parts): items = parts
+        case .tokens: throw APIError.badRequest("a clip model embeds texts and images, not token ids", param: "input")
+        }
+        var vectors: [[Float]] = []
+        for (index, item) in items.enumerated() {
+            switch item {
+            case .text(let text): vectors.append(try await task.textEmbedding(text))
+            case .image(let url): vectors.append(try await task.imageEmbedding(try decodeImage(url, param: "input[\(index)]")))
+            }
+        }
+        return vectors
     }
 
     /// Token ids sent for a sentence model: in its vocabulary, and no longer than it reads.

@@ -36,11 +36,10 @@ public final class LoomServer: Sendable {
             if let idle = configuration.idleUnload {
                 group.addTask { try await self.unloadIdle(after: idle) }
             }
-            group.addTask { try await app.runService() }
-            // The server ends the run; loading and unloading end with it.
-            while let _ = try await group.next() {
-                if group.isEmpty { break }
-            }
+            // The server ends the run (SIGINT / SIGTERM shut it down gracefully); the unloading
+            // loop ends with it, and a load under way finishes first.
+            try await app.runService()
+            group.cancelAll()
         }
     }
 

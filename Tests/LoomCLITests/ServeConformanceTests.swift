@@ -31,6 +31,10 @@ struct ServeConformanceTests {
         #expect(completion.status == 0, "\(completion.stderr)")
         let ask = try CLIRunner.run(["ask", image, Self.question, "--model", vision, "--max-tokens", "\(Self.maxTokens)"])
         #expect(ask.status == 0, "\(ask.stderr)")
+        let clip = Fixtures.url("clip/tiny-random").path
+        let embed = try CLIRunner.run(["embed", image, "--model", clip, "--json"])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let clipLine = try JSONSerialization.jsonObject(with: Data(embed.stdout.utf8)) as? [String: Any]
         let transcripts = folder.appendingPathComponent("transcripts")
         let transcribe = try CLIRunner.run(["transcribe", audio, "--model", "whisper-tiny.en", "--beam", "1",
                                             "--format", "txt,srt,vtt,json", "--output-dir", transcripts.path])
@@ -54,7 +58,7 @@ struct ServeConformanceTests {
 
         let server = try ServeProcess.start([
             "--model", "chat=smollm2-135m-instruct", "--model", "vision=\(vision)", "--model", "embeddings=minilm-l6-v2",
-            "--model", "asr=whisper-tiny.en", "--index", index, "--api-key", "test-key", "--max-queue", "0", "--max-upload-mb", "2",
+            "--model", "asr=whisper-tiny.en", "--model", "clip=\(clip)", "--index", index, "--api-key", "test-key", "--max-queue", "0", "--max-upload-mb", "2",
         ])
         defer { server.stop() }
 
@@ -64,10 +68,11 @@ struct ServeConformanceTests {
             "ask_question": Self.question, "ask": String(ask.stdout.dropLast()), "max_tokens": Self.maxTokens,
             "transcript_txt": try transcript("txt"), "transcript_srt": try transcript("srt"), "transcript_vtt": try transcript("vtt"),
             "transcript_json": try JSONSerialization.jsonObject(with: Data(try transcript("json").utf8)),
+            "clip_image_embedding": clipLine?["embedding"] ?? [],
         ]
         let config: [String: Any] = [
             "base_url": "http://127.0.0.1:\(server.port)", "api_key": "test-key", "expected": expected,
-            "chat_model": "smollm2-135m-instruct", "vision_model": "model", "embed_model": "minilm-l6-v2", "asr_model": "whisper-tiny.en",
+            "chat_model": "smollm2-135m-instruct", "vision_model": "model", "embed_model": "minilm-l6-v2", "asr_model": "whisper-tiny.en", "clip_model": "tiny-random",
             "audio": audio, "image": image, "image_type": "image/jpeg", "max_upload_mb": 2,
             "search_query": "stringed instruments in an orchestra", "search_expected_name": "music.txt",
             "search_expected_file": texts.appendingPathComponent("music.txt").path,
@@ -97,6 +102,63 @@ struct ServeConformanceTests {
             print("skipping the browser checks: apt-get install chromium chromium-driver")
         }
         #expect(server.isRunning, "the server stopped during the checks")
+        #expect(server.stop(), "loom serve did not exit on SIGTERM")
+    }
+}
+
+extension ServeConformanceTests {
+    @Test("an idle model unloads after --idle-unload, loads again at the next request, and load stays clean")
+    func idleUnloadAndLoad() throws {
+        guard InstalledModels.file("smollm2-135m-instruct", "") != nil, InstalledModels.file("whisper-tiny.en", "") != nil,
+              InstalledModels.file("minilm-l6-v2", "") != nil else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-serve-idle")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("serve.log")
+        let server = try ServeProcess.start([
+            "--model", "chat=smollm2-135m-instruct", "--model", "embeddings=minilm-l6-v2", "--model", "asr=whisper-tiny.en",
+            "--api-key", "k", "--idle-unload", "2", "--max-queue", "2",
+        ], log: log)
+        defer { server.stop() }
+        let venv = try CLIRunner.runShell("Scripts/serve-venv", timeout: 900)
+        try #require(venv.status == 0, "Scripts/serve-venv failed: \(venv.stderr)")
+        let python = venv.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let embed = """
+            import json, sys, time, urllib.request
+            base = "http://127.0.0.1:\(server.port)"
+            for _ in range(600):
+                try:
+                    if urllib.request.urlopen(base + "/health").status == 200: break
+                except Exception: time.sleep(0.2)
+            request = urllib.request.Request(base + "/v1/embeddings", data=json.dumps({"model": "minilm-l6-v2", "input": "hi"}).encode(),
+                                             headers={"Authorization": "Bearer k", "Content-Type": "application/json"})
+            print(len(json.load(urllib.request.urlopen(request))["data"][0]["embedding"]))
+            """
+        let script = folder.appendingPathComponent("embed.py")
+        try embed.write(to: script, atomically: true, encoding: .utf8)
+        let first = try CLIRunner.runShell("\"\(python)\" \"\(script.path)\"", timeout: 300)
+        #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "384", "\(first.stderr)")
+        // Unused for 2 s, checked every second: unloaded within a few seconds.
+        var unloaded = false
+        for _ in 0..<40 where !unloaded {
+            Thread.sleep(forTimeInterval: 0.25)
+            unloaded = (try? String(contentsOf: log, encoding: .utf8))?.contains("unloaded") == true
+        }
+        #expect(unloaded, "no model unloaded: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let again = try CLIRunner.runShell("\"\(python)\" \"\(script.path)\"", timeout: 300)
+        #expect(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "384", "\(again.stderr)")
+
+        // 8 clients x 50 mixed requests: nothing but 200s and 503s with Retry-After; latencies printed.
+        let config: [String: Any] = [
+            "base_url": "http://127.0.0.1:\(server.port)", "api_key": "k", "chat_model": "smollm2-135m-instruct",
+            "embed_model": "minilm-l6-v2", "asr_model": "whisper-tiny.en", "audio": Fixtures.sample("audio/jfk.wav").path,
+        ]
+        let configFile = folder.appendingPathComponent("load.json")
+        try JSONSerialization.data(withJSONObject: config).write(to: configFile)
+        let load = try CLIRunner.runShell("\"\(python)\" Scripts/serve-conformance/load.py \"\(configFile.path)\" 8 50", timeout: 1200)
+        print(load.stdout)
+        #expect(load.status == 0, "load failed:\n\(load.stdout)\n\(load.stderr)")
+        #expect(server.isRunning)
+        #expect(server.stop(), "loom serve did not exit on SIGTERM")
     }
 }
 
@@ -110,14 +172,20 @@ final class ServeProcess: @unchecked Sendable {
         (self.process, self.port) = (process, port)
     }
 
-    static func start(_ arguments: [String]) throws -> ServeProcess {
+    /// - Parameter log: where the server's stderr goes (default: the test's own).
+    static func start(_ arguments: [String], log: URL? = nil) throws -> ServeProcess {
         let process = Process()
         process.executableURL = CLIRunner.executable
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
         process.currentDirectoryURL = Fixtures.repositoryRoot
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.standardError
+        if let log {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.standardError
+        }
         try process.run()
         // The first line, byte by byte: nothing after it is read (the server prints nothing more).
         var line = Data()
@@ -137,10 +205,20 @@ final class ServeProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
-    func stop() {
-        guard process.isRunning else { return }
+    /// SIGTERM, then up to `seconds` for a graceful exit; a server that hangs is killed. Whether it
+    /// exited on its own.
+    @discardableResult
+    func stop(within seconds: Double = 20) -> Bool {
+        guard process.isRunning else { return true }
         process.terminate()
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return false
+        }
+        return true
     }
 }
 
