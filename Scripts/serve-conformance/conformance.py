@@ -126,6 +126,20 @@ def _():
     expect(reply.choices[0].message.content.lstrip() == expected["ask"], f"{reply.choices[0].message.content!r} != {expected['ask']!r}")
 
 
+@check("chat with a file:// image under --media-root; outside it PermissionDeniedError")
+def _():
+    def ask(url):
+        return client.chat.completions.create(model=config["vision_model"], temperature=0, max_tokens=expected["max_tokens"], messages=[
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": expected["ask_question"]}]}])
+    reply = ask("file://" + config["image"])
+    expect(reply.choices[0].message.content.lstrip() == expected["ask"], reply.choices[0].message.content)
+    try:
+        ask("file:///etc/passwd")
+        raise AssertionError("no error")
+    except openai.PermissionDeniedError as error:
+        expect("media-root" in error.message, error.message)
+
+
 @check("chat with image, streamed with include_usage")
 def _():
     chunks = list(client.chat.completions.create(

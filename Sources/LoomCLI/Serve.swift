@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The index file /api/search answers from.")
     var index: String?
 
+    @Option(help: "A folder whose images requests may name as file:// URLs in image_url (default: none).")
+    var mediaRoot: String?
+
     @Option(name: .customLong("api-key"), help: "A key clients must send (Bearer or X-Api-Key; repeatable).")
     var apiKeys: [String] = []
 
@@ -86,6 +89,13 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.models = try roles()
         configuration.index = index.map { URL(fileURLWithPath: $0) }
+        configuration.mediaRoot = try mediaRoot.map { path in
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--media-root \(path): no such folder")
+            }
+            return URL(fileURLWithPath: path, isDirectory: true)
+        }
         configuration.apiKeys = try keys()
         configuration.corsOrigins = corsOrigins
         configuration.maxQueue = maxQueue

@@ -99,7 +99,10 @@ extension LoomServer {
         let shared = models.shared
         let (vectors, tokens) = try await whileConnected(request) {
             try await served.queue.run { () async throws -> ([[Float]], Int) in
-                if served.role == .clip { return (try await Self.dualEncoderEmbeddings(body.input, task: try shared.dualEncoder(at: served.url)), 0) }
+                if served.role == .clip {
+                    let task = try shared.dualEncoder(at: served.url)
+                    return (try await Self.dualEncoderEmbeddings(body.input, task: task, mediaRoot: self.configuration.mediaRoot), 0)
+                }
                 let embedder = try shared.sentenceEmbedder(at: served.url)
                 let ids: [[Int]]
                 switch body.input {
@@ -125,7 +128,7 @@ extension LoomServer {
 
     /// CLIP / SigLIP embeddings of texts and images, in input order; token ids are refused (the
     /// client's ids would not be this tokenizer's).
-    static func dualEncoderEmbeddings(_ input: EmbeddingRequest.Input, task: DualEncoderTask) async throws -> [[Float]] {
+    static func dualEncoderEmbeddings(_ input: EmbeddingRequest.Input, task: DualEncoderTask, mediaRoot: URL?) async throws -> [[Float]] {
         let items: [EmbeddingRequest.Item]
         switch input {
         case .texts(let texts): items = texts.map { .text($0) }
@@ -136,7 +139,7 @@ extension LoomServer {
         for (index, item) in items.enumerated() {
             switch item {
             case .text(let text): vectors.append(try await task.textEmbedding(text))
-            case .image(let url): vectors.append(try await task.imageEmbedding(try decodeImage(url, param: "input[\(index)]")))
+            case .image(let url): vectors.append(try await task.imageEmbedding(try decodeImage(url, param: "input[\(index)]", mediaRoot: mediaRoot)))
             }
         }
         return vectors

@@ -102,7 +102,7 @@ extension LoomServer {
             throw APIError.badRequest("the message holds \(images.count) images; the model '\(model.id)' takes exactly one", param: "messages[0].content")
         }
         guard settings.stop.isEmpty else { throw APIError.badRequest("stop is not supported with images", param: "stop") }
-        let image = try Self.decodeImage(images[0], param: "messages[0].content")
+        let image = try Self.decodeImage(images[0], param: "messages[0].content", mediaRoot: configuration.mediaRoot)
         let shared = models.shared
         return { onText in
             try await shared.visionLanguage(at: model.url).ask(
@@ -133,18 +133,6 @@ extension LoomServer {
             }
             return (texts.joined(separator: "\n"), images)
         }
-    }
-
-    /// An image sent as a `data:` URL (base64). URLs to fetch are refused: the server reads nothing
-    /// a request points at.
-    static func decodeImage(_ url: String, param: String) throws -> RGBImage {
-        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
-            throw APIError.badRequest("images must be data: URLs with base64 content (data:image/png;base64,...)", param: param)
-        }
-        guard let data = Data(base64Encoded: String(url[url.index(after: comma)...]), options: .ignoreUnknownCharacters) else {
-            throw APIError.badRequest("the image's data: URL is not valid base64", param: param)
-        }
-        return try ImageDecoder().decode(data: data, name: "image_url")
     }
 
     static func stopRules(_ settings: GenerationSettings, _ generation: TextGeneration) -> StopRules {

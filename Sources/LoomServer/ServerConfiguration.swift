@@ -7,6 +7,8 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// What each role serves: a catalog name or a path, as `--model ROLE=NAME|PATH`.
     public var models: [ModelRole: String] = [:]
+    /// The folder whose image files requests may name (`file://` URLs in `image_url`); nil: none.
+    public var mediaRoot: URL?
     /// The index `/api/search` answers from.
     public var index: URL?
     /// Keys a request must carry (Bearer or X-Api-Key); empty: no key needed.

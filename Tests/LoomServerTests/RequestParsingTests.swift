@@ -223,3 +223,27 @@ final class OrderLog: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+@Suite("Server media root")
+struct MediaRootTests {
+    @Test("file:// images: only under --media-root, symlinks resolved; everything else refused cleanly")
+    func mediaRoot() throws {
+        let root = try Fixtures.temporaryDirectory("loom-media-root")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let inside = root.appendingPathComponent("cat.jpg")
+        try FileManager.default.copyItem(at: Fixtures.sample("images/hopper.jpg"), to: inside)
+        let escape = root.appendingPathComponent("escape.jpg")
+        try FileManager.default.createSymbolicLink(at: escape, withDestinationURL: Fixtures.sample("images/hopper.jpg"))
+
+        #expect(try LoomServer.decodeImage("file://" + inside.path, param: "p", mediaRoot: root).width > 0)
+        func status(_ url: String, root: URL? ) -> Int? {
+            RequestParsingTests.apiError { _ = try LoomServer.decodeImage(url, param: "p", mediaRoot: root) }.map { Int($0.status.code) }
+        }
+        #expect(status("file://" + inside.path, root: nil) == 400, "no media root: refused")
+        #expect(status("file://" + root.path + "/../" + root.lastPathComponent + "/../../etc/passwd", root: root) == 403)
+        #expect(status("file:///etc/passwd", root: root) == 403)
+        #expect(status("file://" + escape.path, root: root) == 403, "a symlink out of the root")
+        #expect(status("file://" + root.appendingPathComponent("missing.jpg").path, root: root) == 404)
+        #expect(status("file://" + root.path, root: root) == 403, "the root itself is no file under it")
+    }
+}
