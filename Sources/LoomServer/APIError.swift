@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LoomMedia
 import LoomModels
+import NIOCore
 
 /// The one error every route answers with, in OpenAI's shape (`{"error":{"code","message","type"}}`),
 /// so the openai client raises its matching exception class (BadRequestError, NotFoundError, ...).
@@ -61,6 +62,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case let error as APIError: return error
         case let error as HTTPError where error.status == .contentTooLarge:
             return APIError(.contentTooLarge, type: "invalid_request_error", error.body ?? "the request body is too large")
+        case is NIOTooManyBytesError:
+            // A body without a declared length (chunked) that grew past the limit as it was read.
+            return APIError(.contentTooLarge, type: "invalid_request_error", "the request body is larger than the server's limit (loom serve --max-upload-mb)")
         case let error as HTTPError where error.status == .notFound:
             return .notFound(error.body ?? "File Not Found")
         case let error as HTTPError:

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 @testable import LoomServer
 import LoomTestSupport
+import NIOCore
 import Testing
 
 /// The parsers between a request's bytes and a model call: each bad input is a 4xx `APIError`
@@ -157,6 +158,7 @@ struct RequestParsingTests {
         let body = APIError.badRequest("bad", param: "model").body["error"] as? [String: Any]
         #expect(body?["code"] as? Int == 400 && body?["type"] as? String == "invalid_request_error" && body?["param"] as? String == "model")
         #expect(APIError.from(HTTPError(.contentTooLarge)).status == .contentTooLarge)
+        #expect(APIError.from(NIOTooManyBytesError(maxBytes: 10)).status == .contentTooLarge, "a chunked body past the limit")
         #expect(APIError.from(HTTPError(.notFound)).type == "not_found_error")
         #expect(APIError.from(CancellationError()).status.code == 499)
         let full = APIError.unavailable("busy", retryAfter: 3).response
