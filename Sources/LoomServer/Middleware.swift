@@ -39,7 +39,7 @@ struct UploadLimitMiddleware: RouterMiddleware {
     }
 }
 
-/// Every POST answer but a stream ends its connection (`Connection: close`): model calls watch the
+/// Every POST answer ends its connection (`Connection: close`): model calls and streams watch the
 /// inbound stream to cancel when the client leaves (`LoomServer.whileConnected`), after which
 /// Hummingbird closes the connection; saying so keeps a client from sending its next request into
 /// the closing one.
@@ -48,7 +48,7 @@ struct CloseAfterPostMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        if request.method == .post, response.headers[.contentType] != "text/event-stream" { response.headers[.connection] = "close" }
+        if request.method == .post { response.headers[.connection] = "close" }
         return response
     }
 }

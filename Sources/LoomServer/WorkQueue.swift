@@ -61,6 +61,10 @@ final class WorkQueue: Sendable {
         private let released = Mutex(false)
         fileprivate init(queue: WorkQueue) { self.queue = queue }
 
+        /// A ticket dropped unreleased gives its place back: a stream whose body was never written
+        /// (the client left before the response head went out) must not hold the model forever.
+        deinit { release() }
+
         /// Gives the place back; a second call does nothing.
         func release() {
             let first = released.withLock { done in

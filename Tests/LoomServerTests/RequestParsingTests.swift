@@ -180,6 +180,8 @@ struct RequestParsingTests {
         second.release()
         third.release()
         #expect(queue.load == 0)
+        do { _ = try queue.admit() }  // dropped without release
+        #expect(queue.load == 0, "a dropped ticket gives its place back")
     }
 
     @Test("queued work runs on the model's own thread, one request at a time, in order")
