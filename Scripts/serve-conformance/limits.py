@@ -124,12 +124,15 @@ def hang_up(body, wait_for_bytes):
     url = urllib.parse.urlparse(base)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
     connection.request("POST", "/v1/completions", body=json.dumps(body).encode(), headers={**auth(), "Content-Type": "application/json"})
+    # The socket itself: a reply that says Connection: close takes it over from the connection.
+    sock = connection.sock
     if wait_for_bytes:
         response = connection.getresponse()
         response.read1(10)
     else:
         time.sleep(0.5)
-    connection.sock.shutdown(2)
+    sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
     connection.close()
 
 
