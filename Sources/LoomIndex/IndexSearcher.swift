@@ -18,6 +18,16 @@ public struct SearchHit: Sendable, Equatable, Codable {
     public var model: String
 }
 
+extension SearchHit {
+    /// The matched text on one line (runs of white space as one space), cut after `limit`
+    /// characters with "...": how `loom search` and `loom serve` show a hit.
+    public func snippet(limit: Int) -> String? {
+        guard let text else { return nil }
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return flat.count <= limit ? flat : flat.prefix(limit) + "..."
+    }
+}
+
 /// A query vector and the model whose stored vectors it is compared with.
 public struct QueryVector: Sendable {
     public var model: String

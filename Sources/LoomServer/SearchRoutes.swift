@@ -101,7 +101,7 @@ extension LoomServer {
             if hit.modality == .image { entry["thumb_url"] = "/api/thumb/\(hit.itemId)" }
             if let start = hit.start { entry["start"] = start }
             if let end = hit.end { entry["end"] = end }
-            if let text = hit.text { entry["snippet"] = Self.snippet(text) }
+            if let snippet = hit.snippet(limit: 200) { entry["snippet"] = snippet }
             return entry
         }
         return JSON.response(["results": results, "page": page,
@@ -118,11 +118,6 @@ extension LoomServer {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-serve-\(UUID().uuidString).\(ext)")
         try part.data.write(to: url)
         return url
-    }
-
-    static func snippet(_ text: String, limit: Int = 200) -> String {
-        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count <= limit ? flat : String(flat.prefix(limit)) + "…"
     }
 
     func itemRoute(_ id: Int64) async throws -> Response {
