@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // SHA-256 in the model store (already built for async-http-client's TLS stack).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
@@ -82,6 +84,14 @@ let package = Package(
                 "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // `loom serve`: OpenAI-compatible routes and the index's search API over HTTP (issue #17).
+        .target(
+            name: "LoomServer",
+            dependencies: [
+                "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks",
+                "LoomIndex", "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
         .target(
             name: "LoomModelStore",
@@ -93,7 +103,7 @@ let package = Package(
             name: "LoomCLI",
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
+                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
                 "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -120,5 +130,6 @@ let package = Package(
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomIndex"]),
+        .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomTasks", "LoomTestSupport"]),
     ]
 )

@@ -66,7 +66,7 @@ struct Search: ParsableCommand {
     func run() throws {
         compute.apply()
         let store = try openIndex(url: URL(fileURLWithPath: index), access: .read)
-        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path)
+        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path, models: Loom.models)
         var options = SearchOptions()
         options.k = k
         options.modalities = try modalities()
@@ -135,7 +135,7 @@ struct Search: ParsableCommand {
                     + hit.modality.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0) + "  "
                     + DisplayPath.of(URL(fileURLWithPath: hit.path))
                 if let start = hit.start, let end = hit.end { line += "  [\(Self.time(start))-\(Self.time(end))]" }
-                if let text = hit.text, hit.match != "filename" { line += "  " + Self.snippet(text) }
+                if let snippet = hit.snippet(limit: 120), hit.match != "filename" { line += "  \"\(snippet)\"" }
                 print(line)
             }
             printErr(String(format: "models loaded in %.0f ms, query encoded in %.0f ms, vectors loaded in %.0f ms, search %.1f ms",
@@ -149,10 +149,5 @@ struct Search: ParsableCommand {
     static func time(_ seconds: Double) -> String {
         let minutes = Int(seconds / 60)
         return String(format: "%d:%04.1f", minutes, seconds - Double(minutes * 60))
-    }
-
-    static func snippet(_ text: String, limit: Int = 120) -> String {
-        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count <= limit ? "\"\(flat)\"" : "\"\(flat.prefix(limit))...\""
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 
 /// One result: an item, the segment that matched best (unless the image itself matched), and where.
 public struct SearchHit: Sendable, Equatable, Codable {
+    /// The item's id in the index (what a server's item and media routes take).
+    public var itemId: Int64
     public var path: String
     public var modality: Modality
     /// Cosine similarity of the query and the matched vector.
@@ -14,6 +16,16 @@ public struct SearchHit: Sendable, Equatable, Codable {
     /// The matched segment's text.
     public var text: String?
     public var model: String
+}
+
+extension SearchHit {
+    /// The matched text on one line (runs of white space as one space), cut after `limit`
+    /// characters with "...": how `loom search` and `loom serve` show a hit.
+    public func snippet(limit: Int) -> String? {
+        guard let text else { return nil }
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return flat.count <= limit ? flat : flat.prefix(limit) + "..."
+    }
 }
 
 /// A query vector and the model whose stored vectors it is compared with.
@@ -101,7 +113,7 @@ public final class IndexSearcher {
             let segment = entry.match.segmentId.flatMap { records.segments[$0] }
             // A NaN or infinite time (stored by an older Loom) is no time: it cannot be shown or
             // written as JSON.
-            return SearchHit(path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.match.score,
+            return SearchHit(itemId: entry.match.itemId, path: item?.path ?? "", modality: item?.modality ?? .text, score: entry.match.score,
                              match: segment?.kind.rawValue ?? "image", start: segment?.start.flatMap(Self.finite),
                              end: segment?.end.flatMap(Self.finite), text: segment?.text, model: entry.model)
         }

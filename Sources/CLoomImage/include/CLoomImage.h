@@ -66,3 +66,10 @@ LoomImageStatus loom_jpeg_start(LoomJPEGDecoder *decoder, size_t max_memory, cha
 LoomImageStatus loom_jpeg_read_rows(LoomJPEGDecoder *decoder, uint8_t *rgb, size_t rows, char *message,
                                     size_t message_capacity);
 void loom_jpeg_close(LoomJPEGDecoder *decoder);
+
+/// Encodes 8-bit RGB (`width * height * 3` bytes, rows top to bottom) as a baseline JPEG of
+/// `quality` (1...100) into a buffer `*out` of `*out_size` bytes, which the caller frees with
+/// `loom_jpeg_free`.
+LoomImageStatus loom_jpeg_encode_rgb(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
+                                     uint8_t **out, size_t *out_size, char *message, size_t message_capacity);
+void loom_jpeg_free(uint8_t *data);

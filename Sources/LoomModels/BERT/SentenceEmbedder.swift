@@ -69,7 +69,7 @@ public struct SentenceEmbedder: Sendable {
     }
 
     /// Each text's token ids, tokenized on several threads for long lists.
-    private func tokenIDs(_ texts: [String]) -> [[Int]] {
+    public func tokenIDs(_ texts: [String]) -> [[Int]] {
         var ids = [[Int]](repeating: [], count: texts.count)
         let chunks = min(ComputeThreads.count, max(1, texts.count / 16))
         let (tokenizer, maxLength, lowercase) = (self.tokenizer, self.maxLength, lowercasesInput)

@@ -31,6 +31,12 @@ public final class TextGeneration: Sendable {
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(role: "system", content: system)) }
         messages.append(ChatMessage(role: "user", content: prompt))
+        return try promptTokens(messages)
+    }
+
+    /// A whole conversation's token ids, the model's chat template applied with the assistant's
+    /// turn opened: what a chat server sends for a list of messages.
+    public func promptTokens(_ messages: [ChatMessage]) throws -> [Int] {
         let text = try tokenizer.renderChat(messages, addGenerationPrompt: true)
         return tokenizer.encode(text, addSpecialTokens: false)
     }
