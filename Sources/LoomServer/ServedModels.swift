@@ -42,7 +42,7 @@ final class ServedModels: Sendable {
         case .vision, .clip:
             guard let spec else { return nil }
             let kind: VisionModelKind = role == .vision ? .visionLanguage : .dualEncoder
-            let folder = try VisionModelFolder.resolve(spec, kind: kind, modelsFolder: ModelStore().modelsFolder)
+            let folder = try VisionModelFolder.resolve(spec, kind: kind)
             return (folder.lastPathComponent, folder)
         case .chat, .embeddings, .asr:
             if let spec {
