@@ -100,18 +100,21 @@ public enum Catalog {
     ]
 
     /// Hub repos users ask for (shared/MODELS.md). A revision is pinned to a commit only where public
-    /// material shows one: clip-vit-base-patch32's d15b5f29 appears in public download scripts. The
-    /// others track `main` (nothing public named their commits); `loom models list` shows which.
+    /// material shows one (download scripts, model cards and lock files that name the commit they
+    /// fetched); whisper-medium and the SmolLM2 GGUF repos track `main`, as nothing public named their
+    /// commits. `loom models list` shows which.
     /// Sizes are given only where public material states them; `list` shows the size on disk once installed.
     static let hubModels: [CatalogModel] = [
         CatalogModel(
             name: "smolvlm-256m-instruct", summary: "SmolVLM-256M-Instruct image captions and questions (Idefics3, bf16)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("HuggingFaceTB/SmolVLM-256M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
+            hub: HubSource("HuggingFaceTB/SmolVLM-256M-Instruct", revision: "c2bf2d847b92fbb2abe5a5b6e8825c99efcfade2",
+                           include: ["config.json", "model.safetensors", "*.json"])),
         CatalogModel(
             name: "smolvlm-500m-instruct", summary: "SmolVLM-500M-Instruct image captions and questions (Idefics3, bf16)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("HuggingFaceTB/SmolVLM-500M-Instruct", include: ["config.json", "model.safetensors", "*.json"])),
+            hub: HubSource("HuggingFaceTB/SmolVLM-500M-Instruct", revision: "401eccf6f9c3555db6e85d77ee76772fff15c382",
+                           include: ["config.json", "model.safetensors", "*.json"])),
         CatalogModel(
             name: "clip-vit-base-patch32", summary: "OpenAI CLIP ViT-B/32 image and text embeddings (512-d)",
             format: .safetensors, license: "MIT",
@@ -120,15 +123,18 @@ public enum Catalog {
         CatalogModel(
             name: "clip-vit-large-patch14", summary: "OpenAI CLIP ViT-L/14 image and text embeddings (768-d)",
             format: .safetensors, license: "MIT",
-            hub: HubSource("openai/clip-vit-large-patch14", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+            hub: HubSource("openai/clip-vit-large-patch14", revision: "32bd64288804d66eefd0ccbe215aa642df71cc41",
+                           include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "siglip-base-patch16-224", summary: "Google SigLIP base/16 at 224 px image and text embeddings (768-d)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("google/siglip-base-patch16-224", include: ["config.json", "model.safetensors", "spiece.model", "*.json"])),
+            hub: HubSource("google/siglip-base-patch16-224", revision: "7fd15f0689c79d79e38b1c2e2e2370a7bf2761ed",
+                           include: ["config.json", "model.safetensors", "spiece.model", "*.json"])),
         CatalogModel(
             name: "whisper-small", summary: "OpenAI Whisper small, multilingual speech recognition (244M parameters, HF safetensors)",
             format: .safetensors, license: "Apache-2.0",
-            hub: HubSource("openai/whisper-small", include: ["config.json", "model.safetensors", "*.json", "*.txt"], size: 967_000_000)),
+            hub: HubSource("openai/whisper-small", revision: "973afd24965f72e36ca33b3055d56a652f456b4d",
+                           include: ["config.json", "model.safetensors", "*.json", "*.txt"], size: 967_000_000)),
         CatalogModel(
             name: "whisper-medium", summary: "OpenAI Whisper medium, multilingual speech recognition (769M parameters, HF safetensors)",
             format: .safetensors, license: "Apache-2.0",
@@ -136,7 +142,8 @@ public enum Catalog {
         CatalogModel(
             name: "whisper-large-v3-turbo", summary: "OpenAI Whisper large-v3-turbo, 128 mel bins, 4 decoder layers (809M parameters)",
             format: .safetensors, license: "MIT",
-            hub: HubSource("openai/whisper-large-v3-turbo", include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
+            hub: HubSource("openai/whisper-large-v3-turbo", revision: "41f01f3fe87f28c78e2fbf8b568835947dd65ed9",
+                           include: ["config.json", "model.safetensors", "*.json", "*.txt"])),
         CatalogModel(
             name: "smollm2-360m-instruct", summary: "SmolLM2-360M-Instruct chat language model (GGUF, Q8_0)",
             format: .gguf, license: "Apache-2.0",
