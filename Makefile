@@ -41,16 +41,17 @@ test: test-models
 
 # The fast suites under AddressSanitizer, and the concurrent parts (worker pool, shared models, model
 # cache, output writer, pipeline runner) under ThreadSanitizer, each in its own build folder.
-# OpenBLAS runs one thread there: its own threads are not instrumented.
+# OpenBLAS runs one thread there: its own threads are not instrumented. Both build the core only
+# (LOOM_CORE_ONLY=1: no SwiftNIO, HTTP client or server, which these suites do not use).
 ASAN_SUITES := LoomTensorTests|LoomWeightsTests|LoomMediaTests|LoomTokenizersTests|LoomFeaturesTests|LoomGenerationTests|LoomPipelineTests|LoomModelStoreTests|OutputWriterTests
 TSAN_SUITES := ThreadPoolTests|ThreadsTests|ModelCacheTests|OutputWriterTests|RunnerTests|SharedModelsTests|GeneratorStoppingTests|TranscribeStoppingTests
 sanitize: sanitize-address sanitize-thread
 sanitize-address: test-models
-	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-address
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
+	LOOM_CORE_ONLY=1 $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-address
+	LOOM_CORE_ONLY=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
 sanitize-thread: test-models
-	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
-	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
+	LOOM_CORE_ONLY=1 $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
+	LOOM_CORE_ONLY=1 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
 
 # Regenerates the committed reference fixtures under Tests/Fixtures (needs the reference venv).
 references:

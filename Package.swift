@@ -14,29 +14,43 @@ let numericSettings: [SwiftSetting] = [
 let commit = (Context.environment["LOOM_COMMIT"] ?? "").filter { $0.isHexDigit }
 let buildInfoSettings: [CSetting] = commit.isEmpty ? [] : [.define("LOOM_COMMIT", to: "\"\(commit)\"")]
 
+/// LOOM_CORE_ONLY=1 builds the library without the network stack (the Hub client, the server, the
+/// CLI and their tests): the sanitizer and fuzz builds need only the core, and SwiftNIO, the HTTP
+/// client and Hummingbird under a sanitizer are most of their build time (docs/ARCHITECTURE.md, Tests).
+let coreOnly = Context.environment["LOOM_CORE_ONLY"] == "1"
+
 let package = Package(
     name: "Loom",
     platforms: [.macOS(.v14)],
-    products: [
-        .executable(name: "loom", targets: ["LoomCLI"]),
+    products: (coreOnly ? [] : [.executable(name: "loom", targets: ["LoomCLI"])]) + [
         .library(name: "Loom", targets: [
             "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
             "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
         ]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // Hub downloads (LoomModelStore) and the tests' Hub-shaped server (LoomTestSupport).
+        // SHA-256 in the model store (also the TLS stack's, for the Hub client).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ] + (coreOnly ? [] : networkPackages),
+    targets: coreTargets + (coreOnly ? [] : networkTargets)
+)
+
+/// The network stack: the command line, Hub downloads (LoomHub), the tests' Hub-shaped server
+/// (LoomHubTestSupport) and `loom serve`.
+var networkPackages: [Package.Dependency] {
+    [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        // SHA-256 in the model store (already built for async-http-client's TLS stack).
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-    ],
-    targets: [
+    ]
+}
+
+var coreTargets: [Target] {
+    [
         // C libraries from Debian's -dev packages (Scripts/bootstrap installs them).
         .target(
             name: "CLoomImage",
@@ -84,36 +98,13 @@ let package = Package(
                 "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        // `loom serve`: OpenAI-compatible routes and the index's search API over HTTP (issue #17).
-        .target(
-            name: "LoomServer",
-            dependencies: [
-                "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks",
-                "LoomIndex", "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]),
         // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
         .target(
             name: "LoomModelStore",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.unsafeFlags(["-O"])]),
-        .executableTarget(
-            name: "LoomCLI",
-            dependencies: [
-                "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
-                "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
 
-        .target(
-            name: "LoomTestSupport",
-            dependencies: [
-                "LoomModelStore", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            path: "Tests/LoomTestSupport"),
+        .target(name: "LoomTestSupport", dependencies: ["LoomModelStore"], path: "Tests/LoomTestSupport"),
         .testTarget(name: "LoomTensorTests", dependencies: ["LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomWeightsTests", dependencies: ["LoomWeights", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomTestSupport"]),
@@ -129,7 +120,45 @@ let package = Package(
         .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
-        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomIndex"]),
+    ]
+}
+
+var networkTargets: [Target] {
+    [
+        // Hub downloads over HTTP (issue #14), behind the store's HubFetching seam.
+        .target(
+            name: "LoomHub",
+            dependencies: [
+                "LoomModelStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: [.unsafeFlags(["-O"])]),
+        // `loom serve`: OpenAI-compatible routes and the index's search API over HTTP (issue #17).
+        .target(
+            name: "LoomServer",
+            dependencies: [
+                "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomTasks",
+                "LoomIndex", "LoomModelStore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .executableTarget(
+            name: "LoomCLI",
+            dependencies: [
+                "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore", "LoomHub",
+                "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
+                "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // A Hub-shaped HTTP server on 127.0.0.1 for the pull tests.
+        .target(
+            name: "LoomHubTestSupport",
+            dependencies: [
+                "LoomModelStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/LoomHubTestSupport"),
+        .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomModelStore", "LoomHubTestSupport", "LoomTestSupport"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomHubTestSupport", "LoomIndex"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomTasks", "LoomTestSupport"]),
     ]
-)
+}

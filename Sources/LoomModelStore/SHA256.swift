@@ -52,7 +52,7 @@ public struct SHA256: Sendable {
 
 extension [UInt8] {
     /// Lowercase hex, two digits a byte.
-    var hexString: String {
+    package var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(count * 2)

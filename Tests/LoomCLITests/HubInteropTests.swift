@@ -1,5 +1,6 @@
 import Foundation
 import LoomModelStore
+import LoomHubTestSupport
 import LoomTestSupport
 import Testing
 

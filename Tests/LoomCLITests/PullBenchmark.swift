@@ -1,4 +1,5 @@
 import Foundation
+import LoomHubTestSupport
 import LoomTestSupport
 import Testing
 

@@ -58,12 +58,6 @@ import Testing
         #expect(try cache.remove(repo) && cache.repos().isEmpty && !(try cache.remove(repo)))
     }
 
-    @Test func includePatternsMatchAsFnmatch() {
-        #expect(HubDownloader.matches("*.json", "config.json") && HubDownloader.matches("*.json", "onnx/config.json"))
-        #expect(HubDownloader.matches("onnx/", "onnx/model.onnx") && !HubDownloader.matches("onnx/", "model.onnx"))
-        #expect(!HubDownloader.matches("*.safetensors", "model.bin"))
-    }
-
     @Test func progressBar() {
         #expect(PullProgressPrinter.bar(done: 50_000_000, total: 100_000_000, seconds: 5, width: 10)
             == "[#####-----] 50.0/100.0 MB  10.0 MB/s  ETA 5 s")

@@ -33,7 +33,7 @@ public struct HubCache: Sendable, Equatable {
     }
 
     /// huggingface_hub's lock file for one blob (`.locks/models--ORG--NAME/ETAG.lock`, taken with flock).
-    func lockFile(_ repo: HubRepo, etag: String) -> URL {
+    package func lockFile(_ repo: HubRepo, etag: String) -> URL {
         root.appendingPathComponent(".locks/\(repo.folderName)/\(etag).lock")
     }
 

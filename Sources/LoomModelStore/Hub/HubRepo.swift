@@ -39,7 +39,7 @@ public struct HubRepo: Sendable, Hashable, CustomStringConvertible {
     /// A full 40-hex commit sha (immutable, so nothing needs resolving).
     public var revisionIsCommit: Bool { Self.isCommit(revision) }
 
-    static func isCommit(_ text: String) -> Bool {
+    package static func isCommit(_ text: String) -> Bool {
         text.count == 40 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 

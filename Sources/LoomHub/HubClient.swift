@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LoomModelStore
 import NIOCore
 import NIOHTTP1
 

@@ -1,10 +1,18 @@
 import Foundation
+import LoomHubTestSupport
 import LoomTestSupport
 import Testing
+@testable import LoomHub
 @testable import LoomModelStore
 
 /// Pulls from the Hub-shaped server on 127.0.0.1 (HubTestServer) serving the seeded tiny CLIP folder.
 @Suite struct HubPullTests {
+    @Test func includePatternsMatchAsFnmatch() {
+        #expect(HubDownloader.matches("*.json", "config.json") && HubDownloader.matches("*.json", "onnx/config.json"))
+        #expect(HubDownloader.matches("onnx/", "onnx/model.onnx") && !HubDownloader.matches("onnx/", "model.onnx"))
+        #expect(!HubDownloader.matches("*.safetensors", "model.bin"))
+    }
+
     static let folder = Fixtures.url("clip/tiny-random")
     static let repoID = "loom-test/tiny-clip"
 
@@ -248,7 +256,8 @@ import Testing
     @Test func locatorAndStoreUseTheCache() async throws {
         let setup = try Setup()
         defer { setup.done() }
-        let store = ModelStore(home: setup.root.appendingPathComponent("loom"), hub: setup.environment())
+        let store = ModelStore(home: setup.root.appendingPathComponent("loom"), hub: setup.environment(),
+                               hubFetcher: HubDownloader(environment: setup.environment()))
         let locator = ModelLocator(store: store)
         #expect(throws: HubError.notCached(repo: Self.repoID, revision: "main", cache: setup.root.appendingPathComponent("hub").path)) {
             try locator.locate(Self.repoID)
@@ -273,6 +282,11 @@ import Testing
             Thread { done.resume(returning: Result { try store.pull(stale) }.failure) }.start()
         }
         #expect(failure as? HubError == .notFound(repo: Self.repoID, revision: "main", file: "tokenizer.json"), "\(String(describing: failure))")
+
+        // A store without a Hub client reads the cache only, and says how to fetch what is not there.
+        let cacheOnly = ModelStore(home: store.home, hub: setup.environment())
+        #expect(throws: ModelStoreError.noHubClient("stale")) { try cacheOnly.pull(stale) }
+        #expect(try cacheOnly.pull(model) == .alreadyInstalled(outcome.snapshot))
 
         // A GGUF repo (one .gguf, no config.json) resolves to the file, as loaders take it.
         let gguf = HubTestServer.Repo(id: "loom-test/tiny-gguf", commit: String(repeating: "9", count: 40),

@@ -1,11 +1,12 @@
 import Foundation
+import LoomModelStore
 
 /// Pulls a revision of a Hub repo into the huggingface_hub cache as `snapshot_download` does: the
 /// revision API gives the commit and files, each wanted file is fetched (a few at once) into
 /// `blobs/ETAG.incomplete`, resumed after a dropped connection or a killed process, checked against
 /// its announced size and (LFS files) sha256, renamed to `blobs/ETAG`, then linked into the snapshot.
 /// Files already in the snapshot are not fetched again.
-public struct HubDownloader: Sendable {
+public struct HubDownloader: HubFetching {
     public let environment: HubEnvironment
     /// Files fetched at the same time (huggingface_hub uses 8 threads; 4 keeps a 2-core machine responsive).
     public var parallelFiles = 4
@@ -16,13 +17,7 @@ public struct HubDownloader: Sendable {
 
     public var cache: HubCache { environment.cache }
 
-    public struct Outcome: Sendable, Equatable {
-        public let snapshot: URL
-        public let commit: String
-        /// Files fetched now, and files that were already in the snapshot.
-        public let fetched: [String]
-        public let alreadyThere: [String]
-    }
+    public typealias Outcome = HubPullOutcome
 
     /// Fetches the files of `repo` matching `include` (globs as huggingface_hub's allow_patterns; empty
     /// means all) and returns the snapshot folder.
@@ -171,16 +166,6 @@ public struct HubDownloader: Sendable {
         let pattern = pattern.hasSuffix("/") ? pattern + "*" : pattern
         return fnmatch(pattern, path, 0) == 0
     }
-}
-
-/// What a pull reports as it goes; `PullProgressPrinter` turns it into a bar or lines.
-public enum PullEvent: Sendable, Equatable {
-    case plan(repo: String, commit: String, files: Int, bytes: Int, alreadyThere: Int)
-    case fileStarted(path: String, size: Int?)
-    /// Bytes received (negative when a server ignored a resume and the file starts over).
-    case bytes(path: String, count: Int, resumed: Bool)
-    case retrying(path: String, attempt: Int, detail: String)
-    case fileDone(path: String)
 }
 
 /// huggingface_hub's per-blob lock (`.locks/.../ETAG.lock`, flock), so Loom and Python never write one
