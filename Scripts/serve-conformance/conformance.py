@@ -200,6 +200,23 @@ def _():
     raise AssertionError("no error")
 
 
+@check("transcriptions: stream gives a text delta per segment, then the whole text")
+def _():
+    with open(config["audio"], "rb") as audio:
+        events = list(client.audio.transcriptions.create(model=config["asr_model"], file=audio, stream=True, temperature=0))
+    deltas = [event.delta for event in events if event.type == "transcript.text.delta"]
+    expect(events and events[-1].type == "transcript.text.done", [event.type for event in events])
+    expect(events[-1].text == expected["transcript_json"]["text"], events[-1].text)
+    texts = [segment["text"] for segment in expected["transcript_json"]["segments"] if segment["text"]]
+    expect(deltas == texts, f"{deltas} != {texts}")
+    try:
+        with open(config["audio"], "rb") as audio:
+            client.audio.transcriptions.create(model=config["asr_model"], file=audio, stream=True, response_format="srt")
+        raise AssertionError("stream with srt was accepted")
+    except openai.BadRequestError as error:
+        expect("stream" in error.message, error.message)
+
+
 @check("translations: json")
 def _():
     reply = transcribe("json", client.audio.translations)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LoomMedia
+import LoomModels
 import LoomTasks
 import LoomTokenizers
 
@@ -30,8 +31,9 @@ extension LoomServer {
         if granularities.contains("word") {
             throw APIError.badRequest("word timestamps are not supported; Loom's Whisper gives segment timestamps", param: "timestamp_granularities[]")
         }
-        if form.field("stream") == "true" {
-            throw APIError.badRequest("stream is not supported for transcriptions; the reply comes whole", param: "stream")
+        let streams = form.field("stream") == "true"
+        if streams, !["json", "text"].contains(format) {
+            throw APIError.badRequest("stream gives text events; it takes response_format json or text, not '\(format)'", param: "stream")
         }
         var options = WhisperTranscribeOptions()
         let temperature = try form.field("temperature").map { text in
@@ -52,6 +54,9 @@ extension LoomServer {
         let shared = models.shared
         let decoding = options
         let vad = audio.duration > 30 ? models.voiceActivity() : nil
+        if streams {
+            return try streamTranscript(audio, vad: vad, options: decoding, for: request, on: served)
+        }
         let start = ContinuousClock.now
         let transcript = try await whileConnected(request) {
             try await served.queue.run {
@@ -67,6 +72,29 @@ extension LoomServer {
         case "vtt": return Self.text(try TranscriptFormat.vtt.render(transcript), type: "text/vtt")
         case "verbose_json": return try Self.verboseJSON(transcript, task: task, duration: audio.duration)
         default: return JSON.response(["text": transcript.text])
+        }
+    }
+
+    /// `stream=true`, as OpenAI streams transcriptions: a `transcript.text.delta` event with each
+    /// segment's text as soon as its 30-second window is decoded, then `transcript.text.done` with the
+    /// whole text (what the json reply holds), then `data: [DONE]`.
+    func streamTranscript(_ audio: AudioBuffer, vad: SileroVAD?, options: WhisperTranscribeOptions, for request: Request,
+                          on served: ServedModel) throws -> Response {
+        let shared = models.shared, threads = models.threads
+        return try eventStream(for: request, on: served) { send in
+            let start = ContinuousClock.now
+            let whisper = try shared.whisper(at: served.url, threads: threads)
+            let transcript = try await whisper.transcribe(audio, vad: vad, options: options, progress: nil) { segments in
+                for segment in segments where !segment.text.isEmpty {
+                    send(JSON.data(["type": "transcript.text.delta", "delta": segment.text]))
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            self.metrics.transcribed(audioSeconds: audio.duration,
+                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                                     model: served.id)
+            send(JSON.data(["type": "transcript.text.done", "text": transcript.text]))
+            send(Data("[DONE]".utf8))
         }
     }
 

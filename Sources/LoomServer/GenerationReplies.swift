@@ -73,47 +73,60 @@ enum ReplyShape: Sendable {
     }
 }
 
-/// What a running generation hands the response writer.
+/// What work behind an event stream hands the response writer.
 enum StreamEvent: Sendable {
-    case text(String)
-    /// Nothing decoded for a while (a long prompt): a comment line keeps proxies and clients waiting.
+    /// One `data:` frame: a JSON object's bytes, or `[DONE]`.
+    case data(Data)
+    /// Nothing written for a while (a long prompt): a comment line keeps proxies and clients waiting.
     case ping
-    case finished(GenerationResult)
     case failed(APIError)
 }
 
 extension LoomServer {
-    /// Server-sent events: a role chunk, a chunk per piece of text, the finish chunk, the usage chunk
-    /// when asked, then `data: [DONE]`. An error after the headers went out is a `data: {"error":…}`
-    /// frame (what the openai client raises as APIError). Writes to a client that has gone do not
-    /// fail, so the stream watches `request`'s connection as `whileConnected` does: a hang-up cancels
-    /// the generation before its next token and gives its place back.
+    /// Chat and completion streams: a role chunk, a chunk per piece of text, the finish chunk, the
+    /// usage chunk when asked, then `data: [DONE]`.
     func stream(_ job: @escaping GenerationJob, for request: Request, on model: ServedModel, shape: ReplyShape,
                 includeUsage: Bool) throws -> Response {
+        let opening: [Data] = { if case .chat = shape { return [JSON.data(shape.chunk(role: true))] } else { return [] } }()
+        return try eventStream(for: request, on: model, opening: opening) { send in
+            let result = try await job { send(JSON.data(shape.chunk(text: $0))) }
+            self.metrics.generated(result, model: model.id)
+            send(JSON.data(shape.chunk(finish: result.finishReason)))
+            if includeUsage { send(JSON.data(shape.usageChunk(result))) }
+            send(Data("[DONE]".utf8))
+        }
+    }
+
+    /// Server-sent events from `work`, which runs on the model's thread and `send`s each frame's data
+    /// as it goes; `opening` frames go out at once. An error after the headers went out is a
+    /// `data: {"error":…}` frame (what the openai client raises as APIError). Writes to a client that
+    /// has gone do not fail, so the stream watches `request`'s connection as `whileConnected` does: a
+    /// hang-up cancels the work at its next token or window and gives its place back.
+    func eventStream(for request: Request, on model: ServedModel, opening: [Data] = [],
+                     work: @escaping @Sendable (_ send: @escaping @Sendable (Data) -> Void) async throws -> Void) throws -> Response {
         let ticket = try model.queue.admit()  // 503 now, before the stream's 200 goes out
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer { ticket.release() }
             try await request.body.consumeWithCancellationOnInboundClose { _ in
-                try await self.writeEvents(of: job, on: model, shape: shape, includeUsage: includeUsage, to: &writer)
+                try await self.writeEvents(of: work, on: model, opening: opening, to: &writer)
             }
             try await writer.finish(nil)
         })
     }
 
-    /// Runs `job` on the model's thread and writes what it yields as SSE frames, with a comment
-    /// ping whenever nothing was written for a second (a long prompt).
-    private func writeEvents(of job: @escaping GenerationJob, on model: ServedModel, shape: ReplyShape, includeUsage: Bool,
-                             to writer: inout any ResponseBodyWriter) async throws {
+    /// Runs `work` on the model's thread and writes what it sends as SSE frames, with a comment
+    /// ping whenever nothing was written for a second (a long prompt, a long audio window).
+    private func writeEvents(of work: @escaping @Sendable (_ send: @escaping @Sendable (Data) -> Void) async throws -> Void,
+                             on model: ServedModel, opening: [Data], to writer: inout any ResponseBodyWriter) async throws {
         let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
-        func frame(_ object: Any) -> ByteBuffer {
-            ByteBuffer(bytes: Data("data: ".utf8) + JSON.data(object) + Data("\n\n".utf8))
+        func frame(_ data: Data) -> ByteBuffer {
+            ByteBuffer(bytes: Data("data: ".utf8) + data + Data("\n\n".utf8))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    let result = try await model.queue.perform { try await job { continuation.yield(.text($0)) } }
-                    continuation.yield(.finished(result))
+                    try await model.queue.perform { try await work { continuation.yield(.data($0)) } }
                 } catch {
                     continuation.yield(.failed(APIError.from(error)))
                 }
@@ -125,24 +138,19 @@ extension LoomServer {
                     continuation.yield(.ping)
                 }
             }
-            if case .chat = shape { try await writer.write(frame(shape.chunk(role: true))) }
+            for data in opening { try await writer.write(frame(data)) }
             var lastWrite = ContinuousClock.now
             for await event in events {
                 if Task.isCancelled { break }
                 switch event {
-                case .text(let text):
-                    try await writer.write(frame(shape.chunk(text: text)))
+                case .data(let data):
+                    try await writer.write(frame(data))
                 case .ping:
                     guard ContinuousClock.now - lastWrite >= .seconds(1) else { continue }
                     try await writer.write(ByteBuffer(string: ":\n\n"))
-                case .finished(let result):
-                    metrics.generated(result, model: model.id)
-                    try await writer.write(frame(shape.chunk(finish: result.finishReason)))
-                    if includeUsage { try await writer.write(frame(shape.usageChunk(result))) }
-                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 case .failed(let error):
                     if error.status.code != 499 { self.log("stream on \(model.id): \(error)") }
-                    try await writer.write(frame(error.body))
+                    try await writer.write(frame(JSON.data(error.body)))
                 }
                 lastWrite = .now
             }

@@ -63,10 +63,17 @@ public struct SpeechOnlyAudio: Sendable {
     /// timestamp past the end of the audio it heard; those ends are clamped to the file's length.
     public func restoringTimes(_ transcript: Transcript) -> Transcript {
         var restored = transcript
-        for i in restored.segments.indices {
-            restored.segments[i].start = originalTime(transcript.segments[i].start)
-            restored.segments[i].end = min(originalTime(transcript.segments[i].end, isEnd: true), originalDuration)
-        }
+        restored.segments = restoringTimes(transcript.segments)
         return restored
+    }
+
+    /// Segments of the cut audio with their times on the original audio.
+    public func restoringTimes(_ segments: [TranscriptSegment]) -> [TranscriptSegment] {
+        segments.map { segment in
+            var restored = segment
+            restored.start = originalTime(segment.start)
+            restored.end = min(originalTime(segment.end, isEnd: true), originalDuration)
+            return restored
+        }
     }
 }

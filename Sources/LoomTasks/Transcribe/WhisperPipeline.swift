@@ -51,34 +51,40 @@ public final class WhisperPipeline: Sendable {
     /// `transcribe(_:vad:options:progress:)` for async callers. It runs on the calling task's
     /// executor until done (CPU work: a server that serves many requests gives these tasks an
     /// executor of their own, `withTaskExecutorPreference`); cancelling the task stops it at the
-    /// next window.
+    /// next window. `segments` receives each window's new segments (times on the original audio) as
+    /// soon as the window is decoded, for callers that stream them.
     public func transcribe(
         _ audio: AudioBuffer, vad: SileroVAD? = nil, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: (@Sendable (Double, Double) throws -> Void)? = nil
+        progress: (@Sendable (Double, Double) throws -> Void)? = nil,
+        segments: (@Sendable ([TranscriptSegment]) throws -> Void)? = nil
     ) async throws -> Transcript {
-        try run(audio, vad: vad, options: options, progress: progress)
+        try run(audio, vad: vad, options: options, progress: progress, segments: segments)
     }
 
     private func run(
-        _ audio: AudioBuffer, vad: SileroVAD?, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?
+        _ audio: AudioBuffer, vad: SileroVAD?, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?,
+        segments: (([TranscriptSegment]) throws -> Void)? = nil
     ) throws -> Transcript {
-        guard let vad else { return try transcribeAll(audio, options: options, progress: progress) }
+        guard let vad else { return try transcribeAll(audio, options: options, progress: progress, segments: segments) }
         let speech = try SpeechOnlyAudio(audio, vad: vad)
         guard !speech.segments.isEmpty else {
             return Transcript(text: "", segments: [], language: options.decoding.language ?? "en")
         }
-        return speech.restoringTimes(try transcribeAll(speech.audio, options: options, progress: progress))
+        let restored = segments.map { report in { (cut: [TranscriptSegment]) in try report(speech.restoringTimes(cut)) } }
+        return speech.restoringTimes(try transcribeAll(speech.audio, options: options, progress: progress, segments: restored))
     }
 
     private func transcribeAll(
-        _ audio: AudioBuffer, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?
+        _ audio: AudioBuffer, options: WhisperTranscribeOptions, progress: ((Double, Double) throws -> Void)?,
+        segments: (([TranscriptSegment]) throws -> Void)?
     ) throws -> Transcript {
         let framesPerSecond = Double(LogMelSpectrogram.sampleRate / LogMelSpectrogram.hopLength)
         let decoding = WhisperDecoding(
             model: model, specials: tokens, text: WhisperTokenizerText(tokenizer: tokenizer), compressionRatio: compression.ratio)
-        return try WhisperTranscriber(decoding: decoding).transcribe(audio: audio, melSpectrogram: melSpectrogram, options: options) { done, total in
-            try progress?(Double(done) / framesPerSecond, Double(total) / framesPerSecond)
-        }
+        return try WhisperTranscriber(decoding: decoding).transcribe(
+            audio: audio, melSpectrogram: melSpectrogram, options: options,
+            progress: { done, total in try progress?(Double(done) / framesPerSecond, Double(total) / framesPerSecond) },
+            segments: segments)
     }
 }
 

@@ -24,17 +24,19 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
     }
 
     /// Transcribes decoded audio, which must be 16 kHz mono (`LogMelError.wrongSampleRate` otherwise).
+    /// `segments` receives each window's new segments as soon as it is decoded.
     public func transcribe(
         audio: AudioBuffer, melSpectrogram: LogMelSpectrogram, options: WhisperTranscribeOptions = WhisperTranscribeOptions(),
-        progress: ((Int, Int) throws -> Void)? = nil
+        progress: ((Int, Int) throws -> Void)? = nil, segments: (([TranscriptSegment]) throws -> Void)? = nil
     ) throws -> Transcript {
         let mel = try melSpectrogram.compute(audio, paddingSamples: LogMelSpectrogram.samplesPerWindow)
-        return try transcribe(mel: mel, options: options, progress: progress)
+        return try transcribe(mel: mel, options: options, progress: progress, segments: segments)
     }
 
     /// Transcribes a (mel bins, frames) spectrogram computed with `paddingSamples: 480000`.
     public func transcribe(
-        mel: Tensor, options: WhisperTranscribeOptions = WhisperTranscribeOptions(), progress: ((Int, Int) throws -> Void)? = nil
+        mel: Tensor, options: WhisperTranscribeOptions = WhisperTranscribeOptions(), progress: ((Int, Int) throws -> Void)? = nil,
+        segments: (([TranscriptSegment]) throws -> Void)? = nil
     ) throws -> Transcript {
         let loop = WhisperTranscriptionLoop(
             specials: decoding.specials, text: decoding.text, options: options, nTextCtx: decoding.model.nTextCtx)
@@ -44,6 +46,6 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
             encode: { try decoding.model.encode(mel: $0) },
             decode: { try decoding.decode($0, options: $1) },
             detectLanguage: decoding.specials.multilingual ? { try decoding.detectLanguage($0) } : nil,
-            progress: progress)
+            progress: progress, segments: segments)
     }
 }

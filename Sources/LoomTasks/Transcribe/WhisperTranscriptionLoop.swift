@@ -32,13 +32,16 @@ public struct WhisperTranscriptionLoop {
     ///   - decode: one decoding attempt of an encoded window (`WhisperDecoding.decode`).
     ///   - detectLanguage: language detection on an encoded window; nil for English-only models.
     ///   - progress: (frames done, content frames) after each window; an error it throws ends the run.
+    ///   - segments: each window's new segments as soon as the window is decoded (a server streams
+    ///     them); an error it throws ends the run.
     /// Run from a task, it checks for cancellation before each window and throws `CancellationError`.
     public func run<Encoded>(
         mel: Tensor,
         encode: (Tensor) throws -> Encoded,
         decode: (Encoded, WhisperDecodingOptions) throws -> WhisperDecodingResult,
         detectLanguage: ((Encoded) throws -> (language: String, probabilities: [String: Double]))?,
-        progress: ((Int, Int) throws -> Void)? = nil
+        progress: ((Int, Int) throws -> Void)? = nil,
+        segments newSegments: (([TranscriptSegment]) throws -> Void)? = nil
     ) throws -> Transcript {
         guard mel.rank == 2 else { throw WhisperDecodingError.melShape(mel.shape) }
         let windowFrames = LogMelSpectrogram.framesPerWindow
@@ -90,6 +93,7 @@ public struct WhisperTranscriptionLoop {
 
             let split = Self.splitSegments(result.tokens, timestampBegin: specials.timestampBegin, segmentDuration: segmentDuration)
             seek += split.seekAdvance ?? segmentSize
+            let windowStart = allSegments.count
             for piece in split.pieces {
                 let start = timeOffset + piece.start, end = timeOffset + piece.end
                 var tokens = piece.tokens
@@ -107,6 +111,7 @@ public struct WhisperTranscriptionLoop {
             if !options.conditionOnPreviousText || result.temperature > 0.5 {
                 promptResetSince = allTokens.count  // text sampled hot is no context for the next window
             }
+            try newSegments?(Array(allSegments[windowStart...]))
             try progress?(min(contentFrames, seek), contentFrames)
         }
 
