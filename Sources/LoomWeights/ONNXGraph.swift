@@ -91,9 +91,7 @@ public struct ONNXGraph: Sendable {
     public func requireOperators(in supported: Set<String>) throws {
         for node in nodes where !supported.contains(node.opType) || !(node.domain.isEmpty || node.domain == "ai.onnx") {
             let label = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
-            throw WeightFileError(
-                file: path,
-                .malformedHeader("operator \(label) (node '\(node.name)') is not supported; Loom runs \(supported.sorted().joined(separator: ", "))"))
+            throw WeightFileError(file: path, .unsupportedOperator(label, node: node.name, supported: supported.sorted()))
         }
     }
 

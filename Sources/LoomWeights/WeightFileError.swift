@@ -28,6 +28,8 @@ public enum WeightFileProblem: FileProblem {
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
     case missingTensors([String])
     case unusedTensors([String])
+    /// A graph (ONNX) uses an operator the executor does not run.
+    case unsupportedOperator(String, node: String, supported: [String])
 
     public var message: String {
         switch self {
@@ -57,6 +59,9 @@ public enum WeightFileProblem: FileProblem {
             return "tensor '\(tensor)' has shape \(actual), expected \(expected). The weights do not match the model configuration."
         case .missingTensors(let names):
             return "missing \(names.count) tensor(s): \(Self.list(names)). The weights do not match the model."
+        case .unsupportedOperator(let op, let node, let supported):
+            return "operator \(op) (node '\(node)') is not supported; Loom runs \(supported.joined(separator: ", ")). "
+                + "The model uses a graph Loom was not built for."
         case .unusedTensors(let names):
             return "\(names.count) tensor(s) were not used by the model: \(Self.list(names)). The weights belong to another architecture or configuration."
         }
