@@ -34,13 +34,7 @@ public struct ONNXGraph: Sendable {
     public let metadata: [String: String]
 
     public init(url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw WeightFileError(file: url.path, .cannotOpen(reason: error.localizedDescription))
-        }
-        try self.init(bytes: [UInt8](data), path: url.path)
+        try self.init(bytes: ONNXTensorProto.fileBytes(url), path: url.path)
     }
 
     public init(bytes: [UInt8], path: String) throws {
@@ -140,11 +134,9 @@ public struct ONNXGraph: Sendable {
             case (4, .bytes(let text)): single = .string(String(decoding: text, as: UTF8.self))
             case (5, .bytes(let tensor)): single = .tensor(try ONNXConstant(tensor, fail: fail))
             case (7, .fixed32(let bits)): floats.append(Float(bitPattern: bits))
-            case (7, .bytes(let packed)): floats += try ONNXConstant.littleEndianFloats(packed, fail: fail)
+            case (7, .bytes(let packed)): floats += try ONNXTensorProto.littleEndianFloats(packed, fail: fail)
             case (8, .varint(let v)): ints.append(Int(truncatingIfNeeded: v))
-            case (8, .bytes(let packed)):
-                var inner = ProtobufReader(packed)
-                while !inner.isAtEnd { ints.append(Int(truncatingIfNeeded: try inner.readVarint())) }
+            case (8, .bytes(let packed)): ints += try ONNXTensorProto.packedVarints(packed)
             default: continue
             }
         }
@@ -183,59 +175,12 @@ public enum ONNXConstant: Sendable, Equatable {
     case float(Tensor)
     case int64(shape: [Int], values: [Int])
 
-    /// A TensorProto: dims (1), data_type (2; FLOAT = 1, INT64 = 7), float_data (4), int64_data (7),
-    /// name (8), raw_data (9, little-endian).
     init(_ bytes: ArraySlice<UInt8>, fail: (String) -> WeightFileError) throws {
-        var reader = ProtobufReader(bytes)
-        var dims: [Int] = [], dataType = 0, name = ""
-        var raw: ArraySlice<UInt8>?, floats: [Float] = [], ints: [Int] = []
-        while let (field, value) = try reader.next() {
-            switch (field, value) {
-            case (1, .varint(let d)): dims.append(Int(truncatingIfNeeded: d))
-            case (1, .bytes(let packed)):
-                var inner = ProtobufReader(packed)
-                while !inner.isAtEnd { dims.append(Int(truncatingIfNeeded: try inner.readVarint())) }
-            case (2, .varint(let t)): dataType = Int(truncatingIfNeeded: t)
-            case (4, .fixed32(let bits)): floats.append(Float(bitPattern: bits))
-            case (4, .bytes(let packed)): floats += try Self.littleEndianFloats(packed, fail: fail)
-            case (7, .varint(let v)): ints.append(Int(truncatingIfNeeded: v))
-            case (7, .bytes(let packed)):
-                var inner = ProtobufReader(packed)
-                while !inner.isAtEnd { ints.append(Int(truncatingIfNeeded: try inner.readVarint())) }
-            case (8, .bytes(let text)): name = String(decoding: text, as: UTF8.self)
-            case (9, .bytes(let data)): raw = data
-            default: continue
-            }
-        }
-        guard let count = checkedElementCount(dims) else { throw fail("constant \(name) has shape \(dims)") }
-        switch dataType {
-        case 1:
-            if let raw {
-                guard raw.count % 4 == 0, raw.count / 4 == count else { throw fail("constant \(name) holds \(raw.count) bytes for shape \(dims)") }
-                floats = try Self.littleEndianFloats(raw, fail: fail)
-            }
-            guard floats.count == count else { throw fail("constant \(name) holds \(floats.count) floats for shape \(dims)") }
-            self = .float(Tensor(shape: dims, data: floats))
-        case 7:
-            if let raw {
-                guard raw.count % 8 == 0, raw.count / 8 == count else { throw fail("constant \(name) holds \(raw.count) bytes for shape \(dims)") }
-                ints = stride(from: raw.startIndex, to: raw.endIndex, by: 8).map { i in
-                    var bits: UInt64 = 0
-                    for b in 0..<8 { bits |= UInt64(raw[i + b]) << (8 * UInt64(b)) }
-                    return Int(Int64(bitPattern: bits))
-                }
-            }
-            guard ints.count == count else { throw fail("constant \(name) holds \(ints.count) integers for shape \(dims)") }
-            self = .int64(shape: dims, values: ints)
-        default:
-            throw fail("constant \(name) has data type \(dataType); Loom reads FLOAT (1) and INT64 (7)")
-        }
-    }
-
-    static func littleEndianFloats(_ bytes: ArraySlice<UInt8>, fail: (String) -> WeightFileError) throws -> [Float] {
-        guard bytes.count % 4 == 0 else { throw fail("float data of \(bytes.count) bytes") }
-        return stride(from: bytes.startIndex, to: bytes.endIndex, by: 4).map { i in
-            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        let proto = try ONNXTensorProto(bytes, fail: fail)
+        switch proto.dataType {
+        case 1: self = .float(Tensor(shape: proto.dims, data: try proto.floatValues("constant", fail: fail)))
+        case 7: self = .int64(shape: proto.dims, values: try proto.int64Values("constant", fail: fail))
+        default: throw fail("constant \(proto.name) has data type \(proto.dataType); Loom reads FLOAT (1) and INT64 (7)")
         }
     }
 }

@@ -13,13 +13,7 @@ public final class ONNXInitializers: WeightSource {
     private let tensors: [String: Tensor]
 
     public convenience init(url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw WeightFileError(file: url.path, .cannotOpen(reason: error.localizedDescription))
-        }
-        try self.init(bytes: [UInt8](data), path: url.path)
+        try self.init(bytes: ONNXTensorProto.fileBytes(url), path: url.path)
     }
 
     public init(bytes: [UInt8], path: String) throws {
@@ -53,45 +47,9 @@ public final class ONNXInitializers: WeightSource {
 
     /// One TensorProto: its name and float32 values in its shape.
     private static func tensor(_ bytes: ArraySlice<UInt8>, fail: (String) -> WeightFileError) throws -> (String, Tensor) {
-        var reader = ProtobufReader(bytes)
-        var dims: [Int] = [], name = "", dataType = 0
-        var raw: ArraySlice<UInt8>?, floats: [Float] = []
-        while let (field, value) = try reader.next() {
-            switch (field, value) {
-            case (1, .varint(let d)): dims.append(Int(truncatingIfNeeded: d))
-            case (1, .bytes(let packed)):  // packed repeated int64
-                var inner = ProtobufReader(packed)
-                while !inner.isAtEnd { dims.append(Int(truncatingIfNeeded: try inner.readVarint())) }
-            case (2, .varint(let t)): dataType = Int(truncatingIfNeeded: t)
-            case (4, .fixed32(let bits)): floats.append(Float(bitPattern: bits))
-            case (4, .bytes(let packed)):  // packed repeated float
-                guard packed.count % 4 == 0 else { throw fail("float_data of \(packed.count) bytes") }
-                floats += littleEndianFloats(packed)
-            case (8, .bytes(let text)): name = String(decoding: text, as: UTF8.self)
-            case (9, .bytes(let data)): raw = data
-            default: continue
-            }
-        }
-        guard dataType == 1 else { throw fail("initializer \(name) has data type \(dataType); Loom reads FLOAT (1) only") }
-        guard let count = checkedElementCount(dims) else { throw fail("initializer \(name) has shape \(dims)") }
-        if let raw {
-            // Dividing the byte count, not multiplying the element count, which can overflow (found by fuzz-onnx).
-            guard raw.count % 4 == 0, raw.count / 4 == count else { throw fail("initializer \(name) holds \(raw.count) bytes for shape \(dims)") }
-            floats = littleEndianFloats(raw)
-        }
-        guard floats.count == count else { throw fail("initializer \(name) holds \(floats.count) floats for shape \(dims)") }
-        return (name, Tensor(shape: dims, data: floats))
-    }
-
-    private static func littleEndianFloats(_ bytes: ArraySlice<UInt8>) -> [Float] {
-        var out = [Float](repeating: 0, count: bytes.count / 4)
-        var i = bytes.startIndex
-        for k in out.indices {
-            let bits = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
-            out[k] = Float(bitPattern: bits)
-            i += 4
-        }
-        return out
+        let proto = try ONNXTensorProto(bytes, fail: fail)
+        guard proto.dataType == 1 else { throw fail("initializer \(proto.name) has data type \(proto.dataType); Loom reads FLOAT (1) only") }
+        return (proto.name, Tensor(shape: proto.dims, data: try proto.floatValues("initializer", fail: fail)))
     }
 
     public func info(_ name: String) -> TensorInfo? {
