@@ -17,17 +17,15 @@ public struct HubDownloader: HubFetching {
 
     public var cache: HubCache { environment.cache }
 
-    public typealias Outcome = HubPullOutcome
-
     /// Fetches the files of `repo` matching `include` (globs as huggingface_hub's allow_patterns; empty
     /// means all) and returns the snapshot folder.
     public func pull(_ repo: HubRepo, include: [String] = [], progress: @escaping @Sendable (PullEvent) -> Void = { _ in })
-        async throws -> Outcome {
+        async throws -> HubPullOutcome {
         if environment.offline {
             guard let commit = cache.commit(for: repo), let folder = cache.snapshotFolder(repo) else {
                 throw HubError.offlineNotCached(repo: repo.id, revision: repo.revision, cache: cache.root.path)
             }
-            return Outcome(snapshot: folder, commit: commit, fetched: [], alreadyThere: [])
+            return HubPullOutcome(snapshot: folder, commit: commit, fetched: [], alreadyThere: [])
         }
         let client = HubClient(environment: environment)
         do {
@@ -41,7 +39,7 @@ public struct HubDownloader: HubFetching {
     }
 
     private func pull(_ repo: HubRepo, include: [String], client: HubClient,
-                      progress: @escaping @Sendable (PullEvent) -> Void) async throws -> Outcome {
+                      progress: @escaping @Sendable (PullEvent) -> Void) async throws -> HubPullOutcome {
         let revision = try await client.revision(repo)
         let commit = revision.commit
         // A file name is a path inside the snapshot; one that climbs out of it (or is absolute) is refused.
@@ -69,7 +67,7 @@ public struct HubDownloader: HubFetching {
             while try await group.next() != nil { startNext() }
         }
         try cache.writeRef(repo, commit: commit)
-        return Outcome(snapshot: cache.snapshot(pinned, commit: commit), commit: commit,
+        return HubPullOutcome(snapshot: cache.snapshot(pinned, commit: commit), commit: commit,
                        fetched: toFetch.map(\.path), alreadyThere: alreadyThere)
     }
 

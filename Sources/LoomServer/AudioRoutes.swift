@@ -63,9 +63,7 @@ extension LoomServer {
                 try await shared.whisper(at: served.url, threads: self.models.threads).transcribe(audio, vad: vad, options: decoding, progress: nil)
             }
         }
-        let elapsed = ContinuousClock.now - start
-        metrics.transcribed(audioSeconds: audio.duration, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                            model: served.id)
+        metrics.transcribed(audioSeconds: audio.duration, elapsed: ContinuousClock.now - start, model: served.id)
         switch format {
         case "text": return Self.text(try TranscriptFormat.txt.render(transcript), type: "text/plain; charset=utf-8")
         case "srt": return Self.text(try TranscriptFormat.srt.render(transcript), type: "application/x-subrip")
@@ -89,10 +87,7 @@ extension LoomServer {
                     send(JSON.data(["type": "transcript.text.delta", "delta": segment.text]))
                 }
             }
-            let elapsed = ContinuousClock.now - start
-            self.metrics.transcribed(audioSeconds: audio.duration,
-                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                     model: served.id)
+            self.metrics.transcribed(audioSeconds: audio.duration, elapsed: ContinuousClock.now - start, model: served.id)
             send(JSON.data(["type": "transcript.text.done", "text": transcript.text]))
             send(Data("[DONE]".utf8))
         }

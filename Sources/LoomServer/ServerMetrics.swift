@@ -25,8 +25,9 @@ final class ServerMetrics: Sendable {
             .set(result.stats.decodeTokensPerSecond)
     }
 
-    func transcribed(audioSeconds: Double, seconds: Double, model: String) {
+    func transcribed(audioSeconds: Double, elapsed: Duration, model: String) {
         let labels = [("model", model)]
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         registry.makeCounter(name: "loom_audio_seconds_total", labels: labels, help: "Seconds of audio transcribed").increment(by: audioSeconds)
         registry.makeCounter(name: "loom_transcription_seconds_total", labels: labels, help: "Seconds spent transcribing").increment(by: seconds)
     }

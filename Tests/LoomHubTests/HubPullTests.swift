@@ -36,7 +36,7 @@ import Testing
                            token: token, tokenFile: root.appendingPathComponent("token"), offline: offline)
         }
 
-        func pull(_ spec: String = HubPullTests.repoID, include: [String] = [], token: String? = nil) async throws -> HubDownloader.Outcome {
+        func pull(_ spec: String = HubPullTests.repoID, include: [String] = [], token: String? = nil) async throws -> HubPullOutcome {
             try await HubDownloader(environment: environment(token: token)).pull(HubRepo(parsing: spec)!, include: include)
         }
 
