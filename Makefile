@@ -5,7 +5,7 @@ DEBUG_LOOM := .build/debug/loom
 # The commit `loom --version` names (Package.swift reads it from the environment).
 export LOOM_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 # Models the real-weight tests read; `loom models pull` fetches each once into $LOOM_HOME.
-TEST_MODELS := whisper-tiny.en whisper-base smollm2-135m-instruct silero-vad minilm-l6-v2
+TEST_MODELS := whisper-tiny.en whisper-base smollm2-135m-instruct silero-vad minilm-l6-v2 pp-ocrv4
 
 .PHONY: demo test build bootstrap test-models references clean sanitize sanitize-address sanitize-thread
 

@@ -170,17 +170,18 @@ public struct ONNXGraph: Sendable {
     }
 }
 
-/// A Constant node's tensor: float32 weights, or int64 values (shapes, axes, slice bounds).
+/// A Constant node's tensor: float32 weights, or int64 / int32 values (shapes, axes, slice bounds).
 public enum ONNXConstant: Sendable, Equatable {
     case float(Tensor)
-    case int64(shape: [Int], values: [Int])
+    case integers(shape: [Int], values: [Int])
 
     init(_ bytes: ArraySlice<UInt8>, fail: (String) -> WeightFileError) throws {
         let proto = try ONNXTensorProto(bytes, fail: fail)
         switch proto.dataType {
         case 1: self = .float(Tensor(shape: proto.dims, data: try proto.floatValues("constant", fail: fail)))
-        case 7: self = .int64(shape: proto.dims, values: try proto.int64Values("constant", fail: fail))
-        default: throw fail("constant \(proto.name) has data type \(proto.dataType); Loom reads FLOAT (1) and INT64 (7)")
+        case 6: self = .integers(shape: proto.dims, values: try proto.integerValues("constant", width: 4, fail: fail))
+        case 7: self = .integers(shape: proto.dims, values: try proto.integerValues("constant", fail: fail))
+        default: throw fail("constant \(proto.name) has data type \(proto.dataType); Loom reads FLOAT (1), INT32 (6) and INT64 (7)")
         }
     }
 }

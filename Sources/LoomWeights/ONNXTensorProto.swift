@@ -1,7 +1,7 @@
 import Foundation
 
-/// One ONNX TensorProto as stored: dims (1), data_type (2; FLOAT = 1, INT64 = 7), float_data (4),
-/// int64_data (7), name (8), raw_data (9, little-endian). A graph's initializers (`ONNXInitializers`)
+/// One ONNX TensorProto as stored: dims (1), data_type (2; FLOAT = 1, INT32 = 6, INT64 = 7),
+/// float_data (4), int32_data (5), int64_data (7), name (8), raw_data (9, little-endian). A graph's initializers (`ONNXInitializers`)
 /// and its Constant nodes (`ONNXConstant`) both hold one; this is the one place that reads it.
 /// Reference: https://github.com/onnx/onnx/blob/v1.17.0/onnx/onnx.proto
 struct ONNXTensorProto {
@@ -17,8 +17,9 @@ struct ONNXTensorProto {
             case (2, .varint(let t)): dataType = Int(truncatingIfNeeded: t)
             case (4, .fixed32(let bits)): floats.append(Float(bitPattern: bits))
             case (4, .bytes(let packed)): floats += try Self.littleEndianFloats(packed, fail: fail)
-            case (7, .varint(let v)): ints.append(Int(truncatingIfNeeded: v))
-            case (7, .bytes(let packed)): ints += try Self.packedVarints(packed)
+            // int32_data (5) and int64_data (7): a tensor holds one or the other, by its data type.
+            case (5, .varint(let v)), (7, .varint(let v)): ints.append(Int(truncatingIfNeeded: v))
+            case (5, .bytes(let packed)), (7, .bytes(let packed)): ints += try Self.packedVarints(packed)
             case (8, .bytes(let text)): name = String(decoding: text, as: UTF8.self)
             case (9, .bytes(let data)): raw = data
             default: continue
@@ -40,16 +41,17 @@ struct ONNXTensorProto {
         return values
     }
 
-    /// The int64 values, checked against the shape.
-    func int64Values(_ what: String, fail: (String) -> WeightFileError) throws -> [Int] {
+    /// The int64 (or, with `width` 4, int32) values, checked against the shape.
+    func integerValues(_ what: String, width: Int = 8, fail: (String) -> WeightFileError) throws -> [Int] {
         let count = try elementCount(what, fail: fail)
         var values = ints
         if let raw {
-            guard raw.count % 8 == 0, raw.count / 8 == count else { throw fail("\(what) \(name) holds \(raw.count) bytes for shape \(dims)") }
-            values = stride(from: raw.startIndex, to: raw.endIndex, by: 8).map { i in
+            guard raw.count % width == 0, raw.count / width == count else { throw fail("\(what) \(name) holds \(raw.count) bytes for shape \(dims)") }
+            values = stride(from: raw.startIndex, to: raw.endIndex, by: width).map { i in
                 var bits: UInt64 = 0
-                for b in 0..<8 { bits |= UInt64(raw[i + b]) << (8 * UInt64(b)) }
-                return Int(Int64(bitPattern: bits))
+                for b in 0..<width { bits |= UInt64(raw[i + b]) << (8 * UInt64(b)) }
+                // Sign-extend from the stored width.
+                return width == 8 ? Int(Int64(bitPattern: bits)) : Int(Int32(truncatingIfNeeded: bits))
             }
         }
         guard values.count == count else { throw fail("\(what) \(name) holds \(values.count) integers for shape \(dims)") }

@@ -30,6 +30,9 @@ public enum WeightFileProblem: FileProblem {
     case unusedTensors([String])
     /// A graph (ONNX) uses an operator the executor does not run.
     case unsupportedOperator(String, node: String, supported: [String])
+    /// A supported operator used in a way the executor does not run (an attribute value, a weight
+    /// that is computed rather than stored).
+    case unsupportedOperatorUse(String, node: String, what: String)
 
     public var message: String {
         switch self {
@@ -61,6 +64,9 @@ public enum WeightFileProblem: FileProblem {
             return "missing \(names.count) tensor(s): \(Self.list(names)). The weights do not match the model."
         case .unsupportedOperator(let op, let node, let supported):
             return "operator \(op) (node '\(node)') is not supported; Loom runs \(supported.joined(separator: ", ")). "
+                + "The model uses a graph Loom was not built for."
+        case .unsupportedOperatorUse(let op, let node, let what):
+            return "operator \(op) (node '\(node)') uses \(what), which Loom's graph executor does not run. "
                 + "The model uses a graph Loom was not built for."
         case .unusedTensors(let names):
             return "\(names.count) tensor(s) were not used by the model: \(Self.list(names)). The weights belong to another architecture or configuration."

@@ -54,7 +54,7 @@ import Testing
         let constants = try graph.constants()
         guard case .float(let w)? = constants["w"] else { Issue.record("w is not a float constant"); return }
         #expect(w.shape == [2] && w.data == [0.5, -1])
-        #expect(constants["shape"] == .int64(shape: [2], values: [1, -1]))
+        #expect(constants["shape"] == .integers(shape: [2], values: [1, -1]))
         try graph.requireOperators(in: ["Constant", "Conv", "Reshape"])
     }
 
