@@ -9,7 +9,7 @@ struct Loom: AsyncParsableCommand {
         abstract: "Multimodal batch work on the CPU: captions, questions, transcripts and search.",
         version: BuildInfo.description,
         subcommands: [
-            Transcribe.self, Generate.self, Caption.self, Ask.self, Embed.self, Index.self, Search.self, Run.self,
+            Transcribe.self, Generate.self, Caption.self, Ask.self, OCR.self, Embed.self, Index.self, Search.self, Run.self,
             Serve.self, Models.self, Inspect.self, Bench.self,
         ])
 

@@ -15,6 +15,7 @@ public final class SharedModels: Sendable {
     private let sentenceEmbedders: ModelCache<SentenceEmbedder>
     private let dualEncoderTasks: ModelCache<DualEncoderTask>
     private let voiceActivityDetectors: ModelCache<SileroVAD>
+    private let textReaders: ModelCache<PPOCR>
 
     /// - Parameters:
     ///   - now: the clock of last-use times, for `evictIdle(olderThan:)`.
@@ -27,6 +28,7 @@ public final class SharedModels: Sendable {
         sentenceEmbedders = ModelCache(now: now, onEvict: onEvict)
         dualEncoderTasks = ModelCache(now: now, onEvict: onEvict)
         voiceActivityDetectors = ModelCache(now: now, onEvict: onEvict)
+        textReaders = ModelCache(now: now, onEvict: onEvict)
     }
 
     /// A Whisper model folder with its tokenizer and a log-mel front end on `threads` threads.
@@ -61,6 +63,11 @@ public final class SharedModels: Sendable {
         try voiceActivityDetectors.model(for: ModelKey(url)) { try SileroVAD(contentsOf: url) }
     }
 
+    /// PP-OCR from a folder holding det.onnx, rec.onnx (and cls.onnx).
+    public func textReader(at folder: URL) throws -> PPOCR {
+        try textReaders.model(for: ModelKey(folder)) { try PPOCR(contentsOf: folder) }
+    }
+
     /// Drops every model of every kind (and every remembered failure) unused for longer than `age`;
     /// returns their keys. A long-running process calls it now and then.
     @discardableResult
@@ -68,5 +75,6 @@ public final class SharedModels: Sendable {
         whisperPipelines.evictIdle(olderThan: age) + textGenerations.evictIdle(olderThan: age)
             + visionLanguageTasks.evictIdle(olderThan: age) + sentenceEmbedders.evictIdle(olderThan: age)
             + dualEncoderTasks.evictIdle(olderThan: age) + voiceActivityDetectors.evictIdle(olderThan: age)
+            + textReaders.evictIdle(olderThan: age)
     }
 }

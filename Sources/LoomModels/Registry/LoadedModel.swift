@@ -13,6 +13,7 @@ public enum LoadedModel: Sendable {
     case siglipVision(SigLIPVisionTransformer)
     case sentenceEmbedder(SentenceEmbedder)
     case sileroVAD(SileroVAD)
+    case ppOCR(PPOCR)
 
     /// The family's factory applied to `model`.
     public init(_ model: ModelDescription) throws {
@@ -26,6 +27,7 @@ public enum LoadedModel: Sendable {
         case .siglipVision: self = .siglipVision(try SigLIPVisionTransformer(model))
         case .sentenceEmbedder: self = .sentenceEmbedder(try SentenceEmbedder(model))
         case .sileroVAD: self = .sileroVAD(try SileroVAD(model))
+        case .ppOCR: self = .ppOCR(try PPOCR(model))
         case .multimodalProjector:
             // The llama.cpp mmproj loader is a later issue; the file is recognised so the message can say so.
             throw ModelRegistryError.notSupportedYet(file: model.keyFile.path, family: model.family, key: model.key)

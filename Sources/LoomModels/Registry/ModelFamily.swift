@@ -14,6 +14,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
     /// A sentence-transformers folder around a BERT encoder (all-MiniLM-L6-v2).
     case sentenceEmbedder = "sentence-embedder"
     case sileroVAD = "silero-vad"
+    /// PP-OCRv4 text detection, direction and recognition (three ONNX graphs, RapidOCR's layout).
+    case ppOCR = "pp-ocr"
     /// A llama.cpp multimodal projector file (mmproj GGUF): recognised, not run yet.
     case multimodalProjector = "mmproj"
 
@@ -29,6 +31,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
         case .siglipVision: "SigLIP vision tower"
         case .sentenceEmbedder: "BERT sentence-embedding"
         case .sileroVAD: "Silero VAD"
+        case .ppOCR: "PP-OCR"
         case .multimodalProjector: "llama.cpp multimodal projector (mmproj)"
         }
     }

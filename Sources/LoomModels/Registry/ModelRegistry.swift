@@ -9,6 +9,7 @@ import LoomWeights
 ///     folder with config.json               -> model_type; weights model.safetensors or its index
 ///     .gguf file (or a folder with one)     -> general.architecture; "clip" is an mmproj projector
 ///     silero_vad_16k_op15.onnx (or folder)  -> Silero VAD, known by its file name
+///     folder with det.onnx and rec.onnx     -> PP-OCR (RapidOCR's graphs; cls.onnx optional)
 ///
 /// `describe` reads the deciding file once and hands it on in the description; `LoadedModel(_:)`
 /// is the factory for every family.
@@ -28,6 +29,7 @@ public enum ModelRegistry {
         (.modelType("bert"), .sentenceEmbedder),
         (.fileName(SileroVAD.weightFileName), .sileroVAD),
         (.fileName(SileroVAD.safetensorsFileName), .sileroVAD),
+        (.fileName(PPOCR.recognizerFileName), .ppOCR),
         // llama.cpp's PROJECTOR_TYPE_NAMES (tools/mtmd/clip-impl.h) for the encoders Loom plans to run.
         (.projectorType("idefics3"), .multimodalProjector),
         (.projectorType("ultravox"), .multimodalProjector),
@@ -57,7 +59,7 @@ public enum ModelRegistry {
         if let model = try isFolder.boolValue ? folder(url) : file(url) { return model }
         let what = wanted.map { "\($0.map(\.aModel).joined(separator: " or ")): " + layouts(of: $0) }
             ?? "a model folder (config.json with model.safetensors, or a CTranslate2 model.bin), a .gguf file, "
-            + "or Silero VAD's \(SileroVAD.weightFileName)"
+            + "Silero VAD's \(SileroVAD.weightFileName), or a PP-OCR folder (\(PPOCR.detectorFileName) and \(PPOCR.recognizerFileName))"
         throw ModelRegistryError.notAModel(path: url.path, wanted: what)
     }
 
@@ -84,6 +86,13 @@ public enum ModelRegistry {
         }
         if let vad = [SileroVAD.weightFileName, SileroVAD.safetensorsFileName].first(where: names.contains) {
             return namedFile(url.appendingPathComponent(vad), folder: url)
+        }
+        if names.contains(PPOCR.recognizerFileName) {
+            guard names.contains(PPOCR.detectorFileName) else {
+                throw ModelRegistryError.missingFile(
+                    path: url.appendingPathComponent(PPOCR.detectorFileName).path, what: "the text detector beside rec.onnx")
+            }
+            return namedFile(url.appendingPathComponent(PPOCR.recognizerFileName), folder: url)
         }
         if names.contains(where: { $0.hasSuffix(".safetensors") }) {
             throw ModelRegistryError.missingFile(
