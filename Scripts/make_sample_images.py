@@ -66,6 +66,27 @@ def make_samples(sk: Path, pil: Path, out: Path) -> None:
         shutil.copy(pil / name, out / name)
 
 
+def without_app1(jpeg: bytes) -> bytes:
+    """The same JPEG without its APP1 segments (EXIF, XMP): a lossless edit, the pixels are unchanged."""
+    out, i = bytearray(jpeg[:2]), 2
+    while jpeg[i] == 0xFF and jpeg[i + 1] != 0xDA:  # up to the start of scan
+        length = struct.unpack(">H", jpeg[i + 2:i + 4])[0]
+        if jpeg[i + 1] != 0xE1:
+            out += jpeg[i:i + 2 + length]
+        i += 2 + length
+    return bytes(out + jpeg[i:])
+
+
+def make_text_samples(sk: Path, pil: Path, tesserocr: Path, out: Path) -> None:
+    """Images with printed text, for OCR (truth in Samples/images/README.md)."""
+    shutil.copy(sk / "page.png", out / "page.png")
+    # A 1-bit palette PNG stored as 8-bit gray (the same pixels, 0 or 255): RapidOCR reads palette
+    # images as their indices (0 and 1, an all-black image), so the reference would find no text.
+    Image.open(tesserocr / "eurotext.png").convert("L").save(out / "eurotext.png", optimize=True)
+    # The Pillow test file carries a malformed GPS EXIF block (what it tests); the photo is what we want.
+    (out / "seafire.jpg").write_bytes(without_app1((pil / "exif_gps_typeerror.jpg").read_bytes()))
+
+
 def make_fixtures(sk: Path, pil: Path, out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
@@ -143,10 +164,11 @@ def make_fixtures(sk: Path, pil: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    for flag in ["--skimage", "--pillow", "--samples", "--fixtures"]:
+    for flag in ["--skimage", "--pillow", "--tesserocr", "--samples", "--fixtures"]:
         parser.add_argument(flag, type=Path, required=True)
     args = parser.parse_args()
     make_samples(args.skimage, args.pillow, args.samples)
+    make_text_samples(args.skimage, args.pillow, args.tesserocr, args.samples)
     make_fixtures(args.skimage, args.pillow, args.fixtures)
 
 

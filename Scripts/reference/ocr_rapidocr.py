@@ -1,0 +1,300 @@
+"""Reference outputs of RapidOCR (rapidocr-onnxruntime 1.4.4, PP-OCRv4) for Loom's OCR tests.
+
+Reference: rapidocr_onnxruntime 1.4.4 in .venv-ref (Scripts/reference-venv), its default config.yaml,
+onnxruntime 1.32.0 on the CPU, opencv-python-headless 4.11.0.86, pyclipper 1.4.0, shapely 2.2.0.
+The three ONNX graphs are the wheel's own (rapidocr_onnxruntime/models/), the files `loom models pull
+pp-ocrv4` installs. Tests/Fixtures/ocr/README.md says what every stage does and which defaults apply.
+
+Writes into Tests/Fixtures/ocr/:
+  end_to_end.json   per text sample in Samples/images: RapidOCR's result (box corners, text, score in
+                    its output order) and elapsed times, plus every intermediate the Swift side can check
+                    one by one (the detection input shape, DB boxes and scores, the sorted boxes, the
+                    line crops' sizes, classifier label and score, recognition batches, all texts and
+                    scores before the text_score filter); and the `character` list's shape.
+  seafire_crop.png  320x160 RGB crop of Samples/images/seafire.jpg (its painted markings): the
+                    per-stage input.
+  stages.json       per-stage shapes, statistics and the box traces for seafire_crop.png; names the files:
+  det_native_prob.f32      the detection graph's output (1,1,160,320) for the crop normalized at its
+                           own size (a multiple of 32, so no resize): the graph check at 1e-4, and the
+                           input of the DB post-processing trace in stages.json
+  det_rapidocr_input_strided.f32, det_rapidocr_prob_strided.f32
+                           every INPUT_STRIDE-th / STRIDE-th value of RapidOCR's own detection input
+                           (resized to 736 on the short side) and output; the full tensors are too
+                           large to store
+  line{0,1}_crop.png       the perspective crops of the first two lines (RGB; RapidOCR works in BGR)
+  line{0,1}_cls_input.f32  classifier input (3,48,192); outputs in stages.json
+  line{0,1}_rec_input.f32  recognition input (3,48,W) as RapidOCR pads it inside its batch
+  line{0,1}_rec_output.f32 the recognition graph's output (T,6625): softmax probabilities
+All .f32 files are raw little-endian float32, C order, with their shapes in the JSON.
+
+Usage (from the repository root):  .venv-ref/bin/python Scripts/reference/ocr_rapidocr.py
+"""
+import copy
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime
+import pyclipper
+import rapidocr_onnxruntime
+import shapely
+from PIL import Image
+from rapidocr_onnxruntime import RapidOCR
+from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "Tests/Fixtures/ocr"
+SAMPLES = ["page.png", "eurotext.png", "seafire.jpg"]
+# (left, top, right, bottom): both sides multiples of 32. The painted markings on the fuselage: short
+# lines, so the recognition input is the minimum 320 wide and its output (40, 6625) stays small.
+CROP = ("seafire.jpg", (20, 240, 340, 400))
+STRIDE = 16  # the detection output, sampled
+INPUT_STRIDE = 128  # the detection input (a resize and a normalization), sampled
+
+
+def save(name: str, array: np.ndarray) -> dict:
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    array.tofile(OUT / name)
+    return {"file": name, "shape": list(array.shape), **stats(array)}
+
+
+def stats(a: np.ndarray) -> dict:
+    a64 = np.asarray(a, dtype=np.float64)
+    return {"sum": float(a64.sum()), "abs_sum": float(np.abs(a64).sum()), "min": float(a64.min()),
+            "max": float(a64.max())}
+
+
+def points(box) -> list:
+    return np.asarray(box, dtype=np.float64).reshape(-1, 2).tolist()
+
+
+def save_bgr_png(name: str, bgr: np.ndarray) -> None:
+    Image.fromarray(cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2RGB)).save(OUT / name)
+
+
+def rec_batches(crops: list, batch: int, height: int, width: int) -> list:
+    """The batches TextRecognizer.__call__ forms: crops sorted by aspect ratio (np.argsort), `batch` at
+    a time, each padded to the widest ratio in it (never below width / height)."""
+    ratios = [c.shape[1] / float(c.shape[0]) for c in crops]
+    order = np.argsort(np.array(ratios))
+    out = []
+    for start in range(0, len(crops), batch):
+        members = [int(i) for i in order[start:start + batch]]
+        max_ratio = max([width / height] + [ratios[i] for i in members])
+        out.append({"lines": members, "max_wh_ratio": max_ratio, "input_width": int(height * max_ratio)})
+    return out
+
+
+def run_stages(engine: RapidOCR, path: Path) -> dict:
+    """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects."""
+    img = engine.load_img(str(path))
+    raw_h, raw_w = img.shape[:2]
+    img, ratio_h, ratio_w = engine.preprocess(img)
+    op_record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+    img, op_record = engine.maybe_add_letterbox(img, op_record)
+    det = engine.text_det
+    tensor = det.get_preprocess(max(img.shape[0], img.shape[1]))(img)
+    prob = det.infer(tensor)[0]
+    db_boxes, db_scores = det.postprocess_op(prob, img.shape[:2])
+    kept = det.filter_tag_det_res(copy.deepcopy(db_boxes), img.shape[:2])
+    ordered = engine.sorted_boxes(kept) if len(kept) else []
+    crops = engine.get_crop_img_list(img, ordered)
+    turned, cls_res, _ = engine.text_cls(crops)
+    rec_res, _ = engine.text_rec(turned)
+    origin = engine._get_origin_points(ordered, op_record, raw_h, raw_w) if len(ordered) else []
+    final, _ = engine.get_final_res(list(origin), cls_res, rec_res, 0.0, 0.0, 0.0) if len(ordered) else (None, None)
+    rec = engine.text_rec
+    return {
+        "image": img, "tensor": tensor, "prob": prob, "crops": crops, "turned": turned, "final": final,
+        "summary": {
+            "raw_size": [raw_w, raw_h],
+            "preprocess": op_record["preprocess"], "letterbox_top": op_record["padding_1"]["top"],
+            "det_image_size": [img.shape[1], img.shape[0]],
+            "det_input_shape": list(tensor.shape), "det_input_stats": stats(tensor),
+            "det_prob_shape": list(prob.shape), "det_prob_stats": stats(prob),
+            "db_boxes": [points(b) for b in db_boxes], "db_scores": [float(s) for s in db_scores],
+            "filtered_boxes": [points(b) for b in kept],
+            "sorted_boxes": [points(b) for b in ordered],
+            "crop_sizes": [[c.shape[1], c.shape[0]] for c in crops],
+            "cls": [{"label": label, "score": float(score), "rotated": bool(label == "180" and score > engine.text_cls.cls_thresh)}
+                    for label, score in cls_res],
+            "rec_batches": rec_batches(turned, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]),
+            "rec": [{"text": text, "score": float(score)} for text, score in rec_res],
+            "origin_boxes": [points(b) for b in origin],
+        },
+    }
+
+
+def end_to_end(engine: RapidOCR) -> dict:
+    images = {}
+    for name in SAMPLES:
+        path = ROOT / "Samples/images" / name
+        engine(str(path))  # warm-up: the first call pays for onnxruntime's allocations
+        start = time.perf_counter()
+        result, elapse = engine(str(path))
+        wall = time.perf_counter() - start
+        staged = run_stages(engine, path)
+        lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (result or [])]
+        staged_lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (staged["final"] or [])]
+        assert staged_lines == lines, f"{name}: the staged run differs from RapidOCR.__call__"
+        images[name] = {
+            "lines": lines,
+            "elapsed_s": {"det": elapse[0], "cls": elapse[1], "rec": elapse[2], "wall": wall} if elapse else None,
+            "stages": staged["summary"],
+        }
+        print(f"{name}: {len(lines)} lines, {wall:.2f} s")
+        for line in lines:
+            print(f"   {line['score']:.3f} {line['text']}")
+    return images
+
+
+def character_list(engine: RapidOCR) -> dict:
+    """How TextRecognizer builds CTCLabelDecode.character from the rec model's `character` metadata."""
+    session = engine.text_rec.session
+    raw = session.session.get_modelmeta().custom_metadata_map["character"]
+    chars = engine.text_rec.postprocess_op.character
+    entries = raw.splitlines()
+    assert chars == ["blank"] + entries + [" "]
+    return {
+        "metadata_key": "character", "metadata_chars": len(raw), "metadata_utf8_bytes": len(raw.encode("utf-8")),
+        "metadata_ends_with_newline": raw.endswith("\n"),
+        "entries_splitlines": len(entries), "entries_split_newline": len(raw.split("\n")),
+        "classes": len(chars), "first_entries": entries[:10], "last_entries": entries[-10:],
+        "index_of": {c: chars.index(c) for c in ["blank", " ", "a", "A", "0", "'", "."]},
+        "sha256_of_entries_joined_by_newline": hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest(),
+    }
+
+
+def cv2_linear_vs_float(img: np.ndarray, size: tuple) -> dict:
+    """cv2.resize INTER_LINEAR on uint8 uses 11-bit fixed-point weights; how far that is from float
+    bilinear (half-pixel centres, edge clamp) rounded to uint8, on a real resize."""
+    w, h = size
+    src = img.astype(np.float64)
+    def axis(n_out, n_in):
+        x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+        x0 = np.floor(x).astype(int)
+        f = x - x0
+        return np.clip(x0, 0, n_in - 1), np.clip(x0 + 1, 0, n_in - 1), f
+    y0, y1, fy = axis(h, img.shape[0])
+    x0, x1, fx = axis(w, img.shape[1])
+    top = src[y0][:, x0] * (1 - fx)[None, :, None] + src[y0][:, x1] * fx[None, :, None]
+    bottom = src[y1][:, x0] * (1 - fx)[None, :, None] + src[y1][:, x1] * fx[None, :, None]
+    ref = np.clip(np.round(top * (1 - fy)[:, None, None] + bottom * fy[:, None, None]), 0, 255)
+    diff = np.abs(cv2.resize(img, (w, h)).astype(np.int32) - ref.astype(np.int32))
+    return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
+
+
+def db_trace(engine: RapidOCR, prob: np.ndarray, dest: tuple) -> list:
+    """DBPostProcess.boxes_from_bitmap step by step for one map: what each candidate became."""
+    post = engine.text_det.postprocess_op
+    mask = cv2.dilate((prob[0, 0] > post.thresh).astype(np.uint8), post.dilation_kernel)
+    contours, _ = cv2.findContours((mask * 255).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    height, width = mask.shape
+    trace = []
+    for contour in contours[:post.max_candidates]:
+        step = {"contour_points": int(len(contour))}
+        box, sside = post.get_mini_boxes(contour)
+        step.update(mini_box=points(box), mini_short_side=float(sside))
+        if sside < post.min_size:
+            trace.append({**step, "dropped": "short side < min_size"})
+            continue
+        score = post.box_score_fast(prob[0, 0], box.reshape(-1, 2))
+        step["score"] = float(score)
+        if post.box_thresh > score:
+            trace.append({**step, "dropped": "score < box_thresh"})
+            continue
+        expanded = post.unclip(box)
+        step["unclip_polygon"] = points(expanded)
+        box, sside = post.get_mini_boxes(expanded)
+        step.update(unclipped_box=points(box), unclipped_short_side=float(sside))
+        if sside < post.min_size + 2:
+            trace.append({**step, "dropped": "unclipped short side < min_size + 2"})
+            continue
+        box[:, 0] = np.clip(np.round(box[:, 0] / width * dest[1]), 0, dest[1])
+        box[:, 1] = np.clip(np.round(box[:, 1] / height * dest[0]), 0, dest[0])
+        trace.append({**step, "box": points(box.astype(np.int32))})
+    kept = [t["box"] for t in trace if "box" in t]
+    boxes, _ = post(prob, dest)
+    assert kept == [points(b) for b in boxes], "the DB trace differs from DBPostProcess"
+    return trace
+
+
+def stages(engine: RapidOCR) -> dict:
+    name, area = CROP
+    crop = Image.open(ROOT / "Samples/images" / name).crop(area)
+    crop.save(OUT / "seafire_crop.png")
+    staged = run_stages(engine, OUT / "seafire_crop.png")
+    out = {"input": "seafire_crop.png", "source": f"Samples/images/{name} cropped to {list(area)}",
+           "summary": staged["summary"], "prob_stride": STRIDE, "input_stride": INPUT_STRIDE}
+
+    # Detection as RapidOCR runs it (resize to 736 on the short side), sampled.
+    tensor, prob = staged["tensor"], staged["prob"]
+    out["det_rapidocr"] = {
+        "input_shape": list(tensor.shape), "input_stats": stats(tensor), "prob_shape": list(prob.shape),
+        "prob_stats": stats(prob),
+        "input_strided": save("det_rapidocr_input_strided.f32", tensor.reshape(-1)[::INPUT_STRIDE]),
+        "prob_strided": save("det_rapidocr_prob_strided.f32", prob.reshape(-1)[::STRIDE]),
+        "cv2_resize_vs_float_bilinear": cv2_linear_vs_float(staged["image"], (tensor.shape[3], tensor.shape[2])),
+    }
+
+    # The graph on the crop at its own size: no resize, so the input is exactly (bgr / 255 - 0.5) / 0.5.
+    pre = DetPreProcess()  # only its normalize and permute: the default mean and std, 0.5
+    native = pre.permute(pre.normalize(staged["image"]))[None].astype(np.float32)
+    native_prob = engine.text_det.infer(native)[0]
+    out["det_native"] = {
+        "input_shape": list(native.shape), "input_stats": stats(native),
+        "prob": save("det_native_prob.f32", native_prob),
+        "db_trace": db_trace(engine, native_prob, native.shape[2:]),
+    }
+
+    # The first two lines: crop, classifier, recognition input inside its batch, recognition output.
+    cls, rec = engine.text_cls, engine.text_rec
+    batches = staged["summary"]["rec_batches"]
+    lines = []
+    for i in range(2):
+        save_bgr_png(f"line{i}_crop.png", staged["crops"][i])
+        cls_input = cls.resize_norm_img(staged["crops"][i])
+        cls_output = cls.infer(cls_input[None].astype(np.float32))[0][0]
+        batch = next(b for b in batches if i in b["lines"])
+        members = [rec.resize_norm_img(staged["turned"][j], batch["max_wh_ratio"]) for j in batch["lines"]]
+        batch_output = rec.session(np.stack(members).astype(np.float32))[0]
+        row = batch["lines"].index(i)
+        alone = rec.session(members[row][None].astype(np.float32))[0][0]
+        lines.append({
+            "crop": f"line{i}_crop.png", "crop_size": [staged["crops"][i].shape[1], staged["crops"][i].shape[0]],
+            "cls_input": save(f"line{i}_cls_input.f32", cls_input), "cls_output": cls_output.tolist(),
+            "cls_label": ["0", "180"][int(cls_output.argmax())],
+            "rec_batch_lines": batch["lines"], "rec_max_wh_ratio": batch["max_wh_ratio"],
+            "rec_input": save(f"line{i}_rec_input.f32", members[row]),
+            "rec_output": save(f"line{i}_rec_output.f32", batch_output[row]),
+            "rec_output_alone_vs_in_batch_maxdiff": float(np.abs(alone - batch_output[row]).max()),
+            "rec_output_row_sum_range": [float(batch_output[row].sum(1).min()), float(batch_output[row].sum(1).max())],
+            "text": staged["summary"]["rec"][i]["text"], "score": staged["summary"]["rec"][i]["score"],
+        })
+    out["lines"] = lines
+    return out
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    engine = RapidOCR()  # the default config.yaml: what `rapidocr_onnxruntime` users get
+    package = Path(rapidocr_onnxruntime.__file__).parent
+    reference = {
+        "reference": "rapidocr-onnxruntime 1.4.4, default config.yaml",
+        "versions": {"onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__, "numpy": np.__version__,
+                     "pyclipper": pyclipper.__version__, "shapely": shapely.__version__},
+        "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((package / "models").glob("*.onnx"))},
+        "character": character_list(engine),
+        "images": end_to_end(engine),
+    }
+    (OUT / "end_to_end.json").write_text(json.dumps(reference, indent=1, ensure_ascii=False) + "\n")
+    (OUT / "stages.json").write_text(json.dumps(stages(engine), indent=1, ensure_ascii=False) + "\n")
+    for f in sorted(OUT.iterdir()):
+        print(f"{f.name:34} {f.stat().st_size:>9} bytes")
+
+
+if __name__ == "__main__":
+    main()
