@@ -11,6 +11,9 @@ struct Convolution: Sendable {
     let outChannels, inChannelsPerGroup, groups: Int
     let kernelHeight, kernelWidth, strideHeight, strideWidth: Int
     let padTop, padLeft, padBottom, padRight: Int
+    /// The fused epilogue (ONNXFusion.swift): y = activation(conv) * outputScale + outputShift.
+    var activation = ConvActivation.identity
+    var outputScale: Float = 1, outputShift: Float = 0
 
     init(_ node: ONNXGraph.Node, attributes: NodeAttributes, constants: [String: ONNXValue]) throws {
         guard let weight = try attributes.constantTensor(1, constants: constants, what: "weight"), weight.rank == 4 else {
@@ -57,44 +60,64 @@ struct Convolution: Sendable {
         let outHeight = (paddedHeight - kernelHeight) / strideHeight + 1
         let outWidth = (paddedWidth - kernelWidth) / strideWidth + 1
         let positions = outHeight * outWidth
-        var out = [Float](repeating: 0, count: batch * outChannels * positions)
         let depthwise = groups == channels && groups == outChannels && inChannelsPerGroup == 1
         let pointwise = kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
             && padTop + padLeft + padBottom + padRight == 0
         let outPerGroup = outChannels / groups
         let patch = inChannelsPerGroup * kernelHeight * kernelWidth
-        var columns = [Float](repeating: 0, count: depthwise || pointwise ? 0 : patch * positions)
-        x.data.withUnsafeBufferPointer { input in
-            weight.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { output in
-                  columns.withUnsafeMutableBufferPointer { cp in
-                    for n in 0..<batch {
-                        let image = input.baseAddress! + n * channels * height * width
-                        let result = output.baseAddress! + n * outChannels * positions
-                        if depthwise {
-                            depthwiseImage(image, height: height, width: width, weight: w.baseAddress!, into: result,
-                                           outHeight: outHeight, outWidth: outWidth)
-                            continue
-                        }
-                        // Bias first, then the GEMM accumulates onto it (beta 1).
-                        for m in 0..<outChannels { (result + m * positions).update(repeating: bias[m], count: positions) }
-                        for g in 0..<groups {
-                            let groupInput = image + g * inChannelsPerGroup * height * width
-                            let b: UnsafePointer<Float>
-                            if pointwise {
-                                b = groupInput
-                            } else {
-                                im2col(groupInput, channels: inChannelsPerGroup, height: height, width: width,
-                                       outHeight: outHeight, outWidth: outWidth, into: cp.baseAddress!)
-                                b = UnsafePointer(cp.baseAddress!)
+        // im2col runs over blocks of output rows whose columns fit in about 2 MB, so the buffer stays
+        // in cache and is not allocated per image (a 96-channel 3x3 layer at 200x256 would need 177 MB).
+        let blockRows = depthwise || pointwise ? outHeight : max(1, min(outHeight, (1 << 19) / max(patch * outWidth, 1)))
+        var columns = [Float](repeating: 0, count: depthwise || pointwise ? 0 : patch * blockRows * outWidth)
+        let hasEpilogue = activation != .identity || outputScale != 1 || outputShift != 0
+        // Every element is written below (bias first, or the depthwise loops), so no zero fill.
+        let out = [Float](unsafeUninitializedCapacity: batch * outChannels * positions) { buffer, initialized in
+            initialized = buffer.count
+            guard let output = buffer.baseAddress else { return }
+            x.data.withUnsafeBufferPointer { input in
+                weight.withUnsafeBufferPointer { w in
+                    columns.withUnsafeMutableBufferPointer { cp in
+                        for n in 0..<batch {
+                            let image = input.baseAddress! + n * channels * height * width
+                            let result = output + n * outChannels * positions
+                            if depthwise {
+                                depthwiseImage(image, height: height, width: width, weight: w.baseAddress!, into: result,
+                                               outHeight: outHeight, outWidth: outWidth)
+                                continue
                             }
-                            // (M/g, C/g*KH*KW) x (C/g*KH*KW, Hout*Wout) -> (M/g, Hout*Wout)
-                            BLAS.sgemm(
-                                m: outPerGroup, n: positions, k: patch, a: w.baseAddress! + g * outPerGroup * patch, lda: patch,
-                                b: b, ldb: positions, beta: 1, c: result + g * outPerGroup * positions, ldc: positions)
+                            // Bias first, then the GEMM accumulates onto it (beta 1).
+                            for m in 0..<outChannels { (result + m * positions).initialize(repeating: bias[m], count: positions) }
+                            for g in 0..<groups {
+                                let groupInput = image + g * inChannelsPerGroup * height * width
+                                let weights = w.baseAddress! + g * outPerGroup * patch
+                                let groupResult = result + g * outPerGroup * positions
+                                if pointwise {
+                                    // (M/g, C/g) x (C/g, H*W) -> (M/g, H*W)
+                                    BLAS.sgemm(m: outPerGroup, n: positions, k: patch, a: weights, lda: patch,
+                                               b: groupInput, ldb: positions, beta: 1, c: groupResult, ldc: positions)
+                                    continue
+                                }
+                                for firstRow in stride(from: 0, to: outHeight, by: blockRows) {
+                                    let rows = firstRow..<min(firstRow + blockRows, outHeight)
+                                    let blockPositions = rows.count * outWidth
+                                    im2col(groupInput, channels: inChannelsPerGroup, height: height, width: width,
+                                           outRows: rows, outWidth: outWidth, into: cp.baseAddress!)
+                                    // (M/g, C/g*KH*KW) x (C/g*KH*KW, rows*Wout) -> those output columns
+                                    BLAS.sgemm(
+                                        m: outPerGroup, n: blockPositions, k: patch, a: weights, lda: patch,
+                                        b: cp.baseAddress!, ldb: blockPositions, beta: 1,
+                                        c: groupResult + firstRow * outWidth, ldc: positions)
+                                }
+                            }
+                            if hasEpilogue {
+                                ComputeThreads.forEachChunk(outChannels, minimumPerChunk: 4) { channels in
+                                    for m in channels {
+                                        activation.apply(result + m * positions, count: positions, scale: outputScale, shift: outputShift)
+                                    }
+                                }
+                            }
                         }
                     }
-                  }
                 }
             }
         }
@@ -113,7 +136,7 @@ struct Convolution: Sendable {
             for c in channels {
                 let plane = image + c * height * width
                 let target = result + c * outHeight * outWidth
-                target.update(repeating: bias[c], count: outHeight * outWidth)
+                target.initialize(repeating: bias[c], count: outHeight * outWidth)
                 for kh in 0..<kernelHeight {
                     // Output rows whose input row oh * s - padTop + kh lies inside the image.
                     let firstRow = max(0, (padTop - kh + strideHeight - 1) / strideHeight)
@@ -134,33 +157,41 @@ struct Convolution: Sendable {
                         }
                     }
                 }
+                activation.apply(target, count: outHeight * outWidth, scale: outputScale, shift: outputShift)
             }
         }
     }
 
-    /// Columns (C*KH*KW, Hout*Wout) of one image's channels for the GEMM; padding reads as zero.
+    /// Columns (C*KH*KW, rows*Wout) of one image's channels for output rows `outRows`, for the GEMM;
+    /// padding reads as zero.
     private func im2col(
-        _ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int,
+        _ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int, outRows: Range<Int>, outWidth: Int,
         into columns: UnsafeMutablePointer<Float>
     ) {
-        let positions = outHeight * outWidth
+        let positions = outRows.count * outWidth
         for c in 0..<channels {
             let plane = image + c * height * width
             for kh in 0..<kernelHeight {
                 for kw in 0..<kernelWidth {
                     let row = columns + ((c * kernelHeight + kh) * kernelWidth + kw) * positions
-                    for oh in 0..<outHeight {
+                    // Output columns whose input column ow * s - padLeft + kw lies inside the image.
+                    let firstColumn = min(max(0, (padLeft - kw + strideWidth - 1) / strideWidth), outWidth)
+                    let endColumn = max(min(outWidth, (width - 1 + padLeft - kw) / strideWidth + 1), firstColumn)
+                    for (block, oh) in outRows.enumerated() {
                         let ih = oh * strideHeight - padTop + kh
-                        let outRow = row + oh * outWidth
+                        let outRow = row + block * outWidth
                         guard ih >= 0 && ih < height else {
                             outRow.update(repeating: 0, count: outWidth)
                             continue
                         }
-                        let inRow = plane + ih * width
-                        for ow in 0..<outWidth {
-                            let iw = ow * strideWidth - padLeft + kw
-                            outRow[ow] = iw >= 0 && iw < width ? inRow[iw] : 0
+                        let inRow = plane + ih * width - padLeft + kw
+                        for ow in 0..<firstColumn { outRow[ow] = 0 }
+                        if strideWidth == 1 {
+                            for ow in firstColumn..<endColumn { outRow[ow] = inRow[ow] }
+                        } else {
+                            for ow in firstColumn..<endColumn { outRow[ow] = inRow[ow * strideWidth] }
                         }
+                        for ow in endColumn..<outWidth { outRow[ow] = 0 }
                     }
                 }
             }
@@ -249,6 +280,10 @@ struct TransposedConvolution: Sendable {
 struct ChannelAffine: Sendable {
     let scale: [Float]
     let shift: [Float]
+
+    init(scale: [Float], shift: [Float]) {
+        (self.scale, self.shift) = (scale, shift)
+    }
 
     init(batchNorm node: ONNXGraph.Node, attributes: NodeAttributes, constants: [String: ONNXValue]) throws {
         let epsilon = attributes.float("epsilon") ?? 1e-5

@@ -4,6 +4,8 @@ import LoomTensor
 /// One-input element-wise operators.
 enum UnaryKind: Sendable {
     case relu, sigmoid, sqrt
+    /// x * clip(x + 3, 0, 6) / 6: the chain Add, Clip, Mul, Div fused at load (ONNXFusion.swift).
+    case hardSwish
     /// max(0, min(1, alpha * x + beta)).
     case hardSigmoid(alpha: Float, beta: Float)
     case clip(low: Float, high: Float)
@@ -15,6 +17,7 @@ enum UnaryKind: Sendable {
             case .relu: for i in v.indices { v[i] = max(v[i], 0) }
             case .sigmoid: for i in v.indices { v[i] = 1 / (1 + Foundation.exp(-v[i])) }
             case .sqrt: for i in v.indices { v[i] = v[i].squareRoot() }
+            case .hardSwish: for i in v.indices { let x = v[i]; v[i] = x * min(max(x + 3, 0), 6) / 6 }
             case .hardSigmoid(let alpha, let beta): for i in v.indices { v[i] = min(max(alpha * v[i] + beta, 0), 1) }
             case .clip(let low, let high): for i in v.indices { v[i] = min(max(v[i], low), high) }
             }
@@ -57,11 +60,14 @@ enum BinaryKind: Sendable {
     /// against one scalar each.
     private func floats(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         if a.shape == b.shape {
-            var out = a
-            out.data.withUnsafeMutableBufferPointer { o in
-                b.data.withUnsafeBufferPointer { y in apply(o.baseAddress!, 1, y.baseAddress!, 1, into: o.baseAddress!, count: o.count) }
+            let out = [Float](unsafeUninitializedCapacity: a.count) { o, initialized in
+                initialized = a.count
+                guard let target = o.baseAddress else { return }
+                a.data.withUnsafeBufferPointer { x in
+                    b.data.withUnsafeBufferPointer { y in apply(x.baseAddress!, 1, y.baseAddress!, 1, into: target, count: a.count) }
+                }
             }
-            return out
+            return Tensor(shape: a.shape, data: out)
         }
         guard let shape = broadcastShape(a.shape, b.shape) else { throw OperatorFailure("shapes \(a.shape) and \(b.shape) do not broadcast") }
         let (dims, aStrides, bStrides) = Self.mergedDimensions(shape, a.shape, b.shape)

@@ -27,7 +27,8 @@ public enum ONNXRunProblem: FileProblem {
 ///
 /// At load the graph's Constant nodes become values, every operator is checked against the supported
 /// set (else an error naming it), attributes are read once, and each BatchNormalization that follows a
-/// Conv is folded into that Conv's weights. Running walks the nodes in file order (ONNX stores them
+/// Conv is folded into that Conv's weights, and the element-wise chains after convolutions are fused
+/// into them (ONNXFusion.swift). Running walks the nodes in file order (ONNX stores them
 /// topologically sorted) and drops each intermediate value after its last reader.
 /// Operator semantics: https://github.com/onnx/onnx/blob/v1.17.0/docs/Operators.md
 public final class ONNXProgram: Sendable {
@@ -83,6 +84,7 @@ public final class ONNXProgram: Sendable {
             }
             compiled.append(Step(op: op, name: node.name, opType: node.opType, inputs: node.inputs, outputs: node.outputs))
         }
+        compiled = StepFusion.fuse(compiled, consumers: consumers, constants: constantValues)
         // The step after which each intermediate value is no longer read.
         var lastReader: [String: Int] = [:]
         for (index, step) in compiled.enumerated() { for input in step.inputs where !input.isEmpty { lastReader[input] = index } }
