@@ -48,6 +48,12 @@ from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests/Fixtures/ocr"
 SAMPLES = ["page.png", "eurotext.png", "seafire.jpg"]
+# Photos without printed text: no lines (coffee, rocket) or a stray one (RapidOCR reads an "O" in the
+# cat's face at 0.62, above text_score).
+NO_TEXT = ["coffee.jpg", "rocket.jpg", "chelsea.jpg"]
+# A sample turned by 180 degrees after decoding (exact: the pixels reversed on both axes), passed to
+# RapidOCR as a BGR array, as a Swift test can make it.
+TURNED = ["eurotext.png"]
 # (left, top, right, bottom): both sides multiples of 32. The painted markings on the fuselage: short
 # lines, so the recognition input is the minimum 320 wide and its output (40, 6625) stays small.
 CROP = ("seafire.jpg", (20, 240, 340, 400))
@@ -88,9 +94,10 @@ def rec_batches(crops: list, batch: int, height: int, width: int) -> list:
     return out
 
 
-def run_stages(engine: RapidOCR, path: Path) -> dict:
-    """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects."""
-    img = engine.load_img(str(path))
+def run_stages(engine: RapidOCR, source) -> dict:
+    """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects. source: a
+    path (decoded by RapidOCR's LoadImage) or a BGR uint8 array (used as it is)."""
+    img = engine.load_img(source)
     raw_h, raw_w = img.shape[:2]
     img, ratio_h, ratio_w = engine.preprocess(img)
     op_record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
@@ -129,14 +136,17 @@ def run_stages(engine: RapidOCR, path: Path) -> dict:
 
 
 def end_to_end(engine: RapidOCR) -> dict:
+    inputs = {name: str(ROOT / "Samples/images" / name) for name in SAMPLES + NO_TEXT}
+    for name in TURNED:
+        bgr = engine.load_img(inputs[name])
+        inputs[f"{name} turned 180"] = np.ascontiguousarray(bgr[::-1, ::-1])
     images = {}
-    for name in SAMPLES:
-        path = ROOT / "Samples/images" / name
-        engine(str(path))  # warm-up: the first call pays for onnxruntime's allocations
+    for name, source in inputs.items():
+        engine(source)  # warm-up: the first call pays for onnxruntime's allocations
         start = time.perf_counter()
-        result, elapse = engine(str(path))
+        result, elapse = engine(source)
         wall = time.perf_counter() - start
-        staged = run_stages(engine, path)
+        staged = run_stages(engine, source)
         lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (result or [])]
         staged_lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (staged["final"] or [])]
         assert staged_lines == lines, f"{name}: the staged run differs from RapidOCR.__call__"
@@ -187,6 +197,33 @@ def cv2_linear_vs_float(img: np.ndarray, size: tuple) -> dict:
     return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
 
 
+def cv2_cubic_warp_vs_float(img: np.ndarray, box: list, crop: np.ndarray) -> dict:
+    """get_rotate_crop_image's cv2.warpPerspective (INTER_CUBIC, BORDER_REPLICATE) quantizes source
+    positions to 1/32 pixel and uses fixed-point weights; how far that is from float bicubic
+    (a = -0.75, OpenCV's kernel) at the exact positions, rounded to uint8."""
+    h, w = crop.shape[:2]
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    inverse = np.linalg.inv(cv2.getPerspectiveTransform(np.array(box, dtype=np.float32), corners))
+    ys, xs = np.mgrid[0:h, 0:w]
+    p = inverse @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    x, y = p[0] / p[2], p[1] / p[2]
+    def weight(t):
+        a, t = -0.75, np.abs(t)
+        return np.where(t <= 1, ((a + 2) * t - (a + 3)) * t * t + 1,
+                        np.where(t < 2, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, 0.0))
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    src = img.astype(np.float64)
+    total = np.zeros((xs.size, img.shape[2]))
+    for j in range(-1, 3):
+        for i in range(-1, 3):
+            rows = np.clip(y0 + j, 0, img.shape[0] - 1)
+            cols = np.clip(x0 + i, 0, img.shape[1] - 1)
+            total += (weight(x - (x0 + i)) * weight(y - (y0 + j)))[:, None] * src[rows, cols]
+    ref = np.clip(np.round(total), 0, 255).reshape(crop.shape)
+    diff = np.abs(crop.astype(np.int32) - ref.astype(np.int32))
+    return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
+
+
 def db_trace(engine: RapidOCR, prob: np.ndarray, dest: tuple) -> list:
     """DBPostProcess.boxes_from_bitmap step by step for one map: what each candidate became."""
     post = engine.text_det.postprocess_op
@@ -226,7 +263,7 @@ def stages(engine: RapidOCR) -> dict:
     name, area = CROP
     crop = Image.open(ROOT / "Samples/images" / name).crop(area)
     crop.save(OUT / "seafire_crop.png")
-    staged = run_stages(engine, OUT / "seafire_crop.png")
+    staged = run_stages(engine, str(OUT / "seafire_crop.png"))
     out = {"input": "seafire_crop.png", "source": f"Samples/images/{name} cropped to {list(area)}",
            "summary": staged["summary"], "prob_stride": STRIDE, "input_stride": INPUT_STRIDE}
 
@@ -265,6 +302,9 @@ def stages(engine: RapidOCR) -> dict:
         alone = rec.session(members[row][None].astype(np.float32))[0][0]
         lines.append({
             "crop": f"line{i}_crop.png", "crop_size": [staged["crops"][i].shape[1], staged["crops"][i].shape[0]],
+            "crop_box": staged["summary"]["sorted_boxes"][i],
+            "warp_vs_float_bicubic": cv2_cubic_warp_vs_float(staged["image"], staged["summary"]["sorted_boxes"][i],
+                                                             staged["crops"][i]),
             "cls_input": save(f"line{i}_cls_input.f32", cls_input), "cls_output": cls_output.tolist(),
             "cls_label": ["0", "180"][int(cls_output.argmax())],
             "rec_batch_lines": batch["lines"], "rec_max_wh_ratio": batch["max_wh_ratio"],
