@@ -32,6 +32,7 @@ Usage (from the repository root):  .venv-ref/bin/python Scripts/reference/ocr_ra
 import copy
 import hashlib
 import json
+import math
 import time
 from pathlib import Path
 
@@ -178,23 +179,59 @@ def character_list(engine: RapidOCR) -> dict:
     }
 
 
-def cv2_linear_vs_float(img: np.ndarray, size: tuple) -> dict:
-    """cv2.resize INTER_LINEAR on uint8 uses 11-bit fixed-point weights; how far that is from float
-    bilinear (half-pixel centres, edge clamp) rounded to uint8, on a real resize."""
-    w, h = size
-    src = img.astype(np.float64)
-    def axis(n_out, n_in):
-        x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
-        x0 = np.floor(x).astype(int)
-        f = x - x0
-        return np.clip(x0, 0, n_in - 1), np.clip(x0 + 1, 0, n_in - 1), f
-    y0, y1, fy = axis(h, img.shape[0])
-    x0, x1, fx = axis(w, img.shape[1])
-    top = src[y0][:, x0] * (1 - fx)[None, :, None] + src[y0][:, x1] * fx[None, :, None]
-    bottom = src[y1][:, x0] * (1 - fx)[None, :, None] + src[y1][:, x1] * fx[None, :, None]
-    ref = np.clip(np.round(top * (1 - fy)[:, None, None] + bottom * fy[:, None, None]), 0, 255)
-    diff = np.abs(cv2.resize(img, (w, h)).astype(np.int32) - ref.astype(np.int32))
-    return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
+def linear_weights(n_out: int, n_in: int, clamp: bool) -> tuple:
+    """cv::resize INTER_LINEAR set-up (imgproc/src/resize.cpp): per output index the first source
+    index and the two weights in 11-bit fixed point. The position is computed in float32; columns
+    are clamped to the edge with weights (2048, 0), rows are not (their source rows are clamped)."""
+    first, weights = np.zeros(n_out, dtype=np.int64), np.zeros((n_out, 2), dtype=np.int64)
+    for d in range(n_out):
+        f = np.float32((d + 0.5) * (n_in / n_out) - 0.5)
+        i = int(np.floor(f))
+        f = np.float32(f - np.float32(i))
+        if clamp and i < 0:
+            f, i = np.float32(0), 0
+        if clamp and i >= n_in - 1:
+            f, i = np.float32(0), n_in - 1
+        first[d] = i
+        weights[d] = [int(np.rint(np.float32(1 - f) * 2048)), int(np.rint(f * 2048))]  # saturate_cast<short>
+    return first, weights
+
+
+def cv2_linear_model(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """cv2.resize(img, (width, height)) for uint8, re-derived: horizontal pass in int32 (pixel x
+    weight), then the vertical pass as OpenCV's SIMD kernel computes it (VResizeLinearVec_32s8u):
+    ((((r0 >> 4) * b0) >> 16) + (((r1 >> 4) * b1) >> 16) + 2) >> 2, saturated to 0...255."""
+    src = img.astype(np.int64)
+    xs, a = linear_weights(width, img.shape[1], clamp=True)
+    ys, b = linear_weights(height, img.shape[0], clamp=False)
+    rows = a[None, :, 0, None] * src[:, xs] + a[None, :, 1, None] * src[:, np.minimum(xs + 1, img.shape[1] - 1)]
+    r0, r1 = rows[np.clip(ys, 0, img.shape[0] - 1)], rows[np.clip(ys + 1, 0, img.shape[0] - 1)]
+    b0, b1 = b[:, 0, None, None], b[:, 1, None, None]
+    return np.clip(((((r0 >> 4) * b0) >> 16) + (((r1 >> 4) * b1) >> 16) + 2) >> 2, 0, 255).astype(np.uint8)
+
+
+def cv2_linear_checks(img: np.ndarray, sizes: list) -> list:
+    """Per (width, height): cv2.resize against cv2_linear_model (exact when 0) and against float
+    bilinear (half-pixel centres, edge clamp) rounded to uint8."""
+    out = []
+    for width, height in sizes:
+        cv = cv2.resize(img, (width, height)).astype(np.int32)
+        src = img.astype(np.float64)
+        def axis(n_out, n_in):
+            x = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+            x0 = np.floor(x).astype(int)
+            return x0, np.minimum(x0 + 1, n_in - 1), x - x0
+        y0, y1, fy = axis(height, img.shape[0])
+        x0, x1, fx = axis(width, img.shape[1])
+        fx = fx[None, :, None]
+        top = src[y0][:, x0] * (1 - fx) + src[y0][:, x1] * fx
+        bottom = src[y1][:, x0] * (1 - fx) + src[y1][:, x1] * fx
+        bilinear = np.clip(np.round(top * (1 - fy)[:, None, None] + bottom * fy[:, None, None]), 0, 255)
+        to_float = np.abs(cv - bilinear.astype(np.int32))
+        to_model = np.abs(cv - cv2_linear_model(img, width, height).astype(np.int32))
+        out.append({"size": [width, height], "model_max_abs_uint8": int(to_model.max()),
+                    "float_max_abs_uint8": int(to_float.max()), "float_fraction_differing": float((to_float > 0).mean())})
+    return out
 
 
 def cv2_cubic_warp_vs_float(img: np.ndarray, box: list, crop: np.ndarray) -> dict:
@@ -274,7 +311,9 @@ def stages(engine: RapidOCR) -> dict:
         "prob_stats": stats(prob),
         "input_strided": save("det_rapidocr_input_strided.f32", tensor.reshape(-1)[::INPUT_STRIDE]),
         "prob_strided": save("det_rapidocr_prob_strided.f32", prob.reshape(-1)[::STRIDE]),
-        "cv2_resize_vs_float_bilinear": cv2_linear_vs_float(staged["image"], (tensor.shape[3], tensor.shape[2])),
+        # The detection resize, an exact halving, a shrink and a few odd sizes: is the model exact?
+        "cv2_resize_checks": cv2_linear_checks(staged["image"], [(tensor.shape[3], tensor.shape[2]), (160, 80),
+                                                                  (777, 333), (100, 61), (33, 17)]),
     }
 
     # The graph on the crop at its own size: no resize, so the input is exactly (bgr / 255 - 0.5) / 0.5.
@@ -291,11 +330,13 @@ def stages(engine: RapidOCR) -> dict:
     cls, rec = engine.text_cls, engine.text_rec
     batches = staged["summary"]["rec_batches"]
     lines = []
+    def batch_of(i):
+        return next(b for b in batches if i in b["lines"])
     for i in range(2):
         save_bgr_png(f"line{i}_crop.png", staged["crops"][i])
         cls_input = cls.resize_norm_img(staged["crops"][i])
         cls_output = cls.infer(cls_input[None].astype(np.float32))[0][0]
-        batch = next(b for b in batches if i in b["lines"])
+        batch = batch_of(i)
         members = [rec.resize_norm_img(staged["turned"][j], batch["max_wh_ratio"]) for j in batch["lines"]]
         batch_output = rec.session(np.stack(members).astype(np.float32))[0]
         row = batch["lines"].index(i)
@@ -303,6 +344,11 @@ def stages(engine: RapidOCR) -> dict:
         lines.append({
             "crop": f"line{i}_crop.png", "crop_size": [staged["crops"][i].shape[1], staged["crops"][i].shape[0]],
             "crop_box": staged["summary"]["sorted_boxes"][i],
+            # The classifier's and the recognizer's resizes of this line (heights 48; widths capped at 192
+            # and at the batch's input width).
+            "cls_rec_resize_checks": cv2_linear_checks(staged["crops"][i], [
+                (min(cap, math.ceil(48 * staged["crops"][i].shape[1] / staged["crops"][i].shape[0])), 48)
+                for cap in (192, int(48 * batch_of(i)["max_wh_ratio"]))]),
             "warp_vs_float_bicubic": cv2_cubic_warp_vs_float(staged["image"], staged["summary"]["sorted_boxes"][i],
                                                              staged["crops"][i]),
             "cls_input": save(f"line{i}_cls_input.f32", cls_input), "cls_output": cls_output.tolist(),
