@@ -95,6 +95,21 @@ def rec_batches(crops: list, batch: int, height: int, width: int) -> list:
     return out
 
 
+def rec_steps(engine: RapidOCR, crops: list, texts: list) -> list:
+    """Per line, the recognizer's per-step argmax class and its probability, from the same batches
+    TextRecognizer forms: the input of CTC greedy decoding, so a decoder test needs no network.
+    Checks that they decode to the texts TextRecognizer gave."""
+    rec = engine.text_rec
+    steps = [None] * len(crops)
+    for batch in rec_batches(crops, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]):
+        inputs = np.stack([rec.resize_norm_img(crops[i], batch["max_wh_ratio"]) for i in batch["lines"]])
+        output = rec.session(inputs.astype(np.float32))[0]
+        for row, i in enumerate(batch["lines"]):
+            steps[i] = {"argmax": output[row].argmax(1).tolist(), "max": output[row].max(1).tolist()}
+            assert rec.postprocess_op(output[row][None])[0][0] == texts[i], "per-step record decodes differently"
+    return steps
+
+
 def run_stages(engine: RapidOCR, source) -> dict:
     """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects. source: a
     path (decoded by RapidOCR's LoadImage) or a BGR uint8 array (used as it is)."""
@@ -131,6 +146,7 @@ def run_stages(engine: RapidOCR, source) -> dict:
                     for label, score in cls_res],
             "rec_batches": rec_batches(turned, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]),
             "rec": [{"text": text, "score": float(score)} for text, score in rec_res],
+            "rec_steps": rec_steps(engine, turned, [text for text, _ in rec_res]),
             "origin_boxes": [points(b) for b in origin],
         },
     }
