@@ -25,7 +25,8 @@ Writes into Tests/Fixtures/ocr/:
   line{0,1}_cls_input.f32  classifier input (3,48,192); outputs in stages.json
   line{0,1}_rec_input.f32  recognition input (3,48,W) as RapidOCR pads it inside its batch
   line{0,1}_rec_output.f32 the recognition graph's output (T,6625): softmax probabilities
-All .f32 files are raw little-endian float32, C order, with their shapes in the JSON.
+All .f32 files are raw little-endian float32, C order, with their shapes in the JSON. The numpy models
+of cv2's resize and perspective crop (_cv2_models.py) are checked against RapidOCR's own pixels here.
 
 Usage (from the repository root):  .venv-ref/bin/python Scripts/reference/ocr_rapidocr.py
 """
@@ -45,6 +46,8 @@ import shapely
 from PIL import Image
 from rapidocr_onnxruntime import RapidOCR
 from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+from _cv2_models import resize_checks, warp_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests/Fixtures/ocr"
@@ -142,6 +145,9 @@ def run_stages(engine: RapidOCR, source) -> dict:
             "filtered_boxes": [points(b) for b in kept],
             "sorted_boxes": [points(b) for b in ordered],
             "crop_sizes": [[c.shape[1], c.shape[0]] for c in crops],
+            # Values where _cv2_models.warp_cubic differs from RapidOCR's crops (0: the model is exact).
+            "crop_model_differing_values": sum(warp_checks(img, box, crop)["model_differing_values"]
+                                               for box, crop in zip(ordered, crops)),
             "cls": [{"label": label, "score": float(score), "rotated": bool(label == "180" and score > engine.text_cls.cls_thresh)}
                     for label, score in cls_res],
             "rec_batches": rec_batches(turned, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]),
@@ -195,88 +201,6 @@ def character_list(engine: RapidOCR) -> dict:
     }
 
 
-def linear_weights(n_out: int, n_in: int, clamp: bool) -> tuple:
-    """cv::resize INTER_LINEAR set-up (imgproc/src/resize.cpp): per output index the first source
-    index and the two weights in 11-bit fixed point. The position is computed in float32; columns
-    are clamped to the edge with weights (2048, 0), rows are not (their source rows are clamped)."""
-    first, weights = np.zeros(n_out, dtype=np.int64), np.zeros((n_out, 2), dtype=np.int64)
-    for d in range(n_out):
-        f = np.float32((d + 0.5) * (n_in / n_out) - 0.5)
-        i = int(np.floor(f))
-        f = np.float32(f - np.float32(i))
-        if clamp and i < 0:
-            f, i = np.float32(0), 0
-        if clamp and i >= n_in - 1:
-            f, i = np.float32(0), n_in - 1
-        first[d] = i
-        weights[d] = [int(np.rint(np.float32(1 - f) * 2048)), int(np.rint(f * 2048))]  # saturate_cast<short>
-    return first, weights
-
-
-def cv2_linear_model(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    """cv2.resize(img, (width, height)) for uint8, re-derived: horizontal pass in int32 (pixel x
-    weight), then the vertical pass as OpenCV's SIMD kernel computes it (VResizeLinearVec_32s8u):
-    ((((r0 >> 4) * b0) >> 16) + (((r1 >> 4) * b1) >> 16) + 2) >> 2, saturated to 0...255."""
-    src = img.astype(np.int64)
-    xs, a = linear_weights(width, img.shape[1], clamp=True)
-    ys, b = linear_weights(height, img.shape[0], clamp=False)
-    rows = a[None, :, 0, None] * src[:, xs] + a[None, :, 1, None] * src[:, np.minimum(xs + 1, img.shape[1] - 1)]
-    r0, r1 = rows[np.clip(ys, 0, img.shape[0] - 1)], rows[np.clip(ys + 1, 0, img.shape[0] - 1)]
-    b0, b1 = b[:, 0, None, None], b[:, 1, None, None]
-    return np.clip(((((r0 >> 4) * b0) >> 16) + (((r1 >> 4) * b1) >> 16) + 2) >> 2, 0, 255).astype(np.uint8)
-
-
-def cv2_linear_checks(img: np.ndarray, sizes: list) -> list:
-    """Per (width, height): cv2.resize against cv2_linear_model (exact when 0) and against float
-    bilinear (half-pixel centres, edge clamp) rounded to uint8."""
-    out = []
-    for width, height in sizes:
-        cv = cv2.resize(img, (width, height)).astype(np.int32)
-        src = img.astype(np.float64)
-        def axis(n_out, n_in):
-            x = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-            x0 = np.floor(x).astype(int)
-            return x0, np.minimum(x0 + 1, n_in - 1), x - x0
-        y0, y1, fy = axis(height, img.shape[0])
-        x0, x1, fx = axis(width, img.shape[1])
-        fx = fx[None, :, None]
-        top = src[y0][:, x0] * (1 - fx) + src[y0][:, x1] * fx
-        bottom = src[y1][:, x0] * (1 - fx) + src[y1][:, x1] * fx
-        bilinear = np.clip(np.round(top * (1 - fy)[:, None, None] + bottom * fy[:, None, None]), 0, 255)
-        to_float = np.abs(cv - bilinear.astype(np.int32))
-        to_model = np.abs(cv - cv2_linear_model(img, width, height).astype(np.int32))
-        out.append({"size": [width, height], "model_max_abs_uint8": int(to_model.max()),
-                    "float_max_abs_uint8": int(to_float.max()), "float_fraction_differing": float((to_float > 0).mean())})
-    return out
-
-
-def cv2_cubic_warp_vs_float(img: np.ndarray, box: list, crop: np.ndarray) -> dict:
-    """get_rotate_crop_image's cv2.warpPerspective (INTER_CUBIC, BORDER_REPLICATE) quantizes source
-    positions to 1/32 pixel and uses fixed-point weights; how far that is from float bicubic
-    (a = -0.75, OpenCV's kernel) at the exact positions, rounded to uint8."""
-    h, w = crop.shape[:2]
-    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-    inverse = np.linalg.inv(cv2.getPerspectiveTransform(np.array(box, dtype=np.float32), corners))
-    ys, xs = np.mgrid[0:h, 0:w]
-    p = inverse @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
-    x, y = p[0] / p[2], p[1] / p[2]
-    def weight(t):
-        a, t = -0.75, np.abs(t)
-        return np.where(t <= 1, ((a + 2) * t - (a + 3)) * t * t + 1,
-                        np.where(t < 2, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, 0.0))
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    src = img.astype(np.float64)
-    total = np.zeros((xs.size, img.shape[2]))
-    for j in range(-1, 3):
-        for i in range(-1, 3):
-            rows = np.clip(y0 + j, 0, img.shape[0] - 1)
-            cols = np.clip(x0 + i, 0, img.shape[1] - 1)
-            total += (weight(x - (x0 + i)) * weight(y - (y0 + j)))[:, None] * src[rows, cols]
-    ref = np.clip(np.round(total), 0, 255).reshape(crop.shape)
-    diff = np.abs(crop.astype(np.int32) - ref.astype(np.int32))
-    return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
-
-
 def db_trace(engine: RapidOCR, prob: np.ndarray, dest: tuple) -> list:
     """DBPostProcess.boxes_from_bitmap step by step for one map: what each candidate became."""
     post = engine.text_det.postprocess_op
@@ -328,7 +252,7 @@ def stages(engine: RapidOCR) -> dict:
         "input_strided": save("det_rapidocr_input_strided.f32", tensor.reshape(-1)[::INPUT_STRIDE]),
         "prob_strided": save("det_rapidocr_prob_strided.f32", prob.reshape(-1)[::STRIDE]),
         # The detection resize, an exact halving, a shrink and a few odd sizes: is the model exact?
-        "cv2_resize_checks": cv2_linear_checks(staged["image"], [(tensor.shape[3], tensor.shape[2]), (160, 80),
+        "cv2_resize_checks": resize_checks(staged["image"], [(tensor.shape[3], tensor.shape[2]), (160, 80),
                                                                   (777, 333), (100, 61), (33, 17)]),
     }
 
@@ -362,11 +286,10 @@ def stages(engine: RapidOCR) -> dict:
             "crop_box": staged["summary"]["sorted_boxes"][i],
             # The classifier's and the recognizer's resizes of this line (heights 48; widths capped at 192
             # and at the batch's input width).
-            "cls_rec_resize_checks": cv2_linear_checks(staged["crops"][i], [
+            "cls_rec_resize_checks": resize_checks(staged["crops"][i], [
                 (min(cap, math.ceil(48 * staged["crops"][i].shape[1] / staged["crops"][i].shape[0])), 48)
                 for cap in (192, int(48 * batch_of(i)["max_wh_ratio"]))]),
-            "warp_vs_float_bicubic": cv2_cubic_warp_vs_float(staged["image"], staged["summary"]["sorted_boxes"][i],
-                                                             staged["crops"][i]),
+            "warp_checks": warp_checks(staged["image"], staged["summary"]["sorted_boxes"][i], staged["crops"][i]),
             "cls_input": save(f"line{i}_cls_input.f32", cls_input), "cls_output": cls_output.tolist(),
             "cls_label": ["0", "180"][int(cls_output.argmax())],
             "rec_batch_lines": batch["lines"], "rec_max_wh_ratio": batch["max_wh_ratio"],
