@@ -6,7 +6,9 @@ The three ONNX graphs are the wheel's own (rapidocr_onnxruntime/models/), the fi
 pp-ocrv4` installs. Tests/Fixtures/ocr/README.md says what every stage does and which defaults apply.
 
 Writes into Tests/Fixtures/ocr/:
-  end_to_end.json   per text sample in Samples/images: RapidOCR's result (box corners, text, score in
+  eurotext_strip.png, seafire_tiny.png, eurotext_2x.png
+                    inputs cut from the samples for RapidOCR's letterbox, min-side and max-side rules
+  end_to_end.json   per text sample in Samples/images (and the inputs above): RapidOCR's result (box corners, text, score in
                     its output order) and elapsed times, plus every intermediate the Swift side can check
                     one by one (the detection input shape, DB boxes and scores, the sorted boxes, the
                     line crops' sizes, classifier label and score, recognition batches, all texts and
@@ -55,6 +57,15 @@ SAMPLES = ["page.png", "eurotext.png", "seafire.jpg"]
 # Photos without printed text: no lines (coffee, rocket) or a stray one (RapidOCR reads an "O" in the
 # cat's face at 0.62, above text_score).
 NO_TEXT = ["coffee.jpg", "rocket.jpg", "chelsea.jpg"]
+# Inputs for RapidOCR's size rules, cut from the samples (exact crops, a nearest-neighbour doubling) and
+# stored here as PNG: a one-line strip, w/h > 8 (black letterbox bands above and below); a 66x20
+# crop, min side < 30 (scaled up first; RapidOCR then finds nothing); eurotext doubled to 2048x1600,
+# max side > 2000 (scaled down to 1984x1568: 2000 / 32 = 62.5 rounds half to even, to 62).
+EDGE_CASES = {
+    "eurotext_strip.png": ("eurotext.png", lambda im: im.crop((0, 58, 1024, 110))),
+    "seafire_tiny.png": ("seafire.jpg", lambda im: im.crop((60, 280, 126, 300))),
+    "eurotext_2x.png": ("eurotext.png", lambda im: im.resize((2048, 1600), Image.Resampling.NEAREST)),
+}
 # A sample turned by 180 degrees after decoding (exact: the pixels reversed on both axes), passed to
 # RapidOCR as a BGR array, as a Swift test can make it.
 TURNED = ["eurotext.png"]
@@ -160,6 +171,9 @@ def run_stages(engine: RapidOCR, source) -> dict:
 
 def end_to_end(engine: RapidOCR) -> dict:
     inputs = {name: str(ROOT / "Samples/images" / name) for name in SAMPLES + NO_TEXT}
+    for name, (source, make) in EDGE_CASES.items():
+        make(Image.open(ROOT / "Samples/images" / source)).save(OUT / name, optimize=True)
+        inputs[name] = str(OUT / name)
     for name in TURNED:
         bgr = engine.load_img(inputs[name])
         inputs[f"{name} turned 180"] = np.ascontiguousarray(bgr[::-1, ::-1])
