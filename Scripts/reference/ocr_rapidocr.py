@@ -8,11 +8,12 @@ pp-ocrv4` installs. Tests/Fixtures/ocr/README.md says what every stage does and 
 Writes into Tests/Fixtures/ocr/:
   eurotext_strip.png, seafire_tiny.png, eurotext_2x.png
                     inputs cut from the samples for RapidOCR's letterbox, min-side and max-side rules
-  end_to_end.json   per text sample in Samples/images (and the inputs above): RapidOCR's result (box corners, text, score in
-                    its output order) and elapsed times, plus every intermediate the Swift side can check
-                    one by one (the detection input shape, DB boxes and scores, the sorted boxes, the
-                    line crops' sizes, classifier label and score, recognition batches, all texts and
-                    scores before the text_score filter); and the `character` list's shape.
+  end_to_end.json   per input (the text samples, photos without text, eurotext turned 180, the inputs
+                    above): RapidOCR's result (box corners, text, score in its output order) and
+                    elapsed times, plus every intermediate the Swift side can check one by one (the
+                    detection input shape, DB boxes and scores, the sorted boxes, the line crops'
+                    sizes, classifier label and score, recognition batches and per-step argmax, all
+                    texts and scores before the text_score filter); and the `character` list's shape.
   seafire_crop.png  320x160 RGB crop of Samples/images/seafire.jpg (its painted markings): the
                     per-stage input.
   stages.json       per-stage shapes, statistics and the box traces for seafire_crop.png; names the files:
