@@ -6,11 +6,14 @@ The three ONNX graphs are the wheel's own (rapidocr_onnxruntime/models/), the fi
 pp-ocrv4` installs. Tests/Fixtures/ocr/README.md says what every stage does and which defaults apply.
 
 Writes into Tests/Fixtures/ocr/:
-  end_to_end.json   per text sample in Samples/images: RapidOCR's result (box corners, text, score in
-                    its output order) and elapsed times, plus every intermediate the Swift side can check
-                    one by one (the detection input shape, DB boxes and scores, the sorted boxes, the
-                    line crops' sizes, classifier label and score, recognition batches, all texts and
-                    scores before the text_score filter); and the `character` list's shape.
+  eurotext_strip.png, seafire_tiny.png, eurotext_2x.png
+                    inputs cut from the samples for RapidOCR's letterbox, min-side and max-side rules
+  end_to_end.json   per input (the text samples, photos without text, eurotext turned 180, the inputs
+                    above): RapidOCR's result (box corners, text, score in its output order) and
+                    elapsed times, plus every intermediate the Swift side can check one by one (the
+                    detection input shape, DB boxes and scores, the sorted boxes, the line crops'
+                    sizes, classifier label and score, recognition batches and per-step argmax, all
+                    texts and scores before the text_score filter); and the `character` list's shape.
   seafire_crop.png  320x160 RGB crop of Samples/images/seafire.jpg (its painted markings): the
                     per-stage input.
   stages.json       per-stage shapes, statistics and the box traces for seafire_crop.png; names the files:
@@ -25,13 +28,15 @@ Writes into Tests/Fixtures/ocr/:
   line{0,1}_cls_input.f32  classifier input (3,48,192); outputs in stages.json
   line{0,1}_rec_input.f32  recognition input (3,48,W) as RapidOCR pads it inside its batch
   line{0,1}_rec_output.f32 the recognition graph's output (T,6625): softmax probabilities
-All .f32 files are raw little-endian float32, C order, with their shapes in the JSON.
+All .f32 files are raw little-endian float32, C order, with their shapes in the JSON. The numpy models
+of cv2's resize and perspective crop (_cv2_models.py) are checked against RapidOCR's own pixels here.
 
 Usage (from the repository root):  .venv-ref/bin/python Scripts/reference/ocr_rapidocr.py
 """
 import copy
 import hashlib
 import json
+import math
 import time
 from pathlib import Path
 
@@ -45,9 +50,26 @@ from PIL import Image
 from rapidocr_onnxruntime import RapidOCR
 from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
+from _cv2_models import resize_checks, warp_checks
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests/Fixtures/ocr"
 SAMPLES = ["page.png", "eurotext.png", "seafire.jpg"]
+# Photos without printed text: no lines (coffee, rocket) or a stray one (RapidOCR reads an "O" in the
+# cat's face at 0.62, above text_score).
+NO_TEXT = ["coffee.jpg", "rocket.jpg", "chelsea.jpg"]
+# Inputs for RapidOCR's size rules, cut from the samples (exact crops, a nearest-neighbour doubling) and
+# stored here as PNG: a one-line strip, w/h > 8 (black letterbox bands above and below); a 66x20
+# crop, min side < 30 (scaled up first; RapidOCR then finds nothing); eurotext doubled to 2048x1600,
+# max side > 2000 (scaled down to 1984x1568: 2000 / 32 = 62.5 rounds half to even, to 62).
+EDGE_CASES = {
+    "eurotext_strip.png": ("eurotext.png", lambda im: im.crop((0, 58, 1024, 110))),
+    "seafire_tiny.png": ("seafire.jpg", lambda im: im.crop((60, 280, 126, 300))),
+    "eurotext_2x.png": ("eurotext.png", lambda im: im.resize((2048, 1600), Image.Resampling.NEAREST)),
+}
+# A sample turned by 180 degrees after decoding (exact: the pixels reversed on both axes), passed to
+# RapidOCR as a BGR array, as a Swift test can make it.
+TURNED = ["eurotext.png"]
 # (left, top, right, bottom): both sides multiples of 32. The painted markings on the fuselage: short
 # lines, so the recognition input is the minimum 320 wide and its output (40, 6625) stays small.
 CROP = ("seafire.jpg", (20, 240, 340, 400))
@@ -88,9 +110,25 @@ def rec_batches(crops: list, batch: int, height: int, width: int) -> list:
     return out
 
 
-def run_stages(engine: RapidOCR, path: Path) -> dict:
-    """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects."""
-    img = engine.load_img(str(path))
+def rec_steps(engine: RapidOCR, crops: list, texts: list) -> list:
+    """Per line, the recognizer's per-step argmax class and its probability, from the same batches
+    TextRecognizer forms: the input of CTC greedy decoding, so a decoder test needs no network.
+    Checks that they decode to the texts TextRecognizer gave."""
+    rec = engine.text_rec
+    steps = [None] * len(crops)
+    for batch in rec_batches(crops, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]):
+        inputs = np.stack([rec.resize_norm_img(crops[i], batch["max_wh_ratio"]) for i in batch["lines"]])
+        output = rec.session(inputs.astype(np.float32))[0]
+        for row, i in enumerate(batch["lines"]):
+            steps[i] = {"argmax": output[row].argmax(1).tolist(), "max": output[row].max(1).tolist()}
+            assert rec.postprocess_op(output[row][None])[0][0] == texts[i], "per-step record decodes differently"
+    return steps
+
+
+def run_stages(engine: RapidOCR, source) -> dict:
+    """RapidOCR.__call__ (main.py) one stage at a time, through the engine's own objects. source: a
+    path (decoded by RapidOCR's LoadImage) or a BGR uint8 array (used as it is)."""
+    img = engine.load_img(source)
     raw_h, raw_w = img.shape[:2]
     img, ratio_h, ratio_w = engine.preprocess(img)
     op_record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
@@ -119,24 +157,34 @@ def run_stages(engine: RapidOCR, path: Path) -> dict:
             "filtered_boxes": [points(b) for b in kept],
             "sorted_boxes": [points(b) for b in ordered],
             "crop_sizes": [[c.shape[1], c.shape[0]] for c in crops],
+            # Values where _cv2_models.warp_cubic differs from RapidOCR's crops (0: the model is exact).
+            "crop_model_differing_values": sum(warp_checks(img, box, crop)["model_differing_values"]
+                                               for box, crop in zip(ordered, crops)),
             "cls": [{"label": label, "score": float(score), "rotated": bool(label == "180" and score > engine.text_cls.cls_thresh)}
                     for label, score in cls_res],
             "rec_batches": rec_batches(turned, rec.rec_batch_num, rec.rec_image_shape[1], rec.rec_image_shape[2]),
             "rec": [{"text": text, "score": float(score)} for text, score in rec_res],
+            "rec_steps": rec_steps(engine, turned, [text for text, _ in rec_res]),
             "origin_boxes": [points(b) for b in origin],
         },
     }
 
 
 def end_to_end(engine: RapidOCR) -> dict:
+    inputs = {name: str(ROOT / "Samples/images" / name) for name in SAMPLES + NO_TEXT}
+    for name, (source, make) in EDGE_CASES.items():
+        make(Image.open(ROOT / "Samples/images" / source)).save(OUT / name, optimize=True)
+        inputs[name] = str(OUT / name)
+    for name in TURNED:
+        bgr = engine.load_img(inputs[name])
+        inputs[f"{name} turned 180"] = np.ascontiguousarray(bgr[::-1, ::-1])
     images = {}
-    for name in SAMPLES:
-        path = ROOT / "Samples/images" / name
-        engine(str(path))  # warm-up: the first call pays for onnxruntime's allocations
+    for name, source in inputs.items():
+        engine(source)  # warm-up: the first call pays for onnxruntime's allocations
         start = time.perf_counter()
-        result, elapse = engine(str(path))
+        result, elapse = engine(source)
         wall = time.perf_counter() - start
-        staged = run_stages(engine, path)
+        staged = run_stages(engine, source)
         lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (result or [])]
         staged_lines = [{"box": points(box), "text": text, "score": float(score)} for box, text, score in (staged["final"] or [])]
         assert staged_lines == lines, f"{name}: the staged run differs from RapidOCR.__call__"
@@ -166,25 +214,6 @@ def character_list(engine: RapidOCR) -> dict:
         "index_of": {c: chars.index(c) for c in ["blank", " ", "a", "A", "0", "'", "."]},
         "sha256_of_entries_joined_by_newline": hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest(),
     }
-
-
-def cv2_linear_vs_float(img: np.ndarray, size: tuple) -> dict:
-    """cv2.resize INTER_LINEAR on uint8 uses 11-bit fixed-point weights; how far that is from float
-    bilinear (half-pixel centres, edge clamp) rounded to uint8, on a real resize."""
-    w, h = size
-    src = img.astype(np.float64)
-    def axis(n_out, n_in):
-        x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
-        x0 = np.floor(x).astype(int)
-        f = x - x0
-        return np.clip(x0, 0, n_in - 1), np.clip(x0 + 1, 0, n_in - 1), f
-    y0, y1, fy = axis(h, img.shape[0])
-    x0, x1, fx = axis(w, img.shape[1])
-    top = src[y0][:, x0] * (1 - fx)[None, :, None] + src[y0][:, x1] * fx[None, :, None]
-    bottom = src[y1][:, x0] * (1 - fx)[None, :, None] + src[y1][:, x1] * fx[None, :, None]
-    ref = np.clip(np.round(top * (1 - fy)[:, None, None] + bottom * fy[:, None, None]), 0, 255)
-    diff = np.abs(cv2.resize(img, (w, h)).astype(np.int32) - ref.astype(np.int32))
-    return {"max_abs_uint8": int(diff.max()), "fraction_differing": float((diff > 0).mean())}
 
 
 def db_trace(engine: RapidOCR, prob: np.ndarray, dest: tuple) -> list:
@@ -226,7 +255,7 @@ def stages(engine: RapidOCR) -> dict:
     name, area = CROP
     crop = Image.open(ROOT / "Samples/images" / name).crop(area)
     crop.save(OUT / "seafire_crop.png")
-    staged = run_stages(engine, OUT / "seafire_crop.png")
+    staged = run_stages(engine, str(OUT / "seafire_crop.png"))
     out = {"input": "seafire_crop.png", "source": f"Samples/images/{name} cropped to {list(area)}",
            "summary": staged["summary"], "prob_stride": STRIDE, "input_stride": INPUT_STRIDE}
 
@@ -237,7 +266,9 @@ def stages(engine: RapidOCR) -> dict:
         "prob_stats": stats(prob),
         "input_strided": save("det_rapidocr_input_strided.f32", tensor.reshape(-1)[::INPUT_STRIDE]),
         "prob_strided": save("det_rapidocr_prob_strided.f32", prob.reshape(-1)[::STRIDE]),
-        "cv2_resize_vs_float_bilinear": cv2_linear_vs_float(staged["image"], (tensor.shape[3], tensor.shape[2])),
+        # The detection resize, an exact halving, a shrink and a few odd sizes: is the model exact?
+        "cv2_resize_checks": resize_checks(staged["image"], [(tensor.shape[3], tensor.shape[2]), (160, 80),
+                                                                  (777, 333), (100, 61), (33, 17)]),
     }
 
     # The graph on the crop at its own size: no resize, so the input is exactly (bgr / 255 - 0.5) / 0.5.
@@ -254,17 +285,26 @@ def stages(engine: RapidOCR) -> dict:
     cls, rec = engine.text_cls, engine.text_rec
     batches = staged["summary"]["rec_batches"]
     lines = []
+    def batch_of(i):
+        return next(b for b in batches if i in b["lines"])
     for i in range(2):
         save_bgr_png(f"line{i}_crop.png", staged["crops"][i])
         cls_input = cls.resize_norm_img(staged["crops"][i])
         cls_output = cls.infer(cls_input[None].astype(np.float32))[0][0]
-        batch = next(b for b in batches if i in b["lines"])
+        batch = batch_of(i)
         members = [rec.resize_norm_img(staged["turned"][j], batch["max_wh_ratio"]) for j in batch["lines"]]
         batch_output = rec.session(np.stack(members).astype(np.float32))[0]
         row = batch["lines"].index(i)
         alone = rec.session(members[row][None].astype(np.float32))[0][0]
         lines.append({
             "crop": f"line{i}_crop.png", "crop_size": [staged["crops"][i].shape[1], staged["crops"][i].shape[0]],
+            "crop_box": staged["summary"]["sorted_boxes"][i],
+            # The classifier's and the recognizer's resizes of this line (heights 48; widths capped at 192
+            # and at the batch's input width).
+            "cls_rec_resize_checks": resize_checks(staged["crops"][i], [
+                (min(cap, math.ceil(48 * staged["crops"][i].shape[1] / staged["crops"][i].shape[0])), 48)
+                for cap in (192, int(48 * batch_of(i)["max_wh_ratio"]))]),
+            "warp_checks": warp_checks(staged["image"], staged["summary"]["sorted_boxes"][i], staged["crops"][i]),
             "cls_input": save(f"line{i}_cls_input.f32", cls_input), "cls_output": cls_output.tolist(),
             "cls_label": ["0", "180"][int(cls_output.argmax())],
             "rec_batch_lines": batch["lines"], "rec_max_wh_ratio": batch["max_wh_ratio"],
