@@ -78,7 +78,7 @@ var coreTargets: [Target] {
             swiftSettings: numericSettings),
         .target(name: "LoomTokenizers", dependencies: ["LoomCheck", "LoomWeights"], swiftSettings: numericSettings),
         .target(
-            name: "LoomModels", dependencies: ["LoomCheck", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers"],
+            name: "LoomModels", dependencies: ["LoomCheck", "LoomTensor", "LoomWeights", "LoomFeatures", "LoomTokenizers", "CLoomKernels"],
             swiftSettings: numericSettings),
         .target(name: "LoomGeneration", dependencies: ["LoomTensor"], swiftSettings: numericSettings),
         .target(name: "LoomTasks", dependencies: [

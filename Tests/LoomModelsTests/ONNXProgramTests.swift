@@ -19,9 +19,12 @@ struct ONNXProgramTests {
         try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Fixtures.url("ocr-graphs/graphs.json")))
     }
 
-    @Test(arguments: ["det", "cls", "rec"])
-    func graphEqualsOnnxruntime(_ name: String) throws {
+    /// Each graph with the kernels' AVX2 bodies and with the portable C ones.
+    @Test(arguments: ["det", "cls", "rec"], [false, true])
+    func graphEqualsOnnxruntime(_ name: String, portable: Bool) throws {
         guard let url = InstalledModels.file("pp-ocrv4", "\(name).onnx") else { return }
+        let bodies = FastKernels.choose(portable: portable)
+        defer { bodies.end() }
         let program = try ONNXProgram(contentsOf: url)
         let shapes = try #require(try Self.reference().graphs[name])
         let input = Tensor(shape: shapes.input, data: try Fixtures.floats("ocr-graphs/\(name).input.f32"))
@@ -29,7 +32,7 @@ struct ONNXProgramTests {
         #expect(output.shape == shapes.output)
         let expected = try Fixtures.floats("ocr-graphs/\(name).output.f32")
         let worst = maxAbsDiff(output.data, expected)
-        print("\(name): max |loom - onnxruntime| = \(worst) (tolerance 1e-4)")
+        print("\(name)\(portable ? " (portable kernels)" : ""): max |loom - onnxruntime| = \(worst) (tolerance 1e-4)")
         #expect(worst < 1e-4)
     }
 

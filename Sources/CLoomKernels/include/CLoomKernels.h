@@ -52,6 +52,12 @@ void loom_dot_rows_batch(int format, const void *w, int64_t row_bytes, int64_t r
 /// gate[i] = SiLU(gate[i]) * up[i] = gate[i] / (1 + e^-gate[i]) * up[i] (relative error < 1e-6).
 void loom_swiglu(float *gate, const float *up, int64_t n);
 
+/// One channel of a depthwise 2-D convolution: `input` (height, width), `weight` (kernel_h, kernel_w),
+/// zero padding pad_top / pad_left (the far sides follow from out_h, out_w), into `output` (out_h, out_w).
+void loom_depthwise_conv2d(const float *input, int64_t height, int64_t width, const float *weight, int64_t kernel_h,
+                           int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_left,
+                           float bias, float *output, int64_t out_h, int64_t out_w);
+
 /// One attention head for one query: out (d) = sum_j softmax_j(scale * q.k_j) v_j over the n
 /// positions of keys and values (each (n, d), row-major). `scores` is scratch for n floats.
 void loom_attend(const float *q, const float *keys, const float *values, int64_t n, int64_t d,

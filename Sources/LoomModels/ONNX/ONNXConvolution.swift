@@ -1,3 +1,4 @@
+import CLoomKernels
 import LoomTensor
 import LoomWeights
 
@@ -124,9 +125,8 @@ struct Convolution: Sendable {
         return Tensor(shape: [batch, outChannels, outHeight, outWidth], data: out)
     }
 
-    /// Depthwise convolution of one image: each output channel reads only its own input channel.
-    /// For each kernel tap, the valid output rows and columns are worked out once, so the inner loop
-    /// runs without bounds tests (and vectorizes for stride 1).
+    /// Depthwise convolution of one image: each output channel reads only its own input channel
+    /// (`loom_depthwise_conv2d`, row by row in cache), then the fused epilogue; channels in parallel.
     private func depthwiseImage(
         _ image: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
         into result: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int
@@ -134,29 +134,11 @@ struct Convolution: Sendable {
         let taps = kernelHeight * kernelWidth
         ComputeThreads.forEachChunk(outChannels, minimumPerChunk: 4) { channels in
             for c in channels {
-                let plane = image + c * height * width
                 let target = result + c * outHeight * outWidth
-                target.initialize(repeating: bias[c], count: outHeight * outWidth)
-                for kh in 0..<kernelHeight {
-                    // Output rows whose input row oh * s - padTop + kh lies inside the image.
-                    let firstRow = max(0, (padTop - kh + strideHeight - 1) / strideHeight)
-                    let endRow = min(outHeight, (height - 1 + padTop - kh) / strideHeight + 1)
-                    for kw in 0..<kernelWidth {
-                        let tap = weight[c * taps + kh * kernelWidth + kw]
-                        let firstColumn = max(0, (padLeft - kw + strideWidth - 1) / strideWidth)
-                        let endColumn = min(outWidth, (width - 1 + padLeft - kw) / strideWidth + 1)
-                        guard firstRow < endRow, firstColumn < endColumn else { continue }
-                        for oh in firstRow..<endRow {
-                            let inRow = plane + (oh * strideHeight - padTop + kh) * width - padLeft + kw
-                            let outRow = target + oh * outWidth
-                            if strideWidth == 1 {
-                                for ow in firstColumn..<endColumn { outRow[ow] += tap * inRow[ow] }
-                            } else {
-                                for ow in firstColumn..<endColumn { outRow[ow] += tap * inRow[ow * strideWidth] }
-                            }
-                        }
-                    }
-                }
+                loom_depthwise_conv2d(
+                    image + c * height * width, Int64(height), Int64(width), weight + c * taps, Int64(kernelHeight),
+                    Int64(kernelWidth), Int64(strideHeight), Int64(strideWidth), Int64(padTop), Int64(padLeft), bias[c],
+                    target, Int64(outHeight), Int64(outWidth))
                 activation.apply(target, count: outHeight * outWidth, scale: outputScale, shift: outputShift)
             }
         }

@@ -170,13 +170,7 @@ enum Reduction {
         var y = x
         guard rowLength > 0 else { return y }
         y.data.withUnsafeMutableBufferPointer { v in
-            for start in stride(from: 0, to: v.count, by: rowLength) {
-                let row = UnsafeMutableBufferPointer(rebasing: v[start..<(start + rowLength)])
-                let largest = row.max() ?? 0
-                var total: Float = 0
-                for i in row.indices { row[i] = Foundation.exp(row[i] - largest); total += row[i] }
-                for i in row.indices { row[i] /= total }
-            }
+            Kernels.softmax(v.baseAddress!, rows: v.count / rowLength, dim: rowLength)
         }
         return y
     }
