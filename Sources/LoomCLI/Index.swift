@@ -13,7 +13,8 @@ struct Index: ParsableCommand {
         discussion: """
             Audio is transcribed (Whisper) and each timed segment embedded; text and Markdown files are \
             cut into passages of about 200 words and embedded; images get an image embedding when an \
-            image model (CLIP or SigLIP folder) is given; every file is also found by its name. Files \
+            image model (CLIP or SigLIP folder) is given, and the lines of text printed in them are read \
+            (PP-OCRv4, when installed or given with --ocr-model); every file is also found by its name. Files \
             are keyed by content: unchanged files are skipped, moved files keep their vectors, and each \
             file is committed on its own, so an interrupted run is finished by running it again. A file \
             that cannot be read is recorded as failed and the others go on.
@@ -40,6 +41,9 @@ struct Index: ParsableCommand {
     @Option(help: "CLIP or SigLIP model folder for image embeddings (default: the index's, else none).")
     var imageModel: String?
 
+    @Option(help: "OCR model reading the text in images (default: the index's, else pp-ocrv4 when installed; none: off).")
+    var ocrModel: String?
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -55,8 +59,10 @@ struct Index: ParsableCommand {
         let loadStart = Date()
         let text = try models.textEmbedder(model)
         let image = try models.imageEmbedder(imageModel)
-        printErr(String(format: "models loaded in %.1f s (text %@%@)", Date().timeIntervalSince(loadStart), text.embedder.modelID,
-                        image.map { ", image " + $0.embedder.modelID } ?? ""))
+        let needsOCR = files.contains { Modality(fileExtension: $0.pathExtension) == .image }
+        let ocr = needsOCR ? try models.textReader(ocrModel) : nil
+        printErr(String(format: "models loaded in %.1f s (text %@%@%@)", Date().timeIntervalSince(loadStart), text.embedder.modelID,
+                        image.map { ", image " + $0.embedder.modelID } ?? "", ocr.map { ", ocr " + $0.embedder.modelID } ?? ""))
         // Whisper loads at the first audio file that needs transcribing: a re-run over unchanged
         // files does not pay for it.
         let needsSpeech = files.contains { Modality(fileExtension: $0.pathExtension) == .audio }
@@ -68,8 +74,9 @@ struct Index: ParsableCommand {
         var folders = ["text": text.folder]
         if let image { folders["image"] = image.folder }
         if let speech { folders["asr"] = speech.folder }
+        if let ocr { folders["ocr"] = ocr.folder }
         let builder = try IndexBuilder(store: store, textEmbedder: text.embedder, imageEmbedder: image?.embedder,
-                                       transcriber: speech?.embedder, modelFolders: folders)
+                                       transcriber: speech?.embedder, textReader: ocr?.embedder, modelFolders: folders)
         let started = Date()
         var summary = try builder.index(files) { position, count, url, outcome in
             let name = DisplayPath.of(url)

@@ -50,3 +50,17 @@ public protocol SpeechTranscribing {
 extension SpeechTranscribing {
     public func fingerprint(for url: URL) -> String { modelID }
 }
+
+/// Image file -> the lines of text printed in it (PP-OCR by default), each stored as a segment so a
+/// search for the words finds the image.
+public protocol ImageTextReading {
+    var modelID: String { get }
+    /// What the lines of `url` are read with, for the item's fingerprint (as `SpeechTranscribing`'s).
+    func fingerprint(for url: URL) -> String
+    /// The lines read in the image at `url`, in reading order.
+    func lines(inImageAt url: URL) throws -> [String]
+}
+
+extension ImageTextReading {
+    public func fingerprint(for url: URL) -> String { modelID }
+}

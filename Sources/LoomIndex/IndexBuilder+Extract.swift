@@ -4,7 +4,7 @@ import LoomMedia
 /// Reading one file into segments and vectors, per modality.
 extension IndexBuilder {
     /// Reads and embeds a file: text -> passages; audio -> timed transcript segments; image -> an
-    /// image vector. Every item also gets its file name as a segment, and keeps `captions`.
+    /// image vector and the lines of text printed in it. Every item also gets its file name as a segment, and keeps `captions`.
     func extract(_ item: IndexedItem, url: URL, captions: [IndexedSegment]) throws -> ItemContent {
         var item = item
         var segments: [IndexedSegment] = []
@@ -43,6 +43,9 @@ extension IndexBuilder {
             } else {
                 let image = try ImageDecoder().decode(contentsOf: url)
                 (metadata["width"], metadata["height"]) = (image.width, image.height)
+            }
+            if let textReader {
+                segments = try textReader.lines(inImageAt: url).enumerated().map { segment(.ocr, $0.offset, $0.element, source: textReader.modelID) }
             }
         }
         segments += captions.map { segment(.caption, $0.ordinal, $0.text, source: $0.source) }

@@ -44,24 +44,28 @@ public struct IndexingSummary: Sendable, Equatable {
 /// transaction, so an interrupted run loses only the file in progress and a re-run ends with the
 /// same index as an uninterrupted one.
 ///
-/// An `ImageEmbedding` and a `SpeechTranscribing` are optional: without them images and audio are
-/// indexed by file name (and captions) only.
+/// An `ImageEmbedding`, a `SpeechTranscribing` and an `ImageTextReading` are optional: without them
+/// images and audio are indexed by file name (and captions) only; with a text reader, the lines
+/// printed in an image are segments too.
 public final class IndexBuilder {
     public let store: any IndexStoring
     public let textEmbedder: any TextEmbedding
     public let imageEmbedder: (any ImageEmbedding)?
     public let transcriber: (any SpeechTranscribing)?
+    public let textReader: (any ImageTextReading)?
     public var chunker = TextChunker()
 
     /// Checks that the index was built with the same text and image models (vectors of different
     /// models do not compare), then records the models, with `modelFolders` (role -> folder path:
     /// "text", "image", "asr") so `loom search` can load them again.
     public init(store: any IndexStoring, textEmbedder: any TextEmbedding, imageEmbedder: (any ImageEmbedding)? = nil,
-                transcriber: (any SpeechTranscribing)? = nil, modelFolders: [String: String] = [:]) throws {
+                transcriber: (any SpeechTranscribing)? = nil, textReader: (any ImageTextReading)? = nil,
+                modelFolders: [String: String] = [:]) throws {
         self.store = store
         self.textEmbedder = textEmbedder
         self.imageEmbedder = imageEmbedder
         self.transcriber = transcriber
+        self.textReader = textReader
         let settings = try store.settings()
         if let indexed = settings["text.model"], indexed != textEmbedder.modelID {
             throw IndexError.modelMismatch(path: store.url.path, role: "text", indexed: indexed, requested: textEmbedder.modelID)
@@ -72,6 +76,7 @@ public final class IndexBuilder {
         var record = ["text.model": textEmbedder.modelID, "text.dimension": "\(textEmbedder.dimension)"]
         if let imageEmbedder { record["image.model"] = imageEmbedder.modelID }
         if let transcriber { record["asr.model"] = transcriber.modelID }
+        if let textReader { record["ocr.model"] = textReader.modelID }
         for (role, folder) in modelFolders { record["\(role).path"] = folder }
         try store.setSettings(record)
     }
@@ -207,7 +212,8 @@ public final class IndexBuilder {
         switch modality {
         case .text: "text=\(textEmbedder.modelID)"
         case .audio: "text=\(textEmbedder.modelID) asr=\(transcriber?.fingerprint(for: url) ?? "none")"
-        case .image: "text=\(textEmbedder.modelID) image=\(imageEmbedder?.modelID ?? "none")"
+        // " ocr=..." only with a text reader, so indexes made before OCR keep their fingerprints.
+        case .image: "text=\(textEmbedder.modelID) image=\(imageEmbedder?.modelID ?? "none")" + (textReader.map { " ocr=\($0.fingerprint(for: url))" } ?? "")
         }
     }
 

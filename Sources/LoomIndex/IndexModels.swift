@@ -51,6 +51,18 @@ public struct IndexModels: Sendable {
         return Loaded(embedder: try DualEncoderImageEmbedder(folder: folder, modelID: id, load: models.dualEncoder(at:)), folder: folder.path)
     }
 
+    /// The OCR model that reads the text printed in images: the option ("none" turns it off), else
+    /// the index's, else pp-ocrv4 when it is installed, else none.
+    public func textReader(_ option: String?) throws -> Loaded<PPOCRTextReader>? {
+        if option == "none" { return nil }
+        let found = try locate("ocr", option: option, defaultName: nil)
+            ?? (try? ModelLocator().locate(Self.defaultTextReader)).map { (Self.defaultTextReader, $0.url) }
+        guard let (id, folder) = found else { return nil }
+        return Loaded(embedder: PPOCRTextReader(reader: try models.textReader(at: folder), modelID: id), folder: folder.path)
+    }
+
+    public static let defaultTextReader = "pp-ocrv4"
+
     /// The speech model's id and folder now, the model itself at its first use (`onLoad` gets its
     /// id and load seconds then).
     public func lazyTranscriber(_ option: String?, threads: Int, onLoad: @escaping (String, Double) -> Void = { _, _ in }) throws -> Loaded<LazyTranscriber> {

@@ -21,6 +21,8 @@ public enum SegmentKind: String, Codable, Sendable, CaseIterable {
     case caption
     /// The file name, so every item can be found by it.
     case filename
+    /// A line of text printed in an image, read by OCR (PP-OCR).
+    case ocr
 }
 
 /// One file in the index. A plain value: each backend maps it to its own rows.

@@ -61,6 +61,22 @@ public struct DualEncoderImageEmbedder: ImageEmbedding {
     }
 }
 
+/// PP-OCRv4 as the index's text reader: RapidOCR's settings, lines below 0.5 confidence dropped.
+public struct PPOCRTextReader: ImageTextReading {
+    public let modelID: String
+    let reader: PPOCR
+    let decoder = ImageDecoder()
+
+    public init(reader: PPOCR, modelID: String) {
+        self.reader = reader
+        self.modelID = modelID
+    }
+
+    public func lines(inImageAt url: URL) throws -> [String] {
+        try reader.read(try decoder.decode(contentsOf: url)).map(\.text).filter { !$0.isEmpty }
+    }
+}
+
 /// A Whisper model folder as the index's transcriber: greedy decoding with temperature fallback,
 /// language detected on multilingual models, Silero VAD over long audio when given.
 public final class WhisperSpeechTranscriber: SpeechTranscribing {

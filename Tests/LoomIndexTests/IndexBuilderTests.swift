@@ -50,6 +50,32 @@ struct IndexBuilderTests {
         #expect(counts.segments == counts.vectors, "every segment has its text vector")
     }
 
+    @Test func linesReadInImagesAreSegmentsAndAChangedReaderReindexes() throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let reader = FakeTextReader()
+        let builder = try IndexBuilder(store: setup.store, textEmbedder: setup.embedder, transcriber: setup.transcriber, textReader: reader)
+        let files = try setup.files()
+        _ = try builder.index(files)
+        #expect(reader.calls == 1, "only the image is read")
+        let image = try #require(try setup.store.item(path: files[1].path))
+        let segments = try setup.store.segments(itemId: image.id!)
+        #expect(segments.filter { $0.kind == .ocr }.map(\.text) == ["FRESH COFFEE", "open daily 7 to 19"])
+        #expect(segments.filter { $0.kind == .ocr }.allSatisfy { $0.source == "fake-ocr" })
+        #expect(try setup.store.settings()["ocr.model"] == "fake-ocr")
+        let hits = try IndexSearcher(store: setup.store).search([QueryVector(model: "hashing-64", vector: HashingTextEmbedder.vector("fresh coffee"))])
+        #expect(hits.first?.path == files[1].path && hits.first?.match == "ocr")
+
+        // Unchanged: the reader is not asked again. Another OCR model: the image is read again.
+        _ = try builder.index(files)
+        #expect(reader.calls == 1)
+        let other = FakeTextReader(modelID: "other-ocr", lines: ["CLOSED"])
+        let summary = try IndexBuilder(store: setup.store, textEmbedder: setup.embedder, transcriber: setup.transcriber, textReader: other).index(files)
+        #expect(other.calls == 1 && summary.updated == 1)
+        let updated = try #require(try setup.store.item(path: files[1].path))
+        #expect(try setup.store.segments(itemId: updated.id!).filter { $0.kind == .ocr }.map(\.text) == ["CLOSED"])
+    }
+
     @Test func rerunEmbedsNothingAndEditsMovesAndDeletesAreFollowed() throws {
         let setup = try Setup()
         defer { setup.remove() }

@@ -90,3 +90,21 @@ let sampleTexts = [
     "engine.txt": "The diesel engine needs an oil change every ten thousand kilometres. Check the coolant level monthly.",
     "notes/recipe.txt": "Bake the bread at two hundred degrees for forty minutes, then let it cool on a rack.",
 ]
+
+/// A stand-in OCR model: decodes the image for real (so corrupt files fail as they would) and
+/// returns fixed lines.
+final class FakeTextReader: ImageTextReading, @unchecked Sendable {
+    let modelID: String
+    let lines: [String]
+    private(set) var calls = 0
+
+    init(modelID: String = "fake-ocr", lines: [String] = ["FRESH COFFEE", "open daily 7 to 19"]) {
+        (self.modelID, self.lines) = (modelID, lines)
+    }
+
+    func lines(inImageAt url: URL) throws -> [String] {
+        calls += 1
+        _ = try ImageDecoder().decode(contentsOf: url)
+        return lines
+    }
+}

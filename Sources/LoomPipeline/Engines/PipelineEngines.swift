@@ -35,7 +35,7 @@ public struct IndexRecord: Sendable {
 }
 
 public struct IndexText: Sendable {
-    public enum Kind: String, Sendable { case transcript, caption, answer }
+    public enum Kind: String, Sendable { case transcript, caption, answer, ocr }
     /// The step that produced it.
     public var source: String
     public var kind: Kind
@@ -53,9 +53,10 @@ public struct PipelineEngines: Sendable {
     /// Opens (creating if needed) the index at a file. `embeddingModel` is the embed step's model, which
     /// the index also uses for what the embed step did not embed (file names) and for queries, taken
     /// from the run's `models` (the embed step's instance); `speechModel` the transcribe step's,
-    /// recorded with the transcripts and in each audio item's fingerprint.
+    /// recorded with the transcripts and in each audio item's fingerprint; `ocrModel` the ocr step's,
+    /// likewise for the lines read in images.
     public typealias IndexOpener = @Sendable (_ file: URL, _ embeddingModel: ResolvedModel?, _ speechModel: ResolvedModel?,
-                                              _ models: PipelineModels) throws -> any IndexSink
+                                              _ ocrModel: ResolvedModel?, _ models: PipelineModels) throws -> any IndexSink
 
     public var vision: VisionLoader?
     public var index: IndexOpener?

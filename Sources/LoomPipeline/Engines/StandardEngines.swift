@@ -13,7 +13,9 @@ extension PipelineEngines {
     /// The engines this build has.
     public static let standard = PipelineEngines(
         vision: { location, models in try models.visionLanguage(at: location.url) },
-        index: { file, model, speech, models in try SearchIndexSink(file: file, embeddingModel: model, speechModel: speech, models: models) })
+        index: { file, model, speech, ocr, models in
+            try SearchIndexSink(file: file, embeddingModel: model, speechModel: speech, ocrModel: ocr, models: models)
+        })
 }
 
 /// Greedy captions and answers, as `loom caption` / `loom ask` give them.
@@ -32,16 +34,18 @@ extension VisionLanguageTask: VisionLanguageEngine {
 /// The index step's sink: the same `IndexBuilder` as `loom index`, so a pipeline-made index is searched
 /// with `loom search --index FILE`. It stores what the pipeline's steps made, with their models:
 /// transcripts from the transcribe step (not transcribed again, and fingerprinted with the speech
-/// model and the transcript, so a change of either re-indexes the file), captions and answers as the
-/// item's caption texts, and the embed step's vectors of those texts. Only what no step embedded (the
+/// model and the transcript, so a change of either re-indexes the file), the ocr step's lines as the
+/// image's OCR segments (likewise), captions and answers as the item's caption texts, and the embed
+/// step's vectors of those texts. Only what no step embedded (the
 /// file name) is embedded here, with the embed step's model instance from the run's models.
 final class SearchIndexSink: IndexSink, @unchecked Sendable {
     private let lock = NSLock()
     private let builder: IndexBuilder
     private let transcripts: PipelineTranscripts
+    private let readLines: PipelineTextLines?
     private let vectors: PipelineTextVectors
 
-    init(file: URL, embeddingModel: ResolvedModel?, speechModel: ResolvedModel?, models: PipelineModels) throws {
+    init(file: URL, embeddingModel: ResolvedModel?, speechModel: ResolvedModel?, ocrModel: ResolvedModel?, models: PipelineModels) throws {
         guard let embeddingModel else {
             throw IndexSinkError(message: "the index step needs an embed step (with a sentence-embedding model) among its needs")
         }
@@ -49,11 +53,13 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
         let embedder = try models.sentenceEmbedder(embeddingModel)
         vectors = PipelineTextVectors(SentenceTextEmbedder(embedder: embedder, modelID: embeddingModel.location.catalogName ?? folder.lastPathComponent))
         transcripts = PipelineTranscripts(model: speechModel)
+        readLines = ocrModel.map(PipelineTextLines.init)
         var folders = ["text": folder.path]
         folders["asr"] = speechModel?.location.url.path
+        folders["ocr"] = ocrModel?.location.url.path
         builder = try IndexBuilder(
             store: try openIndex(url: file, access: .create), textEmbedder: vectors, transcriber: transcripts,
-            modelFolders: folders)
+            textReader: readLines, modelFolders: folders)
     }
 
     func upsert(_ record: IndexRecord) throws -> String {
@@ -67,12 +73,14 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
                 : text.segments.map { TimedText(start: $0.start, end: $0.end, text: $0.text) }
         }.map { TimedText(start: $0.start, end: $0.end, text: $0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
             .filter { !$0.text.isEmpty }, for: url)
+        readLines?.set(record.texts.filter { $0.kind == .ocr }.flatMap { $0.text.components(separatedBy: "\n") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }, for: url)
         vectors.set(record.embeddings)
-        defer { transcripts.clear(); vectors.set([]) }
+        defer { transcripts.clear(); readLines?.clear(); vectors.set([]) }
         if case .failed(let error) = try builder.index(file: url) {
             throw IndexSinkError(message: error)
         }
-        for text in record.texts where text.kind != .transcript {
+        for text in record.texts where text.kind != .transcript && text.kind != .ocr {
             let words = text.text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !words.isEmpty { try builder.setCaption(words, forFileAt: url, captioner: text.source) }
         }
@@ -110,6 +118,32 @@ final class PipelineTranscripts: SpeechTranscribing, @unchecked Sendable {
             throw IndexSinkError(message: "\(url.path): no transcript reached the index step; add the transcribe step to its needs")
         }
         return (current.segments, "", current.segments.last?.end ?? 0)
+    }
+}
+
+/// Hands the index the lines the pipeline's ocr step read in the image being indexed.
+final class PipelineTextLines: ImageTextReading, @unchecked Sendable {
+    let modelID: String
+    private let identity: String
+    private var current: (path: String, lines: [String])?
+
+    init(model: ResolvedModel) {
+        modelID = model.location.catalogName ?? model.location.url.path
+        identity = model.identity
+    }
+
+    func set(_ lines: [String], for url: URL) { current = (url.standardizedFileURL.path, lines) }
+    func clear() { current = nil }
+
+    /// The model's identity and a digest of the lines, which the step's options change too.
+    func fingerprint(for url: URL) -> String {
+        guard let current, current.path == url.standardizedFileURL.path else { return identity }
+        return "\(identity) lines=\(SHA256.hex(of: Array(current.lines.joined(separator: "\n").utf8)).prefix(16))"
+    }
+
+    func lines(inImageAt url: URL) throws -> [String] {
+        guard let current, current.path == url.standardizedFileURL.path else { return [] }
+        return current.lines
     }
 }
 

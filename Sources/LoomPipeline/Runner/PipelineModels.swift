@@ -37,6 +37,11 @@ public final class PipelineModels: @unchecked Sendable {
         try noting(model) { try shared.sentenceEmbedder(at: model.location.url) }
     }
 
+    /// PP-OCR from a folder with det.onnx, rec.onnx and cls.onnx.
+    func textReader(_ model: ResolvedModel) throws -> PPOCR {
+        try noting(model) { try shared.textReader(at: model.location.url) }
+    }
+
     /// The vision-language engine of `model`, from `engines` (the standard one takes it from `shared`).
     func vision(_ model: ResolvedModel, engines: PipelineEngines) throws -> any VisionLanguageEngine {
         guard let load = engines.vision else {

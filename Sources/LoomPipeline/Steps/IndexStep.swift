@@ -1,7 +1,7 @@
 import Foundation
 import LoomMedia
 
-/// `uses: index`: puts each item's transcripts, captions, answers and embeddings into one search
+/// `uses: index`: puts each item's transcripts, captions, answers, OCR lines and embeddings into one search
 /// index file (LoomIndex, issue #6) through an `IndexSink`, opened once per run.
 public struct IndexStep: PipelineStep {
     public static let kind = "index"
@@ -34,13 +34,13 @@ public struct IndexStep: PipelineStep {
         func upstreamModel(_ kind: String) -> ResolvedModel? {
             setup.sourceSteps.filter { $0.value == kind }.keys.sorted().first.flatMap { setup.upstreamModels[$0] }
         }
-        let model = upstreamModel(EmbedStep.kind), speechModel = upstreamModel(TranscribeStep.kind)
+        let model = upstreamModel(EmbedStep.kind), speechModel = upstreamModel(TranscribeStep.kind), ocrModel = upstreamModel(OCRStep.kind)
         embeddingModel = model?.identity
         let opener = setup.engines.index
         let models = setup.pipelineModels
         sink = LazySink {
             guard let opener else { throw UnavailableError(message: "the search index is not available in this build") }
-            return try opener(file, model, speechModel, models)
+            return try opener(file, model, speechModel, ocrModel, models)
         }
     }
 
@@ -53,7 +53,11 @@ public struct IndexStep: PipelineStep {
                 record.texts.append(IndexText(source: input.step, kind: .transcript, text: transcript.text,
                                               segments: transcript.segments.map { ($0.start, $0.end, $0.text) }))
             case .text(let text):
-                let kind: IndexText.Kind = sourceSteps[input.step] == AskStep.kind ? .answer : .caption
+                let kind: IndexText.Kind = switch sourceSteps[input.step] {
+                case AskStep.kind: .answer
+                case OCRStep.kind: .ocr
+                default: .caption
+                }
                 record.texts.append(IndexText(source: input.step, kind: kind, text: text, segments: []))
             case .embeddings(let vectors):
                 record.embeddings += vectors
