@@ -71,4 +71,51 @@ import Testing
         let off = try CLIRunner.run(["index", "scans", "--ocr-model", "none", "--index", "plain.loom"], in: folder)
         #expect(off.status == 0 && !off.stderr.contains("ocr pp-ocrv4"), "\(off.stderr)")
     }
+
+    @Test func pipelineStepWritesTheLinesAndIndexesThem() throws {
+        guard Self.modelInstalled, InstalledModels.file("minilm-l6-v2", "model.safetensors") != nil else { return }
+        let folder = try Fixtures.temporaryDirectory("loom-ocr-pipeline")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try images(folder)
+        try """
+            name: read-scans
+            inputs:
+              - path: scans
+            models:
+              ocr: pp-ocrv4
+              text: minilm-l6-v2
+            steps:
+              decode:
+                uses: decode
+              read:
+                uses: ocr
+                needs: [decode]
+                model: ocr
+                with:
+                  min_confidence: 0.9
+              embed:
+                uses: embed
+                needs: [read]
+                model: text
+              index:
+                uses: index
+                needs: [read, embed]
+              texts:
+                uses: write
+                needs: [read]
+                with:
+                  formats: [txt]
+            outputs:
+              folder: out
+            """.write(to: folder.appendingPathComponent("scans.yaml"), atomically: true, encoding: .utf8)
+        let run = try CLIRunner.run(["run", "scans.yaml"], in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        // min_confidence 0.9 drops the fuselage's 105 (read as IC05 at 0.67).
+        #expect(try String(contentsOf: folder.appendingPathComponent("out/seafire.txt"), encoding: .utf8) == "ROYALNAVY\nSX336\n")
+        let search = try CLIRunner.run(["search", "raposa marrom rapida", "--index", "out/media.loom", "--k", "1"], in: folder)
+        #expect(search.stdout.contains("eurotext.png") && search.stdout.contains("raposa"), "\(search.stdout)")
+        // A re-run reads nothing again.
+        let again = try CLIRunner.run(["run", "scans.yaml"], in: folder)
+        #expect(again.status == 0 && !again.stderr.contains("models loaded: ocr"), "\(again.stderr)")
+    }
 }
