@@ -188,11 +188,13 @@ def main() -> None:
             image.save(path, quality=JPEG_QUALITY)
         else:
             image.save(path, optimize=True)
-        truth[name] = {"tests": tests, "size": list(image.size), "lines": lines}
+        truth[name] = {"tests": tests, "size": list(image.size), "lines": lines, "turned_180": make is turned_180}
         print(f"{name:26} {image.width}x{image.height} {path.stat().st_size:>7} bytes  {len(lines)} lines")
     document = {
         "made_by": "Scripts/reference/make_ocr_rendered.py (fonts of matplotlib 3.11.2, Pillow 13.0.0)",
         "lines": "the printed lines, in reading order (for turned_180.png: of the upright page)",
+        "turned_180": "the page is upside down: its reading order is the reverse of the top-to-bottom, "
+                      "left-to-right order of the boxes in the image",
         "images": truth,
     }
     (OUT / "truth.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
