@@ -9,7 +9,7 @@ Writes into Tests/Fixtures/ocr/:
   eurotext_strip.png, seafire_tiny.png, eurotext_2x.png
                     inputs cut from the samples for RapidOCR's letterbox, min-side and max-side rules
   end_to_end.json   per input (the text samples, photos without text, eurotext turned 180, the inputs
-                    above): RapidOCR's result (box corners, text, score in its output order) and
+                    above, and the rendered images of rendered/ under "rendered/NAME"): RapidOCR's result (box corners, text, score in its output order) and
                     elapsed times, plus every intermediate the Swift side can check one by one (the
                     detection input shape, DB boxes and scores, the sorted boxes, the line crops'
                     sizes, classifier label and score, recognition batches and per-step argmax, all
@@ -28,6 +28,8 @@ Writes into Tests/Fixtures/ocr/:
   line{0,1}_cls_input.f32  classifier input (3,48,192); outputs in stages.json
   line{0,1}_rec_input.f32  recognition input (3,48,W) as RapidOCR pads it inside its batch
   line{0,1}_rec_output.f32 the recognition graph's output (T,6625): softmax probabilities
+  rendered/truth.json  (made by make_ocr_rendered.py, with its images; run that first): this script adds
+                    per image RapidOCR's texts and its character error rate against the truth.
 All .f32 files are raw little-endian float32, C order, with their shapes in the JSON. The numpy models
 of cv2's resize and perspective crop (_cv2_models.py) are checked against RapidOCR's own pixels here.
 
@@ -49,6 +51,7 @@ import shapely
 from PIL import Image
 from rapidocr_onnxruntime import RapidOCR
 from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+from rapidfuzz.distance import Levenshtein
 
 from _cv2_models import resize_checks, warp_checks
 
@@ -70,6 +73,9 @@ EDGE_CASES = {
 # A sample turned by 180 degrees after decoding (exact: the pixels reversed on both axes), passed to
 # RapidOCR as a BGR array, as a Swift test can make it.
 TURNED = ["eurotext.png"]
+# Rendered images with known text (fonts, sizes, colours, photos, tilted, turned 180, no text), made
+# by make_ocr_rendered.py; their truth is rendered/truth.json.
+RENDERED = OUT / "rendered"
 # (left, top, right, bottom): both sides multiples of 32. The painted markings on the fuselage: short
 # lines, so the recognition input is the minimum 320 wide and its output (40, 6625) stays small.
 CROP = ("seafire.jpg", (20, 240, 340, 400))
@@ -178,6 +184,8 @@ def end_to_end(engine: RapidOCR) -> dict:
     for name in TURNED:
         bgr = engine.load_img(inputs[name])
         inputs[f"{name} turned 180"] = np.ascontiguousarray(bgr[::-1, ::-1])
+    for name in rendered_truth()["images"]:
+        inputs[f"rendered/{name}"] = str(RENDERED / name)
     images = {}
     for name, source in inputs.items():
         engine(source)  # warm-up: the first call pays for onnxruntime's allocations
@@ -197,6 +205,43 @@ def end_to_end(engine: RapidOCR) -> dict:
         for line in lines:
             print(f"   {line['score']:.3f} {line['text']}")
     return images
+
+
+def rendered_truth() -> dict:
+    return json.loads((RENDERED / "truth.json").read_text())
+
+
+def character_error_rate(read: list, truth: list) -> float:
+    """Edit distance between the read and the true lines, each joined by newlines, over the truth's
+    length: the definition of PPOCRTests.characterErrorRate."""
+    return Levenshtein.distance("\n".join(read), "\n".join(truth)) / len("\n".join(truth))
+
+
+def score_rendered(engine: RapidOCR, images: dict) -> None:
+    """Adds RapidOCR's texts and character error rates to rendered/truth.json. The lines are read in
+    RapidOCR's output order (top to bottom, then left to right), reversed for a page turned by 180
+    degrees (RapidOCR turns each crop but keeps the boxes' order). `cer_without_whitespace` drops all
+    whitespace from both sides first: the recognition alone, without RapidOCR's dropped spaces and
+    split lines."""
+    dictionary = set(engine.text_rec.postprocess_op.character)
+    document = rendered_truth()
+    for name, entry in document["images"].items():
+        missing = {c for line in entry["lines"] for c in line} - dictionary
+        assert not missing, f"rendered/{name}: {sorted(missing)} not in PP-OCRv4's dictionary"
+        read = [line["text"] for line in images[f"rendered/{name}"]["lines"]]
+        if entry["turned_180"]:
+            read = read[::-1]
+        squeeze = lambda lines: ["".join("".join(lines).split())]
+        entry["rapidocr"] = {
+            "lines_read": read,
+            "cer": character_error_rate(read, entry["lines"]) if entry["lines"] else None,
+            "cer_without_whitespace": character_error_rate(squeeze(read), squeeze(entry["lines"])) if entry["lines"] else None,
+        }
+        print(f"rendered/{name}: {len(read)} lines, CER {entry['rapidocr']['cer']}")
+    document["rapidocr"] = ("rapidocr-onnxruntime 1.4.4 (Scripts/reference/ocr_rapidocr.py): lines_read in "
+                            "reading order (output order, reversed when turned_180); cer as "
+                            "PPOCRTests.characterErrorRate (null when the truth is empty)")
+    (RENDERED / "truth.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
 def character_list(engine: RapidOCR) -> dict:
@@ -331,6 +376,7 @@ def main() -> None:
         "images": end_to_end(engine),
     }
     (OUT / "end_to_end.json").write_text(json.dumps(reference, indent=1, ensure_ascii=False) + "\n")
+    score_rendered(engine, reference["images"])
     (OUT / "stages.json").write_text(json.dumps(stages(engine), indent=1, ensure_ascii=False) + "\n")
     for f in sorted(OUT.iterdir()):
         print(f"{f.name:34} {f.stat().st_size:>9} bytes")
