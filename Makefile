@@ -1,7 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Each does all set-up on a fresh Debian 12.
 SWIFT ?= swift
 RELEASE_LOOM := .build/release/loom
-DEBUG_LOOM := .build/debug/loom
 # The commit `loom --version` names (Package.swift reads it from the environment).
 export LOOM_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 # Models the real-weight tests read; `loom models pull` fetches each once into $LOOM_HOME.
@@ -29,18 +28,21 @@ demo: build
 	$(RELEASE_LOOM) search --index out/demo/media.loom "what can I do for my nation"
 	$(RELEASE_LOOM) search --index out/demo/media.loom "the quick brown fox jumps over the lazy dog"
 
+# The tests run on one optimized build with testable imports, in its own folder (.build-test): the
+# suites and the CLI tests (against the `loom` of that build, whose -Ounchecked modules keep only
+# Loom's own checks, as the release binary users run) need one build of the package, not a debug
+# and a release one.
+TEST_BUILD := -c release --scratch-path .build-test -Xswiftc -enable-testing
+TEST_LOOM := .build-test/release/loom
+
 test-models: bootstrap
-	$(SWIFT) build --product loom
-	$(DEBUG_LOOM) models pull $(TEST_MODELS)
+	$(SWIFT) build $(TEST_BUILD) --build-tests
+	$(TEST_LOOM) models pull $(TEST_MODELS)
 	@# The real huggingface_hub client for the Hub interop tests (HubInteropTests).
 	Scripts/hub-venv > /dev/null
 
-# Every suite on the debug build but the CLI tests, which run against the release binary users run
-# (its -Ounchecked modules keep only Loom's own checks).
 test: test-models
-	LOOM_REQUIRE_MODELS=1 $(SWIFT) test --skip LoomCLITests
-	$(SWIFT) build -c release --product loom
-	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(RELEASE_LOOM) $(SWIFT) test --skip-build --filter LoomCLITests
+	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(TEST_LOOM) $(SWIFT) test $(TEST_BUILD) --skip-build
 
 # The fast suites under AddressSanitizer, and the concurrent parts (worker pool, shared models, model
 # cache, output writer, pipeline runner) under ThreadSanitizer, each in its own build folder.

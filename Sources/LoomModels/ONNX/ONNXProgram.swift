@@ -73,10 +73,13 @@ public final class ONNXProgram: Sendable {
         var consumers: [String: Int] = [:]
         for node in graph.nodes { for input in node.inputs where !input.isEmpty { consumers[input, default: 0] += 1 } }
         for node in graph.nodes where node.opType != "Constant" {
+            guard !node.outputs.isEmpty, !node.inputs.isEmpty else {
+                throw WeightFileError(file: graph.path, .malformedHeader("\(node.opType) node '\(node.name)' has no inputs or no outputs"))
+            }
             let op = try Operator(node, opset: opset, constants: constantValues, path: graph.path)
             // BatchNormalization right after a Conv that nothing else reads: fold it into the Conv.
             if case .batchNormalization(let norm) = op, let previous = compiled.last, case .conv(let conv) = previous.op,
-               previous.outputs == [node.inputs[0]], consumers[node.inputs[0]] == 1 {
+               previous.outputs == [node.inputs[0]], consumers[node.inputs[0]] == 1, norm.scale.count == conv.outChannels {
                 compiled[compiled.count - 1] = Step(
                     op: .conv(conv.folding(norm)), name: previous.name, opType: "Conv", inputs: previous.inputs,
                     outputs: node.outputs)
