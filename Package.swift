@@ -25,7 +25,7 @@ let package = Package(
     products: (coreOnly ? [] : [.executable(name: "loom", targets: ["LoomCLI"])]) + [
         .library(name: "Loom", targets: [
             "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
+            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomPostgres",
         ]),
     ],
     dependencies: [
@@ -62,6 +62,7 @@ var coreTargets: [Target] {
         .systemLibrary(
             name: "CLoomMath", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "libfftw3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "CLoomBuildInfo", cSettings: buildInfoSettings),
 
@@ -84,12 +85,15 @@ var coreTargets: [Target] {
         .target(name: "LoomTasks", dependencies: [
             "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomModelStore",
         ]),
-        // The mixed-media search index: one SQLite file through GRDB (issue #6).
+        // PostgreSQL through libpq: parameterized statements, text or binary results (issue #19).
+        .target(name: "LoomPostgres", dependencies: ["CLibPQ"]),
+        // The mixed-media search index: one SQLite file through GRDB (issue #6), or a PostgreSQL
+        // database (issue #19).
         .target(
             name: "LoomIndex",
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "LoomModelStore",
-                "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
+                "LoomPostgres", "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // Declarative YAML pipelines and the resumable batch runner (issue #7).
         .target(
@@ -117,6 +121,7 @@ var coreTargets: [Target] {
             ]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
+        .testTarget(name: "LoomPostgresTests", dependencies: ["LoomPostgres", "LoomTestSupport"]),
         .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
