@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Loom", targets: [
             "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
             "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomPostgres",
+            "LoomQueue",
         ]),
     ],
     dependencies: [
@@ -87,6 +88,8 @@ var coreTargets: [Target] {
         ]),
         // PostgreSQL through libpq: parameterized statements, text or binary results (issue #19).
         .target(name: "LoomPostgres", dependencies: ["CLibPQ"]),
+        // A pipeline's work queue in PostgreSQL: claims under a lease and a token (issue #19).
+        .target(name: "LoomQueue", dependencies: ["LoomPostgres"]),
         // The mixed-media search index: one SQLite file through GRDB (issue #6), or a PostgreSQL
         // database (issue #19).
         .target(
@@ -99,7 +102,7 @@ var coreTargets: [Target] {
         .target(
             name: "LoomPipeline",
             dependencies: [
-                "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
+                "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore", "LoomQueue",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
@@ -122,6 +125,7 @@ var coreTargets: [Target] {
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomPostgresTests", dependencies: ["LoomPostgres", "LoomTestSupport"]),
+        .testTarget(name: "LoomQueueTests", dependencies: ["LoomQueue", "LoomPostgres", "LoomTestSupport"]),
         .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
@@ -151,7 +155,7 @@ var networkTargets: [Target] {
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore", "LoomHub",
                 "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
-                "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LoomQueue", "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // A Hub-shaped HTTP server on 127.0.0.1 for the pull tests.
