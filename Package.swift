@@ -167,7 +167,7 @@ var networkTargets: [Target] {
             ],
             path: "Tests/LoomHubTestSupport"),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomModelStore", "LoomHubTestSupport", "LoomTestSupport"]),
-        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomHubTestSupport", "LoomIndex"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomHubTestSupport", "LoomIndex", "LoomPostgres"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomTasks", "LoomTestSupport"]),
     ]
 }

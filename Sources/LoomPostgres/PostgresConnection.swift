@@ -57,6 +57,20 @@ public final class PostgresConnection {
         }
     }
 
+    /// Reconnects, trying again with backoff (0.2 s doubling to 5 s) for up to `seconds`: a server
+    /// that restarts, or a network that drops, is waited out; after that the last error is thrown.
+    public func reconnect(within seconds: Double) throws(PostgresError) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var pause = 0.2
+        while true {
+            do { return try reconnect() } catch {
+                guard Date().addingTimeInterval(pause) < deadline else { throw error }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 5)
+            }
+        }
+    }
+
     /// Runs one statement with `parameters` as `$1...$n`, sent as text (the server converts each to
     /// its column's type; write `$1::real[]` where it cannot tell). Results come as text, or in
     /// PostgreSQL's binary format with `binaryResults` (vectors: no float printing and parsing).

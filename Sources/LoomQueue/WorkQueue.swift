@@ -63,9 +63,12 @@ public struct RetryBackoff: Sendable {
 /// claimed with `FOR UPDATE SKIP LOCKED` (workers never wait on each other's rows) under a lease
 /// and a fresh token, kept by heartbeats, and finished only while the token holds. At-least-once
 /// execution; with results written in the finishing transaction, exactly-once results.
-/// One connection under a lock; a call that lost the connection reconnects and runs once more
-/// (each call is one transaction and safe to repeat).
+/// One connection under a lock; a call that lost the connection reconnects (waiting up to
+/// `reconnectSeconds` for the server, with backoff) and runs once more (each call is one transaction
+/// and safe to repeat).
 public final class WorkQueue: @unchecked Sendable {
+    /// How long a call waits for a server that went away (a restart) before it fails.
+    public static let reconnectSeconds = 120.0
     public let pipeline: String
     /// Who claims: written on the rows this worker holds (host and process id by default).
     public let worker: String
@@ -89,9 +92,9 @@ public final class WorkQueue: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
-            if !db.isConnected { try db.reconnect() }
+            if !db.isConnected { try db.reconnect(within: Self.reconnectSeconds) }
             do { return try db.transaction { try body(db) } } catch let error as PostgresError where error.connectionLost {
-                try db.reconnect()
+                try db.reconnect(within: Self.reconnectSeconds)
                 return try db.transaction { try body(db) }
             }
         } catch let error as PostgresError {

@@ -1,4 +1,5 @@
 import Foundation
+import LoomPostgres
 import LoomTestSupport
 import Testing
 
@@ -7,6 +8,83 @@ import Testing
 /// draining worker transcribes them into the pipeline's output folder, and a corrupt file ends dead
 /// after its attempts, with its error.
 @Suite(.serialized) struct QueueCommandTests {
+    /// A pipeline of three short clips into txt transcripts, in `folder`.
+    static func pipeline(in folder: URL, clips: [String]) throws -> URL {
+        let media = folder.appendingPathComponent("media")
+        try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
+        for name in clips {
+            try FileManager.default.copyItem(at: Fixtures.sample("audio/\(name)"), to: media.appendingPathComponent(name))
+        }
+        let file = folder.appendingPathComponent("queued.yaml")
+        try """
+            name: queued
+            inputs:
+              - path: media
+                media: [audio]
+            models:
+              asr: whisper-tiny.en
+            steps:
+              decode:
+                uses: decode
+              transcribe:
+                uses: transcribe
+                needs: [decode]
+                model: asr
+                with:
+                  beam: 1
+                  vad: off
+              text:
+                uses: write
+                needs: [transcribe]
+                with:
+                  formats: [txt]
+            outputs:
+              folder: out
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// kill -9 of a worker holding an item: after its lease another worker claims it, and it is
+    /// done once, on attempt 2; every item is done, none left running, every transcript written.
+    @Test func aKilledWorkersItemIsDoneOnceOnItsSecondAttempt() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, let cluster = PostgresTestCluster.shared() else { return }
+        let url = try cluster.createDatabase("cli_kill")
+        let folder = try Fixtures.temporaryDirectory("loom-queue-kill")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clips = ["jfk.wav", "arctic_a0007.wav", "arctic_a0007_8k.wav"]
+        let file = try Self.pipeline(in: folder, clips: clips)
+        let enqueued = try CLIRunner.run(["run", file.path, "--queue", url.absoluteString, "--enqueue"])
+        #expect(enqueued.stdout.contains("3 of 3 inputs added"), "\(enqueued.stdout)\(enqueued.stderr)")
+
+        let doomed = Process()
+        doomed.executableURL = CLIRunner.executable
+        doomed.arguments = ["worker", file.path, "--queue", url.absoluteString, "--lease", "2s", "--threads", "1"]
+        doomed.standardOutput = FileHandle.nullDevice
+        doomed.standardError = FileHandle.nullDevice
+        try doomed.run()
+        let db = try PostgresConnection(url: url)
+        var held: Int64?
+        for _ in 0..<1200 where held == nil {
+            held = try db.query("SELECT id FROM loom.work WHERE state = 'running'").int(0, 0)
+            if held == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        kill(doomed.processIdentifier, SIGKILL)
+        doomed.waitUntilExit()
+        let killedItem = try #require(held, "the first worker claimed an item")
+
+        let rescuer = try CLIRunner.run(["worker", file.path, "--queue", url.absoluteString, "--drain", "--lease", "2s", "--threads", "2"],
+                                        timeout: 600)
+        #expect(rescuer.status == 0 && rescuer.stderr.contains("3 done, 0 failed"), "\(rescuer.stderr)")
+        let rows = try db.query("SELECT id, state, attempts FROM loom.work ORDER BY id")
+        let states = (0..<rows.count).map { "\(try! rows.int($0, 0)!) \(rows.string($0, 1)!) \(try! rows.int($0, 2)!)" }
+        #expect(states.count == 3 && states.allSatisfy { $0.contains(" done ") }, "\(states)")
+        #expect(states.contains("\(killedItem) done 2"), "the killed worker's item ran again, once: \(states)")
+        for clip in clips {
+            let name = (clip as NSString).deletingPathExtension + ".txt"
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/\(name)").path), "\(name)")
+        }
+    }
+
     @Test func enqueueWorkAndInspectTheQueue() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, let cluster = PostgresTestCluster.shared() else { return }
         let queue = try cluster.createDatabase("cli_queue").absoluteString

@@ -100,5 +100,14 @@ struct PostgresConnectionTests {
         try db.reconnect()
         try db.query("INSERT INTO t VALUES (1)")
         #expect(try db.query("SELECT count(*) FROM t").int(0, 0) == 1)
+
+        // A server that is down for a while is waited for.
+        try cluster.stop()
+        #expect(throws: PostgresError.self) { try db.query("SELECT 1") }
+        #expect(throws: PostgresError.self, "down, and no time to wait") { try db.reconnect(within: 0) }
+        let restarted = Thread { Thread.sleep(forTimeInterval: 1.5); try? cluster.start() }
+        restarted.start()
+        try db.reconnect(within: 30)
+        #expect(try db.query("SELECT count(*) FROM t").int(0, 0) == 1)
     }
 }

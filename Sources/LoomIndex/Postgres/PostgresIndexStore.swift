@@ -63,8 +63,9 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
         }
     }
 
+    /// Waits up to two minutes, with backoff, for a server that went away (a restart).
     private func reconnect() throws {
-        try db.reconnect()
+        try db.reconnect(within: 120)
         try Self.setUp(db, access: access)
     }
 
