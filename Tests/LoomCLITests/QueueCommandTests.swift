@@ -85,6 +85,44 @@ import Testing
         }
     }
 
+    /// `pg_ctl restart` while a worker runs: it waits for the server, and every item finishes once.
+    @Test func aServerRestartMidRunLosesNothing() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, PostgresTestCluster.shared() != nil else { return }
+        let cluster = try PostgresTestCluster.startPrivate()
+        defer { cluster.stopAndRemove() }
+        let url = try cluster.createDatabase("cli_restart")
+        let folder = try Fixtures.temporaryDirectory("loom-queue-restart")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clips = ["jfk.wav", "arctic_a0007.wav", "arctic_a0007_8k.wav", "jfk.flac"]
+        let file = try Self.pipeline(in: folder, clips: clips)
+        _ = try CLIRunner.run(["run", file.path, "--queue", url.absoluteString, "--enqueue"])
+
+        let worker = Process()
+        worker.executableURL = CLIRunner.executable
+        worker.arguments = ["worker", file.path, "--queue", url.absoluteString, "--drain", "--lease", "20s", "--threads", "1"]
+        let errors = Fixtures.repositoryRoot.appendingPathComponent(".build/loom-queue-restart-\(getpid()).log")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = try FileHandle(forWritingTo: errors)
+        try worker.run()
+        let db = try PostgresConnection(url: url)
+        var running = false
+        for _ in 0..<1200 where !running {
+            running = try db.query("SELECT count(*) FROM loom.work WHERE state = 'running'").int(0, 0) == 1
+            if !running { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(running)
+        try cluster.restart()
+        worker.waitUntilExit()
+        let printed = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        #expect(worker.terminationStatus == 0 && printed.contains("4 done, 0 failed"), "\(printed)")
+        try db.reconnect(within: 30)
+        let rows = try db.query("SELECT state, attempts, count(*) FROM loom.work GROUP BY state, attempts")
+        let (attempts, count) = (try rows.int(0, 1), try rows.int(0, 2))
+        #expect(rows.count == 1 && rows.string(0, 0) == "done" && attempts == 1 && count == 4, "each item done once, on its first attempt")
+    }
+
     @Test func enqueueWorkAndInspectTheQueue() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, let cluster = PostgresTestCluster.shared() else { return }
         let queue = try cluster.createDatabase("cli_queue").absoluteString
