@@ -123,6 +123,40 @@ import Testing
         #expect(rows.count == 1 && rows.string(0, 0) == "done" && attempts == 1 && count == 4, "each item done once, on its first attempt")
     }
 
+    /// SIGTERM while an item runs: the worker finishes it, claims nothing more and exits cleanly;
+    /// the rest stay ready with no attempt counted.
+    @Test func sigtermFinishesTheItemAndClaimsNoMore() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, let cluster = PostgresTestCluster.shared() else { return }
+        let url = try cluster.createDatabase("cli_term")
+        let folder = try Fixtures.temporaryDirectory("loom-queue-term")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.pipeline(in: folder, clips: ["jfk.wav", "arctic_a0007.wav", "arctic_a0007_8k.wav"])
+        _ = try CLIRunner.run(["run", file.path, "--queue", url.absoluteString, "--enqueue"])
+        let worker = Process()
+        worker.executableURL = CLIRunner.executable
+        worker.arguments = ["worker", file.path, "--queue", url.absoluteString, "--lease", "30s", "--threads", "1"]
+        let errors = Fixtures.repositoryRoot.appendingPathComponent(".build/loom-queue-term-\(getpid()).log")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = try FileHandle(forWritingTo: errors)
+        try worker.run()
+        let db = try PostgresConnection(url: url)
+        var running = false
+        for _ in 0..<1200 where !running {
+            running = try db.query("SELECT count(*) FROM loom.work WHERE state = 'running'").int(0, 0) == 1
+            if !running { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(running)
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        let printed = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        #expect(worker.terminationStatus == 0 && printed.contains("SIGTERM: finishing the items running"), "\(printed)")
+        let rows = try db.query("SELECT state, attempts, count(*) FROM loom.work GROUP BY state, attempts ORDER BY state")
+        let states = (0..<rows.count).map { "\(rows.string($0, 0)!) \(try! rows.int($0, 1)!) \(try! rows.int($0, 2)!)" }
+        #expect(states == ["done 1 1", "ready 0 2"], "the running item finished, the others untouched: \(states)")
+    }
+
     @Test func enqueueWorkAndInspectTheQueue() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, let cluster = PostgresTestCluster.shared() else { return }
         let queue = try cluster.createDatabase("cli_queue").absoluteString
