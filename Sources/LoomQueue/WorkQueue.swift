@@ -88,14 +88,17 @@ public final class WorkQueue: @unchecked Sendable {
         }
     }
 
-    private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// Runs `body` under the lock, in a transaction unless it is one statement (which commits alone,
+    /// saving two round trips per call).
+    private func run<T>(oneStatement: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
+        func attempt() throws -> T { oneStatement ? try body(db) : try db.transaction { try body(db) } }
         do {
             if !db.isConnected { try db.reconnect(within: Self.reconnectSeconds) }
-            do { return try db.transaction { try body(db) } } catch let error as PostgresError where error.connectionLost {
+            do { return try attempt() } catch let error as PostgresError where error.connectionLost {
                 try db.reconnect(within: Self.reconnectSeconds)
-                return try db.transaction { try body(db) }
+                return try attempt()
             }
         } catch let error as PostgresError {
             throw WorkQueueError(location: db.location, message: error.message)
@@ -107,7 +110,7 @@ public final class WorkQueue: @unchecked Sendable {
     @discardableResult
     public func enqueue(_ inputs: [WorkInput], maxAttempts: Int = 3) throws -> Int {
         guard maxAttempts > 0 else { throw WorkQueueError(location: location, message: "max_attempts must be at least 1, not \(maxAttempts)") }
-        return try run { db in
+        return try run(oneStatement: true) { db in
             try db.query("""
                 INSERT INTO loom.work (pipeline, content_hash, path, input_root, relative_path, kind, max_attempts)
                 SELECT $1, hash, path, root, relative, kind, $7
@@ -149,7 +152,7 @@ public final class WorkQueue: @unchecked Sendable {
     /// Extends the lease by `lease` seconds from now; false when the claim is no longer this
     /// worker's (re-claimed after its lease ran out, or cancelled): the worker should drop the item.
     public func heartbeat(_ claim: WorkClaim, lease: Double) throws -> Bool {
-        try run { db in
+        try run(oneStatement: true) { db in
             try db.query("""
                 UPDATE loom.work SET lease_until = now() + make_interval(secs => $3)
                 WHERE id = $1 AND token = $2::uuid AND state = 'running'
@@ -197,7 +200,7 @@ public final class WorkQueue: @unchecked Sendable {
     /// Records a failed attempt: the item is ready again after `backoff`, or dead (with `error` as
     /// its last error) when it has had `max_attempts`.
     public func fail(_ claim: WorkClaim, error: String, backoff: RetryBackoff = RetryBackoff()) throws -> FailOutcome {
-        try run { db in
+        try run(oneStatement: true) { db in
             let rows = try db.query("""
                 UPDATE loom.work SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
                     run_after = now() + make_interval(secs => $4), lease_until = NULL, last_error = $3,
@@ -212,7 +215,7 @@ public final class WorkQueue: @unchecked Sendable {
 
     /// Gives the item back unfinished without counting the attempt (a worker told to stop).
     public func release(_ claim: WorkClaim) throws -> Bool {
-        try run { db in
+        try run(oneStatement: true) { db in
             try db.query("""
                 UPDATE loom.work SET state = 'ready', attempts = attempts - 1, lease_until = NULL, token = NULL, run_after = now()
                 WHERE id = $1 AND token = $2::uuid AND state = 'running'
@@ -253,7 +256,7 @@ public final class WorkQueue: @unchecked Sendable {
     /// Makes every dead item ready again with fresh attempts; returns how many.
     @discardableResult
     public func retryDead() throws -> Int {
-        try run { db in
+        try run(oneStatement: true) { db in
             try db.query("""
                 UPDATE loom.work SET state = 'ready', attempts = 0, run_after = now(), token = NULL, finished_at = NULL
                 WHERE pipeline = $1 AND state = 'dead'
@@ -264,7 +267,7 @@ public final class WorkQueue: @unchecked Sendable {
     /// Cancels every item not finished; a worker running one commits nothing for it. Returns how many.
     @discardableResult
     public func cancel() throws -> Int {
-        try run { db in
+        try run(oneStatement: true) { db in
             try db.query("""
                 UPDATE loom.work SET state = 'cancelled', lease_until = NULL, finished_at = now()
                 WHERE pipeline = $1 AND state IN ('ready', 'running')
