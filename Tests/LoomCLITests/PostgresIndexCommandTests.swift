@@ -86,6 +86,8 @@ import Testing
         let run = try CLIRunner.run(["run", file.path, "--set", "index.file=\(database)", "--threads", "2"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/media.loom").path), "no index file beside")
+        let plan = try CLIRunner.run(["run", file.path, "--dry-run", "--set", "index.file=postgres://loom:secret@127.0.0.1:1/media"])
+        #expect(plan.stdout.contains("file=postgres://loom:***@127.0.0.1:1/media") && !plan.stdout.contains("secret"), "\(plan.stdout)")
         let hits = try searchResults("what can I do for my country", index: database, in: folder)
         #expect((hits.first?["path"] as? String)?.hasSuffix("jfk.wav") == true && hits.first?["match"] as? String == "transcript",
                 "\(hits)")

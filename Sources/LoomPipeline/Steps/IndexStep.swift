@@ -22,6 +22,14 @@ public struct IndexStep: PipelineStep {
             ? [("file", "file: a file name, created in the output folder, or a postgres://USER@HOST:PORT/DATABASE URL")] : []
     }
 
+    /// A parameter's value as the plan prints it: a database URL without its password.
+    static func shown(_ value: String) -> String {
+        guard let url = databaseURL(value), var parts = URLComponents(url: url, resolvingAgainstBaseURL: false),
+              parts.password != nil else { return value }
+        parts.password = "***"
+        return parts.string ?? value
+    }
+
     /// The database `file` names when it is a PostgreSQL URL (`postgres://` or `postgresql://`).
     static func databaseURL(_ file: String) -> URL? {
         let scheme = file.prefix { $0 != ":" }.lowercased()
