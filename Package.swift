@@ -126,7 +126,7 @@ var coreTargets: [Target] {
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomPostgresTests", dependencies: ["LoomPostgres", "LoomTestSupport"]),
         .testTarget(name: "LoomQueueTests", dependencies: ["LoomQueue", "LoomPostgres", "LoomTestSupport"]),
-        .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
+        .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomPostgres", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
     ]
