@@ -25,7 +25,8 @@ let package = Package(
     products: (coreOnly ? [] : [.executable(name: "loom", targets: ["LoomCLI"])]) + [
         .library(name: "Loom", targets: [
             "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore",
-            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline",
+            "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomPostgres",
+            "LoomQueue",
         ]),
     ],
     dependencies: [
@@ -62,6 +63,7 @@ var coreTargets: [Target] {
         .systemLibrary(
             name: "CLoomMath", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "libfftw3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "CLoomBuildInfo", cSettings: buildInfoSettings),
 
@@ -84,18 +86,23 @@ var coreTargets: [Target] {
         .target(name: "LoomTasks", dependencies: [
             "LoomCheck", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomGeneration", "LoomModelStore",
         ]),
-        // The mixed-media search index: one SQLite file through GRDB (issue #6).
+        // PostgreSQL through libpq: parameterized statements, text or binary results (issue #19).
+        .target(name: "LoomPostgres", dependencies: ["CLibPQ"]),
+        // A pipeline's work queue in PostgreSQL: claims under a lease and a token (issue #19).
+        .target(name: "LoomQueue", dependencies: ["LoomPostgres"]),
+        // The mixed-media search index: one SQLite file through GRDB (issue #6), or a PostgreSQL
+        // database (issue #19).
         .target(
             name: "LoomIndex",
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomMedia", "LoomFeatures", "LoomModels", "LoomTokenizers", "LoomTasks", "LoomModelStore",
-                "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
+                "LoomPostgres", "CLoomMath", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // Declarative YAML pipelines and the resumable batch runner (issue #7).
         .target(
             name: "LoomPipeline",
             dependencies: [
-                "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore",
+                "LoomMedia", "LoomModels", "LoomTasks", "LoomIndex", "LoomModelStore", "LoomQueue",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Checking 100 MB files unoptimized is slow; the store is built optimized even in debug.
@@ -117,7 +124,9 @@ var coreTargets: [Target] {
             ]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTensor", "LoomTestSupport"]),
         .testTarget(name: "LoomTasksTests", dependencies: ["LoomTasks", "LoomTestSupport"]),
-        .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomTasks", "LoomModels", "LoomTestSupport"]),
+        .testTarget(name: "LoomPostgresTests", dependencies: ["LoomPostgres", "LoomTestSupport"]),
+        .testTarget(name: "LoomQueueTests", dependencies: ["LoomQueue", "LoomPostgres", "LoomTestSupport"]),
+        .testTarget(name: "LoomIndexTests", dependencies: ["LoomIndex", "LoomPostgres", "LoomTasks", "LoomModels", "LoomTestSupport"]),
         .testTarget(name: "LoomPipelineTests", dependencies: ["LoomPipeline", "LoomTasks", "LoomTestSupport"]),
         .testTarget(name: "LoomModelStoreTests", dependencies: ["LoomModelStore", "LoomTestSupport"]),
     ]
@@ -146,7 +155,7 @@ var networkTargets: [Target] {
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore", "LoomHub",
                 "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
-                "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LoomQueue", "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // A Hub-shaped HTTP server on 127.0.0.1 for the pull tests.
@@ -158,7 +167,7 @@ var networkTargets: [Target] {
             ],
             path: "Tests/LoomHubTestSupport"),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomModelStore", "LoomHubTestSupport", "LoomTestSupport"]),
-        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomHubTestSupport", "LoomIndex"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport", "LoomHubTestSupport", "LoomIndex", "LoomPostgres"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomTasks", "LoomTestSupport"]),
     ]
 }

@@ -5,6 +5,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time Loom's components (used by Benchmarks/).", shouldDisplay: false,
         subcommands: [
-            BenchLogMel.self, BenchDecode.self, BenchEmbed.self, BenchIndex.self, BenchCaption.self, BenchVision.self,
+            BenchLogMel.self, BenchDecode.self, BenchEmbed.self, BenchIndex.self, BenchCaption.self, BenchVision.self, BenchQueue.self,
         ])
 }

@@ -23,7 +23,7 @@ struct Index: ParsableCommand {
     @Argument(help: "Files or folders to index.")
     var paths: [String]
 
-    @Option(help: "The index file (created when missing).")
+    @Option(help: "The index file (created when missing), or a PostgreSQL database: postgres://USER@HOST:PORT/DATABASE.")
     var index = SQLiteIndexStore.defaultFileName
 
     @Flag(name: .shortAndLong, help: "Descend into sub-folders.")
@@ -51,9 +51,10 @@ struct Index: ParsableCommand {
         let files = try IndexBuilder.files(in: paths.map { URL(fileURLWithPath: $0) }, recursive: recursive)
         // An existing index names its models; a new one is created only once the models are found
         // and loaded, so a bad --model leaves no empty index file behind.
-        let indexURL = URL(fileURLWithPath: index)
-        let existing = FileManager.default.fileExists(atPath: indexURL.path) ? try openIndex(url: indexURL, access: .write) : nil
-        let models = IndexModels(settings: try existing?.settings() ?? [:], indexPath: indexURL.standardizedFileURL.path, models: Loom.models)
+        let url = try indexURL(index)
+        let existing: (any IndexStoring)?
+        do { existing = try openIndex(url: url, access: .write) } catch IndexError.missingIndex { existing = nil }
+        let models = IndexModels(settings: try existing?.settings() ?? [:], indexPath: indexLocation(url), models: Loom.models)
         let threads = compute.threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         let loadStart = Date()
@@ -70,7 +71,7 @@ struct Index: ParsableCommand {
             printErr(String(format: "loaded speech model %@ in %.1f s", id, seconds))
         } : nil
 
-        let store = try existing ?? openIndex(url: indexURL, access: .create)
+        let store = try existing ?? openIndex(url: url, access: .create)
         var folders = ["text": text.folder]
         if let image { folders["image"] = image.folder }
         if let speech { folders["asr"] = speech.folder }
@@ -92,7 +93,7 @@ struct Index: ParsableCommand {
         let counts = try store.counts()
         print(String(format: "%d added, %d updated, %d unchanged, %d moved, %d pruned, %d failed in %.1f s; %@ holds %d items",
                      summary.added, summary.updated, summary.unchanged, summary.moved, summary.pruned, summary.failed,
-                     Date().timeIntervalSince(started), DisplayPath.of(store.url), counts.items))
+                     Date().timeIntervalSince(started), store.url.isFileURL ? DisplayPath.of(store.url) : store.location, counts.items))
         if summary.failed > 0 { throw ExitCode.failure }
     }
 }

@@ -10,7 +10,7 @@ struct Loom: AsyncParsableCommand {
         version: BuildInfo.description,
         subcommands: [
             Transcribe.self, Generate.self, Caption.self, Ask.self, OCR.self, Embed.self, Index.self, Search.self, Run.self,
-            Serve.self, Models.self, Inspect.self, Bench.self,
+            Worker.self, Queue.self, Serve.self, Models.self, Inspect.self, Bench.self,
         ])
 
     /// Parses the raw `argv` bytes: `CommandLine.arguments` turns a file name that is not UTF-8

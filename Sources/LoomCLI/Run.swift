@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoomMedia
 import LoomPipeline
+import LoomQueue
 import LoomTasks
 
 /// `loom run`: a pipeline file over its inputs (Sources/LoomPipeline).
@@ -33,7 +34,23 @@ struct Run: ParsableCommand {
     @Flag(help: "Replace existing result files that Loom did not write (inputs are never written over).")
     var overwrite = false
 
+    @Option(help: "A PostgreSQL work queue, postgres://USER@HOST:PORT/DATABASE: with --enqueue, the inputs go there for `loom worker`.")
+    var queue: String?
+
+    @Flag(help: "Add the inputs to --queue (one item per file content: re-runs add nothing) instead of running them here.")
+    var enqueue = false
+
+    @Option(help: "With --enqueue: attempts per item before it is dead.")
+    var maxAttempts = 3
+
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if enqueue != (queue != nil) {
+            throw ValidationError(enqueue ? "--enqueue needs --queue URL" : "--queue needs --enqueue here; `loom worker` runs the queue")
+        }
+        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100, not \(maxAttempts)") }
+    }
 
     func run() throws {
         compute.apply()
@@ -47,7 +64,14 @@ struct Run: ParsableCommand {
             let models = PipelineModels(shared: Loom.models) { name, seconds in
                 progress.note(String(format: "loaded model %@ in %.1f s", name, seconds))
             }
-            let prepared = try PreparedPipeline(plan, engines: .standard, pipelineModels: models, strict: !dryRun, overwrite: overwrite)
+            // Enqueuing needs only the inputs: the models are the workers' business.
+            let prepared = try PreparedPipeline(plan, engines: .standard, pipelineModels: models, strict: !dryRun && !enqueue, overwrite: overwrite)
+            if let queue, enqueue, !dryRun {
+                let workQueue = try WorkQueue(url: try queueURL(queue), pipeline: spec.name)
+                let (seen, added) = try enqueueInputs(of: prepared, into: workQueue, maxAttempts: maxAttempts)
+                print("\(added) of \(seen) inputs added to the queue of \(spec.name) at \(workQueue.location); it holds \(try workQueue.counts())")
+                return
+            }
             let runner = PipelineRunner(prepared, progress: progress, options: Self.testOptions())
             if dryRun {
                 print(prepared.describe(fileCount: try runner.scan()))

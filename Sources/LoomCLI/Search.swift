@@ -18,7 +18,7 @@ struct Search: ParsableCommand {
     @Option(help: "Search with an example file instead: text, audio (by its transcript) or image.")
     var like: String?
 
-    @Option(help: "The index file.")
+    @Option(help: "The index file, or a PostgreSQL database: postgres://USER@HOST:PORT/DATABASE.")
     var index = SQLiteIndexStore.defaultFileName
 
     @Option(help: "Number of results (at most \(Search.maxResults)).")
@@ -65,8 +65,8 @@ struct Search: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let store = try openIndex(url: URL(fileURLWithPath: index), access: .read)
-        let models = IndexModels(settings: try store.settings(), indexPath: store.url.path, models: Loom.models)
+        let store = try openIndex(url: try indexURL(index), access: .read)
+        let models = IndexModels(settings: try store.settings(), indexPath: store.location, models: Loom.models)
         var options = SearchOptions()
         options.k = k
         options.modalities = try modalities()
@@ -75,7 +75,7 @@ struct Search: ParsableCommand {
         let modelStart = DispatchTime.now().uptimeNanoseconds
         let text = try models.textEmbedder(model)
         if let indexed = models.settings["text.model"], indexed != text.embedder.modelID {
-            throw IndexError.modelMismatch(path: store.url.path, role: "text", indexed: indexed, requested: text.embedder.modelID)
+            throw IndexError.modelMismatch(path: store.location, role: "text", indexed: indexed, requested: text.embedder.modelID)
         }
         let likeModality = like.flatMap { Modality(fileExtension: URL(fileURLWithPath: $0).pathExtension) }
         // Example images need the image model; text queries use its text tower too when the index
@@ -124,7 +124,7 @@ struct Search: ParsableCommand {
                 if let text = hit.text { entry["text"] = text }
                 return entry
             }
-            var object: [String: Any] = ["index": store.url.path, "results": results, "timings": timings]
+            var object: [String: Any] = ["index": store.location, "results": results, "timings": timings]
             object[like == nil ? "query" : "like"] = like ?? query!
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomIndex
 import LoomServer
 
 /// `loom serve`: the models over HTTP, OpenAI's routes and the index's search.
@@ -22,7 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "ROLE=NAME|PATH, a catalog name or a model path per role (repeatable).")
     var models: [String] = []
 
-    @Option(help: "The index file /api/search answers from.")
+    @Option(help: "The index file /api/search answers from, or a PostgreSQL database: postgres://USER@HOST:PORT/DATABASE.")
     var index: String?
 
     @Option(help: "A folder whose images requests may name as file:// URLs in image_url (default: none).")
@@ -88,7 +89,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.models = try roles()
-        configuration.index = index.map { URL(fileURLWithPath: $0) }
+        configuration.index = try index.map { try indexURL($0) }
         configuration.mediaRoot = try mediaRoot.map { path in
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {

@@ -1,4 +1,5 @@
 import Foundation
+import LoomPostgres
 
 /// An index backend: items, their segments and vectors, and the settings that name the models.
 /// Records cross it as plain values (no database types), every write is one transaction (one item,
@@ -7,8 +8,10 @@ import Foundation
 ///
 /// Every backend passes `IndexStoreContractTests`.
 public protocol IndexStoring: AnyObject, Sendable {
-    /// Where the index lives: a file URL, or a database server's URL. Errors name its path.
+    /// Where the index lives: a file URL, or a database server's URL. Errors name its `location`.
     var url: URL { get }
+    /// The index file's path, or the server's URL without its password: what messages show.
+    var location: String { get }
     var access: IndexAccess { get }
 
     /// The models the index was built with: keys like `text.model`, `text.path`, `image.model`.
@@ -70,14 +73,32 @@ public enum IndexAccess: Sendable {
     case create
 }
 
-/// Opens the index at `url` with the backend its scheme names: a file URL is an SQLite index file.
+/// Opens the index at `url` with the backend its scheme names: a file URL is an SQLite index file,
+/// `postgres://` or `postgresql://` a database on a PostgreSQL server.
 public func openIndex(url: URL, access: IndexAccess) throws -> any IndexStoring {
-    guard url.isFileURL else {
-        // Only the scheme and host: a database URL may carry a password.
-        let location = "\(url.scheme ?? "")://\(url.host ?? "")"
-        throw IndexError.database(path: location, reason: "this Loom stores indexes only in files; pass --index with a file path")
+    if url.isFileURL { return try SQLiteIndexStore(url: url, access: access) }
+    if PostgresConnection.isPostgresURL(url) { return try PostgresIndexStore(url: url, access: access) }
+    // Only the scheme and host: a URL may carry a password.
+    let location = "\(url.scheme ?? "")://\(url.host ?? "")"
+    throw IndexError.database(
+        path: location, reason: "Loom keeps indexes in files or in PostgreSQL; pass --index with a file path or a postgres:// URL")
+}
+
+/// What messages show of an index's URL: a file's path, a server's URL without its password.
+public func indexLocation(_ url: URL) -> String {
+    url.isFileURL ? url.standardizedFileURL.path : PostgresConnection.location(of: url)
+}
+
+/// The URL of `--index VALUE`: a `postgres://` or `postgresql://` URL names a database server,
+/// anything else is a file path (relative to the current folder).
+public func indexURL(_ argument: String) throws -> URL {
+    let scheme = argument.prefix { $0 != ":" }.lowercased()
+    guard argument.contains("://"), ["postgres", "postgresql"].contains(scheme) else { return URL(fileURLWithPath: argument) }
+    guard let url = URL(string: argument) else {
+        throw IndexError.database(path: "\(scheme)://", reason: "--index is not a valid URL; write postgres://USER@HOST:PORT/DATABASE, "
+            + "with special characters of the password percent-encoded")
     }
-    return try SQLiteIndexStore(url: url, access: access)
+    return url
 }
 
 /// Which stored vectors a nearest-neighbour search ranks.
@@ -124,6 +145,8 @@ public struct StoredVectors: Sendable {
 }
 
 extension IndexStoring {
+    public var location: String { indexLocation(url) }
+
     public var searchesInDatabase: Bool { false }
 
     public func nearest(to query: [Float], model: String, k: Int, filter: VectorFilter) throws -> [VectorMatch] {

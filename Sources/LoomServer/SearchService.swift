@@ -18,7 +18,7 @@ final class SearchService: @unchecked Sendable {
 
     init(indexURL: URL, shared: SharedModels, threads: Int, maxQueue: Int = 8) throws {
         store = try openIndex(url: indexURL, access: .read)
-        models = IndexModels(settings: try store.settings(), indexPath: store.url.path, models: shared)
+        models = IndexModels(settings: try store.settings(), indexPath: store.location, models: shared)
         searcher = IndexSearcher(store: store)
         self.threads = threads
         queue = WorkQueue(name: "search", maxWaiting: maxQueue, retryAfterSeconds: 1)

@@ -4,7 +4,9 @@ import LoomTestSupport
 import Testing
 
 /// An index backend under test: where a new, empty index of it lives, for `openIndex(url:access:)`.
-/// A server backend (PostgreSQL) gives the URL of a fresh database here and joins `all`.
+/// PostgreSQL gives a fresh database of the throwaway test cluster; it is left out where PostgreSQL
+/// is not installed (`postgresIsTestedWhereRequired` then skips with a message, or fails under
+/// LOOM_REQUIRE_MODELS=1).
 struct IndexBackend: Sendable, CustomTestStringConvertible {
     let name: String
     let location: @Sendable (_ scratch: URL) throws -> URL
@@ -12,7 +14,11 @@ struct IndexBackend: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let sqlite = IndexBackend(name: "SQLite") { $0.appendingPathComponent("contract.loom") }
-    static let all = [sqlite]
+    static let postgres = IndexBackend(name: "PostgreSQL") { _ in
+        guard let cluster = PostgresTestCluster.shared() else { throw CancellationError() }
+        return try cluster.createDatabase("contract")
+    }
+    static let all = [sqlite] + (PostgresTestCluster.isInstalled ? [postgres] : [])
 }
 
 /// What every `IndexStoring` backend must do, run against each backend in `IndexBackend.all`.
@@ -282,10 +288,24 @@ struct IndexStoreContractTests {
         #expect(try reader.nearest(to: [1, 0], model: "m", k: 1, filter: VectorFilter()).map(\.itemId) == [item.id!])
     }
 
-    @Test func aDatabaseURLIsRefusedUntilItsBackendExists() throws {
-        let url = try #require(URL(string: "postgres://user:secret@db.example/media"))
+    @Test func postgresIsTestedWhereRequired() {
+        // Prints the skip note, or fails under LOOM_REQUIRE_MODELS=1, when PostgreSQL is missing.
+        if !PostgresTestCluster.isInstalled { _ = PostgresTestCluster.shared() }
+    }
+
+    @Test func anUnknownSchemeIsRefusedWithoutItsPassword() throws {
+        let url = try #require(URL(string: "https://user:secret@db.example/media"))
         let error = #expect(throws: IndexError.self) { try openIndex(url: url, access: .read) }
-        #expect(error?.description == "postgres://db.example: database error: this Loom stores indexes only in files; pass --index with a file path")
+        #expect(error?.description == "https://db.example: database error: Loom keeps indexes in files or in PostgreSQL; "
+            + "pass --index with a file path or a postgres:// URL")
         #expect(error?.description.contains("secret") == false, "a password in the URL is never shown")
+    }
+
+    @Test func indexArgumentsAreFilesUnlessTheyArePostgresURLs() throws {
+        #expect(try indexURL("media.loom") == URL(fileURLWithPath: "media.loom"))
+        #expect(try indexURL("postgres.loom").isFileURL)
+        #expect(try indexURL("postgres://u@h:5/db").absoluteString == "postgres://u@h:5/db")
+        #expect(try indexURL("PostgreSQL://u@h/db").host == "h")
+        #expect(throws: IndexError.self) { try indexURL("postgres://h:port/db") }
     }
 }

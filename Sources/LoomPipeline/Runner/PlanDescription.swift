@@ -27,7 +27,7 @@ extension PreparedPipeline {
             var line = "  \(index + 1). \(planned.id.padding(toLength: idWidth, withPad: " ", startingAt: 0))  \(planned.spec.uses)"
             if !planned.needs.isEmpty { line += " <- " + planned.needs.joined(separator: ", ") }
             line += "  [\(planned.mediaKinds.sorted().map(\.rawValue).joined(separator: "+"))]"
-            let parameters = planned.parameters.values.keys.sorted().map { "\($0)=\(planned.parameters[$0]!)" }
+            let parameters = planned.parameters.values.keys.sorted().map { "\($0)=\(IndexStep.shown("\(planned.parameters[$0]!)"))" }
             if !parameters.isEmpty { line += "  " + parameters.joined(separator: " ") }
             if planned.spec.optional { line += "  (optional)" }
             lines.append(line)

@@ -7,7 +7,8 @@ public struct IndexStep: PipelineStep {
     public static let kind = "index"
     public static let summary = "add transcripts, captions and embeddings to a search index file"
     public static let parameters = [
-        ParameterSpec("file", .string, default: .string("media.loom"), help: "the index file, in the output folder"),
+        ParameterSpec("file", .string, default: .string("media.loom"),
+                      help: "the index file, in the output folder, or a PostgreSQL database: postgres://USER@HOST:PORT/DATABASE"),
     ]
     public static let accepts: Set<ArtifactKind> = [.transcript, .text, .embeddings]
     public static let produces = ArtifactKind.indexed
@@ -16,7 +17,24 @@ public struct IndexStep: PipelineStep {
 
     public static func check(_ parameters: StepParameters, sources: [ArtifactKind]) -> [(String?, String)] {
         let file = parameters["file"]?.string ?? ""
-        return file.isEmpty || file.contains("/") ? [("file", "file: a file name, created in the output folder")] : []
+        if databaseURL(file) != nil { return [] }
+        return file.isEmpty || file.contains("/")
+            ? [("file", "file: a file name, created in the output folder, or a postgres://USER@HOST:PORT/DATABASE URL")] : []
+    }
+
+    /// A parameter's value as the plan prints it: a database URL without its password.
+    static func shown(_ value: String) -> String {
+        guard let url = databaseURL(value), var parts = URLComponents(url: url, resolvingAgainstBaseURL: false),
+              parts.password != nil else { return value }
+        parts.password = "***"
+        return parts.string ?? value
+    }
+
+    /// The database `file` names when it is a PostgreSQL URL (`postgres://` or `postgresql://`).
+    static func databaseURL(_ file: String) -> URL? {
+        let scheme = file.prefix { $0 != ":" }.lowercased()
+        guard file.contains("://"), scheme == "postgres" || scheme == "postgresql" else { return nil }
+        return URL(string: file)
     }
 
     public static func unavailableReason(_ setup: StepSetup) -> String? {
@@ -29,7 +47,8 @@ public struct IndexStep: PipelineStep {
     let embeddingModel: String?
 
     public init(_ setup: StepSetup) throws {
-        let file = setup.layout.stateFolder.appendingPathComponent(setup.parameters["file"]?.string ?? "media.loom")
+        let name = setup.parameters["file"]?.string ?? "media.loom"
+        let file = Self.databaseURL(name) ?? setup.layout.stateFolder.appendingPathComponent(name)
         sourceSteps = setup.sourceSteps
         func upstreamModel(_ kind: String) -> ResolvedModel? {
             setup.sourceSteps.filter { $0.value == kind }.keys.sorted().first.flatMap { setup.upstreamModels[$0] }
