@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import LoomTensor
+import Synchronization
 import LoomMedia
 import LoomModelStore
 import LoomModels
@@ -44,10 +46,14 @@ struct OCR: ParsableCommand {
     @Flag(help: "Replace output files that already exist.")
     var overwrite = false
 
+    @Option(help: "Images read at once, each on one thread (default: one per thread when there are several images).")
+    var jobs: Int?
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         guard (0...1).contains(minConfidence) else { throw ValidationError("--min-confidence must be between 0 and 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         _ = try formats()
     }
 
@@ -71,30 +77,44 @@ struct OCR: ParsableCommand {
         let loadStart = Date()
         let reader = try Loom.models.textReader(at: folder)
         printErr(String(format: "loaded %@ in %.1f s", folder.path, Date().timeIntervalSince(loadStart)))
-        var options = PPOCR.Options()
-        options.minimumConfidence = minConfidence
-        options.classifiesDirection = !noDirection
+        var settings = PPOCR.Options()
+        settings.minimumConfidence = minConfidence
+        settings.classifiesDirection = !noDirection
+        let options = settings
 
         let writer = OutputWriter(kind: "ocr", overwrite: overwrite, inputs: inputs)
-        var tally = BatchTally(count: inputs.count)
-        for (index, input) in inputs.enumerated() {
-            let name = DisplayPath.of(input)
-            let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
-            let check = writer.check(outputs.map(\.1))
-            if !tally.needsWork(index, name, check) { continue }
-            do {
-                let started = Date()
-                let image = try ImageDecoder().decode(contentsOf: input)
-                let lines = try reader.read(image, options: options)
-                for (format, url) in outputs where check.writable.contains(url) {
-                    try writer.write(try format.render(lines, path: name), to: url)
+        // Several images at once, one thread each, keep both cores busy through the stages that run
+        // on one thread (resizes, crops, box extraction, small operators) and the GEMMs too small to
+        // split well: more images per second than one image at a time on all threads.
+        let threads = compute.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = min(jobs ?? threads, inputs.count)
+        if workers > 1 { ComputeThreads.set(max(1, threads / workers)) }
+        let tally = Mutex(BatchTally(count: inputs.count))
+        let next = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let index: Int = next.withLock { value in defer { value += 1 }; return value }
+                guard index < inputs.count else { return }
+                let input = inputs[index]
+                let name = DisplayPath.of(input)
+                let outputs = formats.map { ($0, plan.output(for: input, extension: $0.rawValue)!) }
+                let check = writer.check(outputs.map(\.1))
+                guard tally.withLock({ $0.needsWork(index, name, check) }) else { continue }
+                do {
+                    let started = Date()
+                    let image = try ImageDecoder().decode(contentsOf: input)
+                    let lines = try reader.read(image, options: options)
+                    for (format, url) in outputs where check.writable.contains(url) {
+                        try writer.write(try format.render(lines, path: name), to: url)
+                    }
+                    printErr(String(format: "[%d/%d] %@: %d lines in %.2f s", index + 1, inputs.count, name, lines.count,
+                                    Date().timeIntervalSince(started)))
+                    tally.withLock { $0.done += 1 }
+                } catch {
+                    tally.withLock { $0.fail(input, error) }
                 }
-                printErr(String(format: "[%d/%d] %@: %d lines in %.2f s", index + 1, inputs.count, name, lines.count, Date().timeIntervalSince(started)))
-                tally.done += 1
-            } catch {
-                tally.fail(input, error)
             }
         }
-        try tally.finish("read")
+        try tally.withLock { try $0.finish("read") }
     }
 }
