@@ -109,7 +109,8 @@ import Testing
     @Test func demoRunsAndReportsTheMissingVisionModel() throws {
         guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil,
               InstalledModels.file("minilm-l6-v2", "config.json") != nil,
-              InstalledModels.file("silero-vad", "silero_vad_16k_op15.onnx") != nil else { return }
+              InstalledModels.file("silero-vad", "silero_vad_16k_op15.onnx") != nil,
+              InstalledModels.file("pp-ocrv4", "rec.onnx") != nil else { return }
         let out = try Fixtures.temporaryDirectory("loom-run-demo")
         defer { try? FileManager.default.removeItem(at: out) }
         let result = try CLIRunner.run(["run", "Pipelines/demo.yaml", "--output", out.path] + Self.fast)
@@ -117,14 +118,17 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stderr.contains("vision model 'vision' (smolvlm-256m-instruct) is not available"))
         #expect(result.stderr.contains("SmolVLM / Idefics3 folder"), "the message says what folder to provide")
-        #expect(result.stderr.contains("9 items: 9 ok"))
+        #expect(result.stderr.contains("12 items: 12 ok"), "\(result.stderr)")
         let jfk = try String(contentsOf: out.appendingPathComponent("audio/jfk.txt"), encoding: .utf8)
         #expect(jfk.lowercased().contains("ask not what your country can do for you"))
         let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("audio/jfk.embedding.json"))) as? [String: Any]
         let first = (vectors?["embeddings"] as? [[String: Any]])?.first
         #expect(first?["source"] as? String == "transcribe" && (first?["vector"] as? [Double])?.count == 384)
         let manifest = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
-        #expect(manifest.split(separator: "\n").count == 9)
+        #expect(manifest.split(separator: "\n").count == 12)
+        // The text printed in the sample photos, read by the ocr step.
+        let page = try String(contentsOf: out.appendingPathComponent("images/eurotext.ocr.txt"), encoding: .utf8)
+        #expect(page.hasPrefix("The (quick) [brown] {fox} jumps!\n"), "\(page)")
         #expect(manifest.contains("\"caption\":{\"skipped\":\"not available\"}"))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("images/coffee.caption.txt").path))
     }

@@ -100,7 +100,7 @@ import Testing
         let worker = Process()
         worker.executableURL = CLIRunner.executable
         worker.arguments = ["worker", file.path, "--queue", url.absoluteString, "--drain", "--lease", "20s", "--threads", "1"]
-        let errors = Fixtures.repositoryRoot.appendingPathComponent(".build/loom-queue-restart-\(getpid()).log")
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("loom-queue-restart-\(getpid()).log")
         FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         worker.standardOutput = FileHandle.nullDevice
@@ -135,7 +135,7 @@ import Testing
         let worker = Process()
         worker.executableURL = CLIRunner.executable
         worker.arguments = ["worker", file.path, "--queue", url.absoluteString, "--lease", "30s", "--threads", "1"]
-        let errors = Fixtures.repositoryRoot.appendingPathComponent(".build/loom-queue-term-\(getpid()).log")
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("loom-queue-term-\(getpid()).log")
         FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         worker.standardOutput = FileHandle.nullDevice
