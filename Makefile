@@ -54,9 +54,11 @@ sanitize: sanitize-address sanitize-thread
 sanitize-address: test-models
 	LOOM_CORE_ONLY=1 $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-address
 	LOOM_CORE_ONLY=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-address --filter '$(ASAN_SUITES)'
+# The test targets holding TSAN_SUITES; the ThreadSanitizer build compiles only these.
+TSAN_TARGETS := LoomTensorTests,LoomModelStoreTests,LoomGenerationTests,LoomTasksTests,LoomPipelineTests
 sanitize-thread: test-models
-	LOOM_CORE_ONLY=1 $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
-	LOOM_CORE_ONLY=1 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
+	LOOM_CORE_ONLY=1 LOOM_TEST_TARGETS=$(TSAN_TARGETS) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-thread
+	LOOM_CORE_ONLY=1 LOOM_TEST_TARGETS=$(TSAN_TARGETS) OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-thread --filter '$(TSAN_SUITES)'
 
 # Regenerates the committed reference fixtures under Tests/Fixtures (needs the reference venv).
 references:

@@ -19,6 +19,10 @@ let buildInfoSettings: [CSetting] = commit.isEmpty ? [] : [.define("LOOM_COMMIT"
 /// client and Hummingbird under a sanitizer are most of their build time (docs/ARCHITECTURE.md, Tests).
 let coreOnly = Context.environment["LOOM_CORE_ONLY"] == "1"
 
+/// LOOM_TEST_TARGETS=A,B keeps only those test targets: the ThreadSanitizer build compiles just the
+/// suites it runs (Makefile, sanitize-thread).
+let keptTestTargets = Context.environment["LOOM_TEST_TARGETS"].map { Set($0.split(separator: ",").map(String.init)) }
+
 let package = Package(
     name: "Loom",
     platforms: [.macOS(.v14)],
@@ -35,7 +39,9 @@ let package = Package(
         // SHA-256 in the model store (also the TLS stack's, for the Hub client).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ] + (coreOnly ? [] : networkPackages),
-    targets: coreTargets + (coreOnly ? [] : networkTargets)
+    targets: (coreTargets + (coreOnly ? [] : networkTargets)).filter { target in
+        target.type != .test || keptTestTargets?.contains(target.name) ?? true
+    }
 )
 
 /// The network stack: the command line, Hub downloads (LoomHub), the tests' Hub-shaped server
