@@ -15,6 +15,7 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 config = json.load(open(sys.argv[1]))
@@ -24,7 +25,8 @@ options.binary_location = "/usr/bin/chromium"
 for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required", "--window-size=1200,900"]:
     options.add_argument(flag)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 60)
+# A re-render between finding the hits and reading them leaves stale references: ask again.
+wait = WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException])
 failures = []
 
 
