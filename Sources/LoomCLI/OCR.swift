@@ -58,12 +58,9 @@ struct OCR: ParsableCommand {
     }
 
     func formats() throws -> [OCRFormat] {
-        let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard !names.isEmpty else { throw ValidationError("--format needs at least one of txt, json, tsv") }
-        return try names.map { name in
-            guard let format = OCRFormat(rawValue: name) else { throw ValidationError("unknown format '\(name)'; use txt, json or tsv") }
-            return format
-        }
+        let formats: [OCRFormat] = try formatList(format)
+        guard !formats.isEmpty else { throw ValidationError("--format needs at least one of txt, json, tsv") }
+        return formats
     }
 
     func run() throws {

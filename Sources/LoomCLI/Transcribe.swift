@@ -65,14 +65,7 @@ struct Transcribe: ParsableCommand {
         _ = try formats()
     }
 
-    func formats() throws -> [TranscriptFormat] {
-        try format.split(separator: ",").map { name in
-            guard let format = TranscriptFormat(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("unknown format '\(name)'; use any of \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return format
-        }
-    }
+    func formats() throws -> [TranscriptFormat] { try formatList(format) }
 
     func run() throws {
         compute.apply()
