@@ -112,10 +112,13 @@ public final class PPOCR: Sendable {
     static func detectionSize(width: Int, height: Int) -> (Int, Int) {
         let shortSide = min(width, height)
         let ratio = shortSide < detectionMinimumSide ? Double(detectionMinimumSide) / Double(shortSide) : 1
-        func rounded(_ side: Int) -> Int {
-            Int((Double(Int(Double(side) * ratio)) / 32).rounded(.toNearestOrEven)) * 32
-        }
-        return (rounded(width), rounded(height))
+        return (multipleOf32(width, scaledBy: ratio), multipleOf32(height, scaledBy: ratio))
+    }
+
+    /// RapidOCR's size rule wherever it resizes: `int(side * ratio)`, then `round(x / 32) * 32` with
+    /// Python's round (half to even).
+    static func multipleOf32(_ side: Int, scaledBy ratio: Double) -> Int {
+        Int((Double(Int(Double(side) * ratio)) / 32).rounded(.toNearestOrEven)) * 32
     }
 
     /// For each crop, whether it reads upside down ("180" with probability above 0.9).
@@ -126,10 +129,7 @@ public final class PPOCR: Sendable {
         for batch in Self.batchesByWidth(crops) {
             var input = [Float](repeating: 0, count: batch.count * 3 * height * width)
             for (slot, index) in batch.enumerated() {
-                let crop = crops[index]
-                let resizedWidth = min(width, Int((Double(height) * Double(crop.width) / Double(crop.height)).rounded(.up)))
-                let resized = OCRImageOperations.resizeBilinear(crop, width: max(resizedWidth, 1), height: height)
-                OCRImageOperations.writeNormalizedBGR(resized, into: &input, offset: slot * 3 * height * width, rowLength: width, planeHeight: height)
+                Self.writeLine(crops[index], into: &input, slot: slot, height: height, width: width)
             }
             let probabilities = try classifier.run(Tensor(shape: [batch.count, 3, height, width], data: input))
             let labels = probabilities.shape.last ?? 0
@@ -153,9 +153,7 @@ public final class PPOCR: Sendable {
             let width = Int(Double(height) * max(Self.recognizerMinimumRatio, ratios.max()!))
             var input = [Float](repeating: 0, count: batch.count * 3 * height * width)
             for (slot, index) in batch.enumerated() {
-                let resizedWidth = min(width, Int((Double(height) * ratios[slot]).rounded(.up)))
-                let resized = OCRImageOperations.resizeBilinear(crops[index], width: max(resizedWidth, 1), height: height)
-                OCRImageOperations.writeNormalizedBGR(resized, into: &input, offset: slot * 3 * height * width, rowLength: width, planeHeight: height)
+                Self.writeLine(crops[index], into: &input, slot: slot, height: height, width: width)
             }
             let probabilities = try recognizer.run(Tensor(shape: [batch.count, 3, height, width], data: input))
             guard probabilities.rank == 3, probabilities.shape[0] == batch.count, probabilities.shape[2] == characters.count else {
@@ -189,6 +187,16 @@ public final class PPOCR: Sendable {
             previous = best
         }
         return (text, kept.isEmpty ? 0 : kept.reduce(0, +) / Float(kept.count))
+    }
+
+    /// A line crop as the classifier and the recognizer take it (`resize_norm_img`): resized to
+    /// `height` and `min(width, ceil(height * w / h))`, normalized, into batch slot `slot` of a
+    /// (N, 3, height, width) input whose right side stays zero (padding).
+    static func writeLine(_ crop: RGBImage, into input: inout [Float], slot: Int, height: Int, width: Int) {
+        // height * (w / h) in that order, as RapidOCR rounds it.
+        let resizedWidth = min(width, Int((Double(height) * (Double(crop.width) / Double(crop.height))).rounded(.up)))
+        let resized = OCRImageOperations.resizeBilinear(crop, width: max(resizedWidth, 1), height: height)
+        OCRImageOperations.writeNormalizedBGR(resized, into: &input, offset: slot * 3 * height * width, rowLength: width, planeHeight: height)
     }
 
     /// Crop indices by increasing width-to-height ratio, in batches of 6, as RapidOCR batches them
@@ -226,8 +234,8 @@ struct PreparedImage {
         var (ratioX, ratioY) = (1.0, 1.0)
         // Too large, or too small: scaled (both sides to multiples of 32), remembering the ratios.
         func scaled(_ ratio: Double) {
-            let width = max(Int((Double(Int(Double(image.width) * ratio)) / 32).rounded(.toNearestOrEven)) * 32, 32)
-            let height = max(Int((Double(Int(Double(image.height) * ratio)) / 32).rounded(.toNearestOrEven)) * 32, 32)
+            let width = max(PPOCR.multipleOf32(image.width, scaledBy: ratio), 32)
+            let height = max(PPOCR.multipleOf32(image.height, scaledBy: ratio), 32)
             (ratioX, ratioY) = (Double(image.width) / Double(width), Double(image.height) / Double(height))
             image = OCRImageOperations.resizeBilinear(image, width: width, height: height)
         }
