@@ -8,7 +8,7 @@ import Testing
 /// draining worker transcribes them into the pipeline's output folder, and a corrupt file ends dead
 /// after its attempts, with its error.
 @Suite(.serialized) struct QueueCommandTests {
-    /// A pipeline of three short clips into txt transcripts, in `folder`.
+    /// A pipeline transcribing `clips` (Samples/audio) into txt files, in `folder`.
     static func pipeline(in folder: URL, clips: [String]) throws -> URL {
         let media = folder.appendingPathComponent("media")
         try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
@@ -162,38 +162,9 @@ import Testing
         let queue = try cluster.createDatabase("cli_queue").absoluteString
         let folder = try Fixtures.temporaryDirectory("loom-queue")
         defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.pipeline(in: folder, clips: ["jfk.wav", "arctic_a0007.wav", "arctic_a0007_8k.wav"])
         let media = folder.appendingPathComponent("media")
-        try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
-        for name in ["jfk.wav", "arctic_a0007.wav", "arctic_a0007_8k.wav"] {
-            try FileManager.default.copyItem(at: Fixtures.sample("audio/\(name)"), to: media.appendingPathComponent(name))
-        }
         try Data("RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot audio".utf8).write(to: media.appendingPathComponent("broken.wav"))
-        let file = folder.appendingPathComponent("queued.yaml")
-        try """
-            name: queued
-            inputs:
-              - path: media
-                media: [audio]
-            models:
-              asr: whisper-tiny.en
-            steps:
-              decode:
-                uses: decode
-              transcribe:
-                uses: transcribe
-                needs: [decode]
-                model: asr
-                with:
-                  beam: 1
-                  vad: off
-              text:
-                uses: write
-                needs: [transcribe]
-                with:
-                  formats: [txt]
-            outputs:
-              folder: out
-            """.write(to: file, atomically: true, encoding: .utf8)
 
         let enqueue = ["run", file.path, "--queue", queue, "--enqueue", "--max-attempts", "2"]
         let first = try CLIRunner.run(enqueue)
