@@ -45,6 +45,16 @@ struct PostgresIndexStoreTests {
         guard case .notAnIndex = notOurs else { Issue.record("\(String(describing: notOurs))"); return }
     }
 
+    /// The work queue's tables (`loom.work`, `loom.queue_migrations`) are Loom's own: a database
+    /// holding the queue takes the index beside it (QueueFaultTests runs both in one database).
+    @Test func theWorkQueuesTablesAreNotForeign() throws {
+        guard let url = try database() else { return }
+        let db = try PostgresConnection(url: url)
+        try db.query("CREATE SCHEMA loom")
+        for table in PostgresIndexSchema.queueTables { try db.query("CREATE TABLE loom.\(table) (id integer)") }
+        #expect(try openIndex(url: url, access: .create).counts() == (0, 0, 0, 0))
+    }
+
     /// Two runs creating the index at once: the advisory lock orders them, the second finds it made.
     @Test func concurrentCreationMakesTheSchemaOnce() async throws {
         guard let url = try database() else { return }

@@ -59,13 +59,17 @@ enum PostgresIndexSchema {
         ],
     ]
 
+    /// The tables of Loom's work queue (LoomQueue's WorkQueueSchema), which may share the `loom`
+    /// schema with the index: a database that holds only the queue holds no foreign tables.
+    static let queueTables = ["queue_migrations", "work"]
+
     /// The database's schema version: 0 when it holds no Loom index. A `loom` schema that is not
     /// Loom's, or one from a newer Loom, is refused.
     static func found(_ db: PostgresConnection, location: String) throws -> Int {
         let state = try db.query("""
             SELECT to_regclass('loom.schema_migrations') IS NOT NULL,
-                   EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'loom')
-            """)
+                   EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'loom' AND tablename <> ALL($1::text[]))
+            """, [.texts(Self.queueTables)])
         guard try state.bool(0, 0) == true else {
             if try state.bool(0, 1) == true {
                 throw IndexError.notAnIndex(path: location, reason: "its schema `loom` holds tables of another application")
