@@ -107,9 +107,18 @@ public final class PostgresConnection {
         }
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. Inside
+    /// another transaction on this connection, `body` joins it: its statements commit with the outer
+    /// ones, and its error rolls back all of them (the outer body sees it thrown).
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if depth > 0 {
+            depth += 1
+            defer { depth -= 1 }
+            return try body()
+        }
         try query("BEGIN")
+        depth = 1
+        defer { depth = 0 }
         do {
             let value = try body()
             try query("COMMIT")
@@ -119,6 +128,13 @@ public final class PostgresConnection {
             throw error
         }
     }
+
+    /// How many `transaction` calls are open on this connection (0: none).
+    private var depth = 0
+
+    /// Whether a `transaction` is open: a lost connection then lost the whole transaction, so a
+    /// caller must not repeat only its own statements on a new one.
+    public var inTransaction: Bool { depth > 0 }
 
     private var errorMessage: String {
         String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)

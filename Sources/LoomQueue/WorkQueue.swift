@@ -123,23 +123,26 @@ public final class WorkQueue: @unchecked Sendable {
 
     /// Claims up to `limit` items for `lease` seconds: ready ones whose backoff is over, and running
     /// ones whose lease ran out (their worker died or stalled). An item whose lease ran out on its
-    /// last attempt is dead instead.
+    /// last attempt is made dead by the same statement. One statement, so one round trip and no
+    /// BEGIN/COMMIT: the two updates touch different rows (attempts below and at `max_attempts`).
     public func claim(limit: Int = 1, lease: Double) throws -> [WorkClaim] {
-        try run { db in
-            try db.query("""
-                UPDATE loom.work SET state = 'dead', lease_until = NULL, finished_at = now(),
-                    last_error = 'its worker (' || coalesce(worker, '?') || ') stopped or stalled past its lease on attempt ' || attempts
-                WHERE pipeline = $1 AND state = 'running' AND lease_until < now() AND attempts >= max_attempts
-                """, [.text(pipeline)])
+        try run(oneStatement: true) { db in
             let rows = try db.query("""
-                UPDATE loom.work SET state = 'running', attempts = attempts + 1, token = gen_random_uuid(), worker = $2,
-                    lease_until = now() + make_interval(secs => $3)
-                WHERE id IN (
-                    SELECT id FROM loom.work
-                    WHERE pipeline = $1 AND attempts < max_attempts
-                      AND ((state = 'ready' AND run_after <= now()) OR (state = 'running' AND lease_until < now()))
-                    ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                RETURNING id, path, input_root, relative_path, kind, content_hash, attempts, token
+                WITH expired AS (
+                    UPDATE loom.work SET state = 'dead', lease_until = NULL, finished_at = now(),
+                        last_error = 'its worker (' || coalesce(worker, '?') || ') stopped or stalled past its lease on attempt ' || attempts
+                    WHERE pipeline = $1 AND state = 'running' AND lease_until < now() AND attempts >= max_attempts
+                    RETURNING id),
+                claimed AS (
+                    UPDATE loom.work SET state = 'running', attempts = attempts + 1, token = gen_random_uuid(), worker = $2,
+                        lease_until = now() + make_interval(secs => $3)
+                    WHERE id IN (
+                        SELECT id FROM loom.work
+                        WHERE pipeline = $1 AND attempts < max_attempts
+                          AND ((state = 'ready' AND run_after <= now()) OR (state = 'running' AND lease_until < now()))
+                        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                    RETURNING id, path, input_root, relative_path, kind, content_hash, attempts, token)
+                SELECT * FROM claimed
                 """, [.text(pipeline), .text(worker), .double(lease), .int(Int64(limit))])
             return try (0..<rows.count).map { row in
                 let input = WorkInput(path: rows.string(row, 1) ?? "", root: rows.string(row, 2) ?? "", relativePath: rows.string(row, 3) ?? "",
@@ -160,29 +163,27 @@ public final class WorkQueue: @unchecked Sendable {
         }
     }
 
-    /// Marks the item done in one transaction with `results` (statements on the same connection, so
-    /// results and done commit together), only while the claim holds; false, with nothing
-    /// committed, when it does not. `results` must be idempotent (upserts keyed by the item): after
-    /// a connection lost at commit the call runs again, and an item found done with this claim's
-    /// token counts as finished.
-    public func complete(_ claim: WorkClaim, results: (PostgresConnection) throws -> Void = { _ in }) throws -> Bool {
-        struct LeaseLost: Error {}
+    /// How a writer of results in this queue's database finishes `claim` in its own transaction.
+    public func finishing(_ claim: WorkClaim) -> ClaimFinish { ClaimFinish(claim: claim, database: location) }
+
+    /// Marks the item done, only while the claim holds; false, with nothing committed, when it does
+    /// not. With `results` (statements on the queue's connection) the two commit in one
+    /// transaction. `results` must be idempotent (upserts keyed by the item): after a connection
+    /// lost at commit the call runs again, and an item found done with this claim's token counts as
+    /// finished. Without `results` it is one statement.
+    public func complete(_ claim: WorkClaim, results: ((PostgresConnection) throws -> Void)? = nil) throws -> Bool {
+        let finish = finishing(claim)
         do {
-            return try run { db in
-                let finished = try db.query("""
-                    UPDATE loom.work SET state = 'done', lease_until = NULL, finished_at = now(), last_error = NULL
-                    WHERE id = $1 AND token = $2::uuid AND state = 'running'
-                    """, [.int(claim.id), .text(claim.token)]).affectedRows == 1
-                if !finished {
-                    let state = try db.query("SELECT state FROM loom.work WHERE id = $1 AND token = $2::uuid",
-                                             [.int(claim.id), .text(claim.token)])
-                    if state.count == 1 && state.string(0, 0) == "done" { return true }
-                    throw LeaseLost()
+            if let results {
+                try run { db in
+                    try finish.markDone(on: db)
+                    try results(db)
                 }
-                try results(db)
-                return true
+            } else {
+                try run(oneStatement: true) { db in try finish.markDone(on: db) }
             }
-        } catch is LeaseLost {
+            return true
+        } catch is ClaimLost {
             return false
         }
     }
@@ -273,5 +274,39 @@ public final class WorkQueue: @unchecked Sendable {
                 WHERE pipeline = $1 AND state IN ('ready', 'running')
                 """, [.text(pipeline)]).affectedRows
         }
+    }
+}
+
+/// Finishing one claim inside a transaction that also stores its results, so both commit or
+/// neither does (the index step does this when the index is in the queue's database). A worker
+/// whose lease ran out and was re-claimed, or whose item was cancelled, commits nothing.
+public struct ClaimFinish: Sendable {
+    public let claim: WorkClaim
+    /// The queue's database (`PostgresConnection.location`): only results stored there can commit
+    /// with the done mark.
+    public let database: String
+
+    /// Marks the item done on `db` (in the caller's transaction, if one is open) while the claim's
+    /// token holds. An item already done under this token (the same commit, run again after its
+    /// answer was lost) counts as done. Otherwise throws `ClaimLost`, so the caller rolls back.
+    public func markDone(on db: PostgresConnection) throws {
+        let marked = try db.query("""
+            UPDATE loom.work SET state = 'done', lease_until = NULL, finished_at = now(), last_error = NULL
+            WHERE id = $1 AND token = $2::uuid AND state = 'running'
+            """, [.int(claim.id), .text(claim.token)]).affectedRows == 1
+        if marked { return }
+        let state = try db.query("SELECT state FROM loom.work WHERE id = $1 AND token = $2::uuid", [.int(claim.id), .text(claim.token)])
+        guard state.count == 1 && state.string(0, 0) == "done" else { throw ClaimLost(path: claim.input.path, database: database) }
+    }
+}
+
+/// A claim that no longer held when its item finished: its lease ran out and another worker took
+/// the item, or the item was cancelled. Nothing of this attempt was committed.
+public struct ClaimLost: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var database: String
+    public var description: String {
+        "\(database): the claim on \(path) was lost (its lease ran out and another worker took it, or it was cancelled); "
+            + "nothing of this attempt was committed. If items outlast their lease, give `loom worker` a longer --lease"
     }
 }

@@ -15,7 +15,8 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
     public let access: IndexAccess
     /// The URL without password, for messages.
     public let location: String
-    private let lock = NSLock()
+    /// Recursive: the reads and writes inside `transaction`'s body take it again.
+    private let lock = NSRecursiveLock()
     private let db: PostgresConnection
 
     /// Connects and checks the schema: a database without an index is `missingIndex` unless
@@ -48,11 +49,13 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
     }
 
     /// Runs `body` on the connection, under the lock; reconnects first when the connection is known
-    /// lost, and runs `body` once more when it lost the connection on the way.
+    /// lost, and runs `body` once more when it lost the connection on the way, unless it ran inside
+    /// `transaction`, whose whole body is what runs again.
     private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         do {
+            if db.inTransaction { return try body(db) }
             if !db.isConnected { try reconnect() }
             do { return try body(db) } catch let error as PostgresError where error.connectionLost {
                 try reconnect()
@@ -71,11 +74,18 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
 
     private func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try run(body) }
 
-    /// Runs `body` in one transaction.
-    private func write<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// Runs `body` as one transaction: every read and write of this store that it makes (from this
+    /// thread: others wait for the lock), and `body`'s own statements on the connection it is given,
+    /// commit together or not at all. The work queue finishes an item this way, with its index rows
+    /// (IndexStep, QueueWorker). A connection lost on the way runs the whole body again, so it must
+    /// be idempotent, as every write of the index is.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         guard access != .read else { throw IndexError.database(path: location, reason: "opened for searching, which writes nothing") }
         return try run { db in try db.transaction { try body(db) } }
     }
+
+    /// Runs `body` in one transaction (or in the open `transaction`).
+    private func write<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try transaction(body) }
 
     // MARK: settings
 

@@ -1,6 +1,7 @@
 import Foundation
 import LoomMedia
 import LoomModelStore
+import LoomQueue
 import LoomTasks
 
 /// A vision-language model as the caption and ask steps use it (SmolVLM / Idefics3, issue #5).
@@ -16,8 +17,10 @@ public protocol VisionLanguageEngine: Sendable {
 /// Where the index step puts items (the SQLite search index, issue #6).
 /// `upsert` must be idempotent per `record.path`: after a killed run the same item may come again.
 public protocol IndexSink: Sendable {
-    /// Adds or replaces the item; returns the id it has in the index.
-    func upsert(_ record: IndexRecord) throws -> String
+    /// Adds or replaces the item; returns the id it has in the index. With `finishing` (a queue
+    /// worker's item), an index in the queue's database commits the item's rows and its done mark
+    /// in one transaction, or throws `ClaimLost` with nothing committed; other indexes ignore it.
+    func upsert(_ record: IndexRecord, finishing: ClaimFinish?) throws -> String
     /// Commits and closes, once after the last item.
     func finish() throws
 }

@@ -3,6 +3,7 @@ import LoomIndex
 import LoomMedia
 import LoomModelStore
 import LoomModels
+import LoomQueue
 import LoomTasks
 
 // The one place where the real caption/ask and index implementations are plugged into pipelines:
@@ -62,9 +63,24 @@ final class SearchIndexSink: IndexSink, @unchecked Sendable {
             textReader: readLines, modelFolders: folders)
     }
 
-    func upsert(_ record: IndexRecord) throws -> String {
+    func upsert(_ record: IndexRecord, finishing: ClaimFinish?) throws -> String {
         lock.lock()
         defer { lock.unlock() }
+        // A queue worker's item, with the index in the queue's database: the item's rows and its
+        // done mark commit together (or, the claim lost, not at all).
+        if let finishing, let store = builder.store as? PostgresIndexStore, store.location == finishing.database {
+            return try store.transaction { db in
+                let id = try index(record)
+                try finishing.markDone(on: db)
+                return id
+            }
+        }
+        return try index(record)
+    }
+
+    /// Hands the record's texts and vectors to the builder and indexes the file (several writes,
+    /// each its own transaction unless `upsert` opened one).
+    private func index(_ record: IndexRecord) throws -> String {
         let url = URL(fileURLWithPath: record.path)
         let spoken = record.texts.filter { $0.kind == .transcript }
         transcripts.set(spoken.flatMap { text in

@@ -29,7 +29,12 @@ struct ItemProcessor: Sendable {
     func process(_ item: PipelineItem) -> ItemOutcome {
         var run = ItemRun(pipeline: pipeline, cache: cache, item: item, outcome: ItemOutcome(item: item))
         do {
-            for step in pipeline.steps where step.dependents.isEmpty { _ = try run.resolve(step.plan.id) }
+            // Index steps last: in a queue worker the index commit also marks the item done, so
+            // every other result must exist (or have failed) by then.
+            let ends = pipeline.steps.filter { $0.dependents.isEmpty }
+            for step in ends.filter({ $0.plan.spec.uses != IndexStep.kind }) + ends.filter({ $0.plan.spec.uses == IndexStep.kind }) {
+                _ = try run.resolve(step.plan.id)
+            }
             // Results of inner steps that were not needed this time, for the manifest.
             for step in pipeline.steps where run.outcome.states[step.plan.id] == nil {
                 if let state = run.peek(step.plan.id) { run.outcome.states[step.plan.id] = state }

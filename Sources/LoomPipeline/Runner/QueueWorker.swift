@@ -42,7 +42,8 @@ public func enqueueInputs(of pipeline: PreparedPipeline, into queue: WorkQueue, 
 /// `loom run` (ItemProcessor, with the output folder's step cache and writer), on `concurrency`
 /// threads. Each claim is kept by a heartbeat every third of the lease; a failed item goes back with
 /// backoff or, at its last attempt, to the dead letter; a finished one is marked done only while its
-/// claim holds. With `drain` the worker exits once nothing is left to claim or running elsewhere;
+/// claim holds. When the pipeline's index is in the queue's database, the index step's transaction
+/// marks the item done with its rows (`PipelineItem.finishing`): results and done commit together. With `drain` the worker exits once nothing is left to claim or running elsewhere;
 /// `stop()` (SIGTERM) lets each thread finish its item and claim no more.
 public final class QueueWorker: @unchecked Sendable {
     let pipeline: PreparedPipeline
@@ -113,7 +114,7 @@ public final class QueueWorker: @unchecked Sendable {
             let input = claim.input
             let item = PipelineItem(url: URL(fileURLWithPath: input.path), root: URL(fileURLWithPath: input.root, isDirectory: true),
                                     relativePath: input.relativePath, kind: MediaKind(rawValue: input.kind) ?? .audio,
-                                    contentHash: input.contentHash)
+                                    contentHash: input.contentHash, finishing: queue.finishing(claim))
             let outcome = processor.process(item)
             beat.stop()
             progress.itemDone(outcome, seconds: Date().timeIntervalSince(itemStart))

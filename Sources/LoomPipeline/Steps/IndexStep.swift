@@ -85,7 +85,7 @@ public struct IndexStep: PipelineStep {
             }
         }
         // Items with no text still go in: the index finds them by file name (and images by pixels).
-        return .indexed(try sink.get().upsert(record))
+        return .indexed(try sink.get().upsert(record, finishing: item.finishing))
     }
 
     public func finish() throws { try sink.ifOpened { try $0.finish() } }

@@ -1,6 +1,7 @@
 import Foundation
 import LoomMedia
 import LoomModelStore
+import LoomQueue
 import LoomTasks
 
 /// What a step hands to the steps that need it.
@@ -61,6 +62,9 @@ public struct PipelineItem: Sendable {
     public let kind: MediaKind
     /// SHA-256 of the file's bytes: the cache key's base, so a renamed file keeps its results.
     public let contentHash: String
+    /// Set by a queue worker (QueueWorker): an index step writing to the queue's database marks the
+    /// item done in the same transaction as its rows, so a worker that lost its claim commits nothing.
+    public var finishing: ClaimFinish? = nil
 
     public var displayPath: String { DisplayPath.of(url) }
 }
