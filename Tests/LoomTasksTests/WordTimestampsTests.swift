@@ -1,0 +1,176 @@
+import Foundation
+import LoomMedia
+import LoomTensor
+import LoomTestSupport
+import Testing
+@testable import LoomTasks
+
+/// Word timestamps against their references (Scripts/reference/dump_word_timestamps.py): timing.py's
+/// median filter, DTW and attention matrix on seeded inputs; faster-whisper's `word_timestamps=True` on
+/// the same CTranslate2 weights (greedy, no VAD); openai-whisper's srt/vtt writers over those words.
+@Suite(.serialized) struct WordTimestampsTests {
+    struct Timing: Decodable {
+        struct Median: Decodable { let input: [Float]; let output: [Float] }
+        struct Path: Decodable { let cost: [[Float]]; let rows: [Int]; let columns: [Int] }
+        struct Matrix: Decodable { let scores: [[[Float]]]; let output: [[Float]] }
+        let median: [Median]
+        let dtw: Path
+        let matrix: Matrix
+    }
+
+    static func timing() throws -> Timing {
+        try JSONDecoder().decode(Timing.self, from: Data(contentsOf: Fixtures.url("words/timing.json")))
+    }
+
+    @Test func medianFilterMatchesTimingPy() throws {
+        for (index, row) in try Self.timing().median.enumerated() {
+            let ours = WordAlignment.medianFilter(row.input, width: 7)
+            // A median picks one of its inputs: exact.
+            #expect(ours == row.output, "row \(index) of \(row.input.count)")
+        }
+    }
+
+    @Test func dtwPathMatchesTimingPy() throws {
+        let reference = try Self.timing().dtw
+        let cost = Tensor(shape: [reference.cost.count, reference.cost[0].count], data: Array(reference.cost.joined()))
+        let path = WordAlignment.dtw(cost)
+        #expect(path.map(\.row) == reference.rows)
+        #expect(path.map(\.column) == reference.columns)
+    }
+
+    @Test func attentionMatrixMatchesTimingPy() throws {
+        let reference = try Self.timing().matrix
+        let heads = reference.scores.map { head in
+            Tensor(shape: [head.count, head[0].count], data: Array(head.joined()))
+        }
+        let ours = WordAlignment.matrix(scores: heads)
+        let expected = Array(reference.output.joined())
+        let maxDiff = zip(ours.data, expected).map { abs($0 - $1) }.max() ?? .infinity
+        print("alignment matrix max abs diff vs timing.py:", maxDiff)
+        #expect(ours.shape == [reference.output.count, reference.output[0].count])
+        #expect(maxDiff <= 1e-4, "softmax, standardize, median, mean: \(maxDiff)")
+    }
+
+    /// timing.py's merge_punctuations: an opening quote joins the next word, closing marks the previous.
+    @Test func punctuationMergesLikeTimingPy() throws {
+        let (specials, _) = try DecodingFixtures.specials(multilingual: false)
+        let timer = WordTimestamps(specials: specials, text: WordPerTokenText())
+        func word(_ text: String, _ token: Int) -> WordTiming {
+            WordTiming(word: text, tokens: [token], start: Double(token), end: Double(token) + 1, probability: 0.5)
+        }
+        var words = [word(" \"", 1), word("Hello", 2), word(",", 3), word(" world", 4), word("!\"", 5)]
+        timer.mergePunctuations(&words)
+        // `following.word in appended` is a substring test: "!\"" is not in the marks, so it stays apart.
+        #expect(words.map(\.word) == ["", " \"Hello,", "", " world", "!\""], "\(words.map(\.word))")
+        #expect(words[1].tokens == [1, 2, 3] && words[3].tokens == [4] && words[0].tokens.isEmpty)
+    }
+
+    struct Golden: Decodable {
+        struct Word: Decodable { let word: String; let start: Double; let end: Double; let probability: Double }
+        struct Segment: Decodable { let start: Double; let end: Double; let text: String; let words: [Word] }
+        struct Clip: Decodable { let text: String; let segments: [Segment] }
+        let long: [String]
+        let clips: [String: Clip]
+    }
+
+    static func golden(_ model: String) throws -> Golden {
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.url("words/\(model).json")))
+    }
+
+    static func audio(_ clip: String, golden: Golden) throws -> AudioBuffer {
+        let paths = clip == "long" ? golden.long : [clip]
+        let samples = try paths.flatMap {
+            try AudioDecoder().decode(contentsOf: Fixtures.repositoryRoot.appendingPathComponent($0)).samples
+        }
+        return AudioBuffer(sampleRate: 16_000, samples: samples)
+    }
+
+    /// Same text, same words, every start and end within 0.05 s of faster-whisper's.
+    @Test(arguments: ["whisper-tiny.en", "whisper-base"])
+    func wordsMatchFasterWhisper(model name: String) throws {
+        guard let folder = InstalledModels.file(name, "model.bin")?.deletingLastPathComponent() else { return }
+        let golden = try Self.golden(name)
+        let pipeline = try WhisperPipeline(folder: folder)
+        var options = WhisperTranscribeOptions()
+        options.temperatures = [0]
+        options.decoding.language = "en"
+        options.wordTimestamps = true
+        for (clip, reference) in golden.clips.sorted(by: { $0.key < $1.key }) {
+            let started = Date()
+            let transcript = try pipeline.transcribe(try Self.audio(clip, golden: golden), options: options)
+            let seconds = Date().timeIntervalSince(started)
+            #expect(transcript.text == reference.text, "\(name) \(clip)")
+            let segments = transcript.segments.filter { !$0.text.isEmpty }
+            #expect(segments.map(\.text) == reference.segments.map(\.text), "\(name) \(clip)")
+            let ours = segments.flatMap { $0.words ?? [] }, theirs = reference.segments.flatMap(\.words)
+            #expect(ours.map(\.word) == theirs.map(\.word), "\(name) \(clip)")
+            var worst = 0.0, worstProbability = 0.0
+            for (a, b) in zip(ours, theirs) {
+                worst = max(worst, abs(a.start - b.start), abs(a.end - b.end))
+                worstProbability = max(worstProbability, abs(a.probability - b.probability))
+                #expect(abs(a.start - b.start) <= 0.05 && abs(a.end - b.end) <= 0.05,
+                        "\(name) \(clip) '\(a.word)': \(a.start)-\(a.end) vs \(b.start)-\(b.end)")
+            }
+            for (a, b) in zip(segments, reference.segments) {
+                #expect(abs(a.start - b.start) <= 0.05 && abs(a.end - b.end) <= 0.05,
+                        "\(name) \(clip) segment '\(a.text)': \(a.start)-\(a.end) vs \(b.start)-\(b.end)")
+            }
+            print(String(format: "%@ %@: %d words, max time diff %.3f s, max probability diff %.4f, %.1f s",
+                         name, clip, ours.count, worst, worstProbability, seconds))
+            #expect(worstProbability <= 0.02, "\(name) \(clip): word probabilities differ by \(worstProbability)")
+        }
+    }
+
+    struct WriterCase: Decodable {
+        struct Options: Decodable { let max_line_width: Int?; let max_line_count: Int?; let highlight_words: Bool? }
+        let clip: String
+        let options: Options
+        let srt: String
+        let vtt: String
+    }
+
+    /// openai-whisper's WriteSRT / WriteVTT over faster-whisper's words, byte for byte.
+    @Test func subtitleWritersMatchOpenAIWhisper() throws {
+        let golden = try Self.golden("whisper-base")
+        let cases = try JSONDecoder().decode([WriterCase].self, from: Data(contentsOf: Fixtures.url("words/writers.json")))
+        for writerCase in cases {
+            let clip = try #require(golden.clips[writerCase.clip])
+            let segments = clip.segments.enumerated().map { index, s in
+                TranscriptSegment(id: index, seek: 0, start: s.start, end: s.end, text: s.text, tokens: [], temperature: 0,
+                                  avgLogprob: 0, compressionRatio: 1, noSpeechProb: 0,
+                                  words: s.words.map { TranscriptWord(word: $0.word, start: $0.start, end: $0.end, probability: $0.probability) })
+            }
+            let transcript = Transcript(text: clip.text, segments: segments, language: "en")
+            let options = SubtitleOptions(maxLineWidth: writerCase.options.max_line_width, maxLineCount: writerCase.options.max_line_count,
+                                          highlightWords: writerCase.options.highlight_words ?? false)
+            #expect(TranscriptFormat.srt(transcript, options: options) == writerCase.srt, "\(writerCase.clip) \(options)")
+            #expect(TranscriptFormat.vtt(transcript, options: options) == writerCase.vtt, "\(writerCase.clip) \(options)")
+        }
+    }
+
+    /// whisper.cpp's output_lrc layout: the header, then [mm:ss.xx] and the segment text.
+    @Test func lrcWritesOneTimedLinePerSegment() {
+        let segment = { (start: Double, text: String) in
+            TranscriptSegment(id: 0, seek: 0, start: start, end: start + 1, text: text, tokens: [], temperature: 0,
+                              avgLogprob: 0, compressionRatio: 1, noSpeechProb: 0)
+        }
+        let transcript = Transcript(text: "", segments: [segment(0, " Hello."), segment(8.067, " Two\nlines"), segment(3725.5, " Late")], language: "en")
+        #expect(TranscriptFormat.lrc(transcript) == "[by:loom]\n[00:00.00] Hello.\n[00:08.06] Two lines\n[62:05.50] Late\n")
+    }
+
+    /// A model without cross-attention (the scripted fake) refuses word timestamps with a clear error.
+    @Test func aModelWithoutCrossAttentionSaysSo() throws {
+        let (specials, nVocab) = try DecodingFixtures.specials(multilingual: false)
+        let tb = specials.timestampBegin
+        let model = FakeWhisperModel(specials: specials, nVocab: nVocab, windows: [
+            0: FakeWindow(tokens: [tb, 100, 101, tb + 100], boost: 25, noSpeechLogit: -5)])
+        let decoding = WhisperDecoding(model: model, specials: specials, text: WordPerTokenText(), compressionRatio: { _ in 1 })
+        var options = WhisperTranscribeOptions()
+        options.temperatures = [0]
+        options.wordTimestamps = true
+        #expect(throws: WhisperDecodingError.invalidOptions("word timestamps need a model whose decoder exposes its cross-attention")) {
+            _ = try WhisperTranscriber(decoding: decoding).transcribe(
+                mel: TranscribeFakeModelTests.indexedMel(contentFrames: 3_000), options: options)
+        }
+    }
+}
