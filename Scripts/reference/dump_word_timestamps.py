@@ -4,6 +4,11 @@
    CTranslate2 model folders Loom pulls, on Samples/ speech and a long sample (jfk, arctic, jfk, arctic,
    jfk joined, ~40 s: two windows, so the seek to the last word is exercised):
    Tests/Fixtures/words/<model>.json.
+4. openai-whisper's `find_alignment` on a Hugging Face checkpoint: the seeded tiny
+   WhisperForConditionalGeneration of Tests/Fixtures/whisper/tiny-random (no alignment_heads, so the
+   default heads: the last half of the decoder layers), its weights renamed into openai-whisper's
+   `Whisper` module, over a fixed mel and token list with a one-word-per-token tokenizer:
+   Tests/Fixtures/words/openai-tiny-random.json.
 3. openai-whisper's WriteSRT / WriteVTT (utils.py) over those words with max_line_width,
    max_line_count and highlight_words: Tests/Fixtures/words/writers.json.
 2. openai-whisper's timing.py pieces on seeded random inputs: `median_filter` (width 7), `dtw_cpu`,
@@ -82,6 +87,62 @@ def timing_pieces():
         }, f)
 
 
+def random_mel(n_mels, frames):
+    # Scripts/reference/dump_whisper.py's input: sin(0.013 (c + 1) t) * 0.8 + cos(0.07 c + 0.001 t) * 0.3.
+    c = np.arange(n_mels, dtype=np.float64)[:, None]
+    t = np.arange(frames, dtype=np.float64)[None, :]
+    return (np.sin(0.013 * (c + 1) * t) * 0.8 + np.cos(0.07 * c + 0.001 * t) * 0.3).astype(np.float32)
+
+
+def openai_alignment():
+    from safetensors.torch import load_file
+    from whisper.model import ModelDimensions, Whisper
+    from whisper.timing import find_alignment
+
+    folder = os.path.join(ROOT, "Tests", "Fixtures", "whisper", "tiny-random")
+    hf = load_file(os.path.join(folder, "model.safetensors"))
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=4, n_audio_layer=2,
+                           n_vocab=100, n_text_ctx=32, n_text_state=64, n_text_head=4, n_text_layer=2)
+    model = Whisper(dims).eval()
+    # openai-whisper's blocks have 4 x width MLPs; this checkpoint's are decoder_ffn_dim = 128 wide.
+    from whisper.model import Linear
+    for block in list(model.encoder.blocks) + list(model.decoder.blocks):
+        block.mlp = torch.nn.Sequential(Linear(64, 128), torch.nn.GELU(), Linear(128, 64))
+    renames = [("model.", ""), ("encoder.layers.", "encoder.blocks."), ("decoder.layers.", "decoder.blocks."),
+               (".self_attn_layer_norm.", ".attn_ln."), (".encoder_attn_layer_norm.", ".cross_attn_ln."),
+               (".final_layer_norm.", ".mlp_ln."), (".self_attn.", ".attn."), (".encoder_attn.", ".cross_attn."),
+               (".q_proj.", ".query."), (".k_proj.", ".key."), (".v_proj.", ".value."), (".out_proj.", ".out."),
+               (".fc1.", ".mlp.0."), (".fc2.", ".mlp.2."), ("encoder.layer_norm.", "encoder.ln_post."),
+               ("decoder.layer_norm.", "decoder.ln."), ("encoder.embed_positions.weight", "encoder.positional_embedding"),
+               ("decoder.embed_positions.weight", "decoder.positional_embedding"),
+               ("decoder.embed_tokens.", "decoder.token_embedding.")]
+    state = {}
+    for name, value in hf.items():
+        if name == "proj_out.weight":
+            continue  # tied to the token embedding
+        for old, new in renames:
+            name = name.replace(old, new)
+        state[name] = value
+    model.load_state_dict(state, strict=True)
+
+    class OneWordPerToken:
+        # The ids the Swift test gives WhisperDecodingTokens: sot 3, eot 90, <|notimestamps|> 91.
+        sot_sequence, eot, no_timestamps = (3,), 90, 91
+
+        def split_to_word_tokens(self, tokens):
+            return [" w%d" % t for t in tokens], [[t] for t in tokens]
+
+    text = [17, 42, 61, 20, 33, 88, 15, 71, 50, 64, 12, 29]
+    num_frames = 2000  # 20 s of content: the softmax runs over the first 1000 encoder positions
+    mel = torch.from_numpy(random_mel(80, 3000))
+    words = find_alignment(model, OneWordPerToken(), text, mel, num_frames)
+    with open(os.path.join(OUT, "openai-tiny-random.json"), "w") as f:
+        json.dump({"text_tokens": text, "num_frames": num_frames, "sot": 3, "eot": 90, "no_timestamps": 91,
+                   "words": [{"word": w.word, "start": float(w.start), "end": float(w.end), "probability": float(w.probability)}
+                             for w in words]}, f, indent=1)
+    print("openai find_alignment", [(w.word, float(w.start), float(w.end)) for w in words])
+
+
 def writers():
     import io
     with open(os.path.join(OUT, "whisper-base.json")) as f:
@@ -103,5 +164,6 @@ def writers():
 
 os.makedirs(OUT, exist_ok=True)
 timing_pieces()
+openai_alignment()
 transcripts()
 writers()

@@ -45,4 +45,39 @@ import Testing
         let model = try CLIRunner.run(["transcribe", "Samples/audio/jfk.wav", "--model", "no-such-model", "--output-dir", "/tmp/loom-unused"])
         #expect(model.status != 0 && model.stderr.contains("unknown model 'no-such-model'"))
     }
+
+    /// Subtitle options that need word times, or an srt/vtt file to change, say what is missing.
+    @Test func wordOptionsNeedWordTimestampsAndSubtitles() throws {
+        let cases: [([String], String)] = [
+            (["--max-line-width", "20"], "--max-line-width needs --word-timestamps"),
+            (["--highlight-words", "--format", "srt"], "--highlight-words needs --word-timestamps"),
+            (["--word-timestamps", "--max-line-count", "2", "--format", "srt"], "--max-line-count needs --max-line-width"),
+            (["--word-timestamps", "--highlight-words", "--format", "json,txt"], "--highlight-words changes only srt and vtt files; add srt or vtt to --format"),
+            (["--word-timestamps", "--max-line-width", "0"], "--max-line-width must be at least 1"),
+        ]
+        for (options, message) in cases {
+            let result = try CLIRunner.run(["transcribe", "Samples/audio/jfk.wav", "--output-dir", "/tmp/loom-unused"] + options)
+            #expect(result.status != 0 && result.stderr.contains(message), "\(options): \(result.stderr)")
+        }
+    }
+
+    /// --word-timestamps: JSON words, srt cues cut at the width, an lrc file.
+    @Test func wordTimestampsReachEveryOutput() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil else { return }
+        let out = try Fixtures.temporaryDirectory("loom-transcribe-words")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try CLIRunner.run(["transcribe", "--model", "whisper-tiny.en", "--beam", "1", "--word-timestamps",
+                                        "--max-line-width", "24", "--max-line-count", "1", "--format", "json,srt,lrc",
+                                        "--output-dir", out.path, "Samples/audio/jfk.wav"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("jfk.json"))) as? [String: Any]
+        let segments = try #require(json?["segments"] as? [[String: Any]])
+        let words = try #require(segments.first?["words"] as? [[String: Any]])
+        #expect(words.first?["word"] as? String == " And" && words.allSatisfy { $0["start"] is Double && $0["probability"] is Double })
+        let srt = try String(contentsOf: out.appendingPathComponent("jfk.srt"), encoding: .utf8)
+        let lines = srt.split(separator: "\n").filter { !$0.contains("-->") && Int($0) == nil }
+        #expect(lines.count > 4 && lines.allSatisfy { $0.count <= 24 }, "\(srt)")
+        let lrc = try String(contentsOf: out.appendingPathComponent("jfk.lrc"), encoding: .utf8)
+        #expect(lrc.hasPrefix("[by:loom]\n[00:00.00] And so my fellow Americans"), "\(lrc)")
+    }
 }

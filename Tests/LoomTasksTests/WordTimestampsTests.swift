@@ -1,5 +1,6 @@
 import Foundation
 import LoomMedia
+import LoomModels
 import LoomTensor
 import LoomTestSupport
 import Testing
@@ -119,6 +120,48 @@ import Testing
                          name, clip, ours.count, worst, worstProbability, seconds))
             #expect(worstProbability <= 0.02, "\(name) \(clip): word probabilities differ by \(worstProbability)")
         }
+    }
+
+    struct OpenAIAlignment: Decodable {
+        struct Word: Decodable { let word: String; let start: Double; let end: Double; let probability: Double }
+        let text_tokens: [Int]
+        let num_frames: Int
+        let sot: Int
+        let eot: Int
+        let no_timestamps: Int
+        let words: [Word]
+    }
+
+    /// openai-whisper's `find_alignment` on the seeded Hugging Face checkpoint (no alignment_heads in its
+    /// config, so the default heads: the last half of the decoder layers), one word per token.
+    @Test func alignmentMatchesOpenAIWhisperOnAHuggingFaceCheckpoint() throws {
+        let reference = try JSONDecoder().decode(OpenAIAlignment.self, from: Data(contentsOf: Fixtures.url("words/openai-tiny-random.json")))
+        let model = try WhisperModel(folder: Fixtures.url("whisper/tiny-random"))
+        #expect(model.alignmentHeads == (0..<4).map { WhisperAlignmentHead(layer: 1, head: $0) })
+        // dump_whisper.py's mel: sin(0.013 (c + 1) t) * 0.8 + cos(0.07 c + 0.001 t) * 0.3, rounded to float32.
+        var mel = Tensor(zeros: [80, 3000])
+        for c in 0..<80 {
+            for t in 0..<3000 {
+                mel.data[c * 3000 + t] = Float(sin(0.013 * Double(c + 1) * Double(t)) * 0.8 + cos(0.07 * Double(c) + 0.001 * Double(t)) * 0.3)
+            }
+        }
+        let encoded = try model.encode(mel: mel)
+        let specials = WhisperDecodingTokens(
+            sot: reference.sot, eot: reference.eot, transcribe: 95, translate: 96, noTimestamps: reference.no_timestamps, noSpeech: nil,
+            sotPrev: 97, sotLM: 98, timestampBegin: 92, multilingual: false, languageTokens: [:], nonSpeechTokens: [], blankTokens: [])
+        let timer = WordTimestamps(specials: specials, text: WordPerTokenText())
+        let tokens = timer.alignmentTokens(reference.text_tokens, sotSequence: [reference.sot])
+        let pass = try model.alignmentPass(encoderOutput: encoded, tokens: tokens, frames: reference.num_frames / 2)
+        let words = timer.alignment(reference.text_tokens, pass: pass, sotLength: 1, language: "en")
+        #expect(words.map(\.word) == reference.words.map(\.word))
+        var worstTime = 0.0, worstProbability = 0.0
+        for (a, b) in zip(words, reference.words) {
+            worstTime = max(worstTime, abs(a.start - b.start), abs(a.end - b.end))
+            worstProbability = max(worstProbability, abs(a.probability - b.probability))
+        }
+        print("openai find_alignment on tiny-random: max time diff", worstTime, "max probability diff", worstProbability)
+        #expect(worstTime <= 0.02, "one encoder position")
+        #expect(worstProbability <= 1e-4)
     }
 
     struct WriterCase: Decodable {
