@@ -61,8 +61,8 @@ struct Transcribe: ParsableCommand {
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
-    @Option(help: "Skip silence with Silero VAD before decoding: on, off, or auto (on for audio over 30 s).")
-    var vad: VADMode = .auto
+    @Option(help: "Skip silence with Silero VAD before decoding: on (every file, so silence and noise give empty outputs), off, or auto (on for audio over 30 s).")
+    var vad: VADMode = .on
 
     @Option(help: "Text that comes before the audio (names, spelling) to steer the first window.")
     var initialPrompt: String?
@@ -145,7 +145,8 @@ struct Transcribe: ParsableCommand {
         try tally.finish("transcribed")
     }
 
-    /// The VAD model when it may be used; `auto` without the model installed goes on without VAD.
+    /// The VAD model when it may be used; `auto` without the model installed goes on without VAD,
+    /// `on` (the default) stops and says how to get it or turn it off.
     func loadVAD() throws -> SileroVAD? {
         guard vad != .off else { return nil }
         do {
@@ -153,6 +154,9 @@ struct Transcribe: ParsableCommand {
         } catch ModelStoreError.notInstalled(let name) where vad == .auto {
             printErr("note: \(name) is not installed, so silence is not skipped (`loom models pull \(name)`)")
             return nil
+        } catch ModelStoreError.notInstalled(let name) {
+            throw ValidationError(
+                "the voice activity model \(name) is not installed; fetch it with `loom models pull \(name)`, or transcribe without skipping silence with `--vad off`")
         }
     }
 }
