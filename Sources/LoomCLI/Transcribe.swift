@@ -11,7 +11,7 @@ struct Transcribe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Transcribe or translate audio files with Whisper.",
         discussion: """
-            Writes NAME.txt/.srt/.vtt/.tsv/.json next to each input, or under --output-dir (keeping \
+            Writes NAME.txt/.srt/.vtt/.tsv/.json/.lrc next to each input, or under --output-dir (keeping \
             sub-folders apart). Existing outputs are kept unless --overwrite is given, so a re-run \
             finishes an interrupted batch. A file that fails is reported and the others go on.
             """)
