@@ -66,6 +66,26 @@ import Testing
         #expect(words[1].tokens == [1, 2, 3] && words[3].tokens == [4] && words[0].tokens.isEmpty)
     }
 
+    /// Token ids below 256 are bytes, 256 is <|endoftext|>; decoding is UTF-8 with U+FFFD for broken
+    /// characters, as byte-level BPE does.
+    struct ByteText: WhisperTextDecoding {
+        func decode(_ ids: [Int]) -> String {
+            String(decoding: ids.flatMap { $0 < 256 ? [UInt8($0)] : Array("<|endoftext|>".utf8) }, as: UTF8.self)
+        }
+        func encode(_ text: String) -> [Int] { text.utf8.map(Int.init) }
+    }
+
+    /// split_tokens_on_unicode for languages without spaces: a cut after each complete character, so a
+    /// character spread over several tokens stays whole; split_tokens_on_spaces joins pieces into words.
+    @Test func wordsSplitAtCharactersOrSpaces() {
+        let text = ByteText()
+        let japanese = WordSplitting.split(text.encode("日本"), language: "ja", eot: 256, text: text)
+        #expect(japanese.map(\.word) == ["日", "本"] && japanese.map(\.tokens.count) == [3, 3])
+        let english = WordSplitting.split(text.encode(" Hi, you") + [256], language: "en", eot: 256, text: text)
+        #expect(english.map(\.word) == [" Hi", ",", " you", "<|endoftext|>"], "\(english.map(\.word))")
+        #expect(english.map(\.tokens) == [[32, 72, 105], [44], [32, 121, 111, 117], [256]])
+    }
+
     struct Golden: Decodable {
         struct Word: Decodable { let word: String; let start: Double; let end: Double; let probability: Double }
         struct Segment: Decodable { let start: Double; let end: Double; let text: String; let words: [Word] }
