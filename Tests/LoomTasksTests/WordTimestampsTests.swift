@@ -184,6 +184,24 @@ import Testing
         #expect(worstProbability <= 1e-4)
     }
 
+    /// A config naming an alignment head the decoder does not have is refused at load, naming the file.
+    @Test func alignmentHeadOutsideTheDecoderIsRefused() throws {
+        let folder = try Fixtures.temporaryDirectory("loom-bad-heads")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = Fixtures.url("whisper/tiny-random")
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        try Data(#"{"alignment_heads": [[1, 0], [5, 2]], "decoder_start_token_id": 3}"#.utf8)
+            .write(to: folder.appendingPathComponent("generation_config.json"))
+        do {
+            _ = try WhisperModel(folder: folder)
+            Issue.record("a head of layer 5 in a 2-layer decoder was accepted")
+        } catch let error as WhisperError {
+            #expect("\(error)".contains("alignment head [5, 2]") && "\(error)".contains(folder.lastPathComponent), "\(error)")
+        }
+    }
+
     struct WriterCase: Decodable {
         struct Options: Decodable { let max_line_width: Int?; let max_line_count: Int?; let highlight_words: Bool? }
         let clip: String
