@@ -11,7 +11,7 @@ struct Transcribe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Transcribe or translate audio files with Whisper.",
         discussion: """
-            Writes NAME.txt/.srt/.vtt/.tsv/.json next to each input, or under --output-dir (keeping \
+            Writes NAME.txt/.srt/.vtt/.tsv/.json/.lrc next to each input, or under --output-dir (keeping \
             sub-folders apart). Existing outputs are kept unless --overwrite is given, so a re-run \
             finishes an interrupted batch. A file that fails is reported and the others go on.
             """)
@@ -40,8 +40,20 @@ struct Transcribe: ParsableCommand {
     @Option(help: "Candidates sampled per window at temperatures above 0; the most probable is kept.")
     var bestOf = 5
 
-    @Option(help: "Comma-separated output formats: txt, srt, vtt, tsv, json.")
+    @Option(help: "Comma-separated output formats: txt, srt, vtt, tsv, json, lrc.")
     var format = "txt,srt"
+
+    @Flag(help: "Time every word (cross-attention alignment): JSON gets per-segment words, srt/vtt cues follow the words.")
+    var wordTimestamps = false
+
+    @Option(help: "With --word-timestamps: characters per srt/vtt line before the words wrap.")
+    var maxLineWidth: Int?
+
+    @Option(help: "With --word-timestamps and --max-line-width: lines per srt/vtt cue.")
+    var maxLineCount: Int?
+
+    @Flag(help: "With --word-timestamps: one srt/vtt cue per word, the word underlined (<u>word</u>).")
+    var highlightWords = false
 
     @Option(help: "Folder for the outputs (default: next to each input).")
     var outputDir: String?
@@ -49,8 +61,8 @@ struct Transcribe: ParsableCommand {
     @Flag(help: "Replace outputs that already exist.")
     var overwrite = false
 
-    @Option(help: "Skip silence with Silero VAD before decoding: on, off, or auto (on for audio over 30 s).")
-    var vad: VADMode = .auto
+    @Option(help: "Skip silence with Silero VAD before decoding: on (every file, so silence and noise give empty outputs), off, or auto (on for audio over 30 s).")
+    var vad: VADMode = .on
 
     @Option(help: "Text that comes before the audio (names, spelling) to steer the first window.")
     var initialPrompt: String?
@@ -62,7 +74,25 @@ struct Transcribe: ParsableCommand {
         guard limits.contains(beam) else { throw ValidationError("--beam must be within \(limits.lowerBound)...\(limits.upperBound)") }
         guard limits.contains(bestOf) else { throw ValidationError("--best-of must be within \(limits.lowerBound)...\(limits.upperBound)") }
         guard temperature >= 0 && temperature <= 1 else { throw ValidationError("--temperature must be within 0...1") }
-        _ = try formats()
+        let formats = try formats()
+        let wordOptions = [("--max-line-width", maxLineWidth != nil), ("--max-line-count", maxLineCount != nil),
+                           ("--highlight-words", highlightWords)].filter(\.1).map(\.0)
+        if let option = wordOptions.first {
+            guard wordTimestamps else { throw ValidationError("\(option) needs --word-timestamps (it cuts subtitles at word times)") }
+            guard formats.contains(.srt) || formats.contains(.vtt) else {
+                throw ValidationError("\(option) changes only srt and vtt files; add srt or vtt to --format (now \(format))")
+            }
+        }
+        if let width = maxLineWidth, width < 1 { throw ValidationError("--max-line-width must be at least 1, got \(width)") }
+        if let count = maxLineCount {
+            guard count >= 1 else { throw ValidationError("--max-line-count must be at least 1, got \(count)") }
+            guard maxLineWidth != nil else { throw ValidationError("--max-line-count needs --max-line-width (lines are cut at that width)") }
+        }
+    }
+
+    /// How srt and vtt cues are cut from the words.
+    var subtitleOptions: SubtitleOptions {
+        SubtitleOptions(maxLineWidth: maxLineWidth, maxLineCount: maxLineCount, highlightWords: highlightWords)
     }
 
     func formats() throws -> [TranscriptFormat] { try formatList(format) }
@@ -89,6 +119,7 @@ struct Transcribe: ParsableCommand {
         options.decoding.task = task
         options.decoding.language = language == "auto" ? nil : language
         options.decoding.beamSize = beam > 1 ? beam : nil
+        options.wordTimestamps = wordTimestamps
 
         let writer = OutputWriter(kind: "transcribe", overwrite: overwrite, inputs: inputs)
         var tally = BatchTally(count: inputs.count)
@@ -104,7 +135,7 @@ struct Transcribe: ParsableCommand {
                 let transcript = try pipeline.transcribe(audio, vad: useVAD ? voiceActivity : nil, options: options) { seconds, total in
                     printErr(String(format: "[%d/%d] %@: %.0f / %.0f s", index + 1, inputs.count, name, seconds, total))
                 }
-                for (format, url) in writable { try writer.write(try format.render(transcript), to: url) }
+                for (format, url) in writable { try writer.write(try format.render(transcript, subtitles: subtitleOptions), to: url) }
                 tally.done += 1
                 print("\(name): \(transcript.text.trimmingCharacters(in: .whitespaces))")
             } catch {
@@ -114,7 +145,8 @@ struct Transcribe: ParsableCommand {
         try tally.finish("transcribed")
     }
 
-    /// The VAD model when it may be used; `auto` without the model installed goes on without VAD.
+    /// The VAD model when it may be used; `auto` without the model installed goes on without VAD,
+    /// `on` (the default) stops and says how to get it or turn it off.
     func loadVAD() throws -> SileroVAD? {
         guard vad != .off else { return nil }
         do {
@@ -122,6 +154,9 @@ struct Transcribe: ParsableCommand {
         } catch ModelStoreError.notInstalled(let name) where vad == .auto {
             printErr("note: \(name) is not installed, so silence is not skipped (`loom models pull \(name)`)")
             return nil
+        } catch ModelStoreError.notInstalled(let name) {
+            throw ValidationError(
+                "the voice activity model \(name) is not installed; fetch it with `loom models pull \(name)`, or transcribe without skipping silence with `--vad off`")
         }
     }
 }

@@ -120,7 +120,8 @@ import Testing
         #expect(transcript.language == scenario.result.language)
         #expect(transcript.text == scenario.result.text)
         #expect(transcript.segments.count == scenario.result.segments.count)
-        for (mine, theirs) in zip(transcript.segments, scenario.result.segments) {
+        for (mine, var theirs) in zip(transcript.segments, scenario.result.segments) {
+            theirs.words = nil  // the dump writes `words: []` for segments without text; no word timestamps here
             #expect(mine == theirs, "segment \(theirs.id)")
         }
         #expect(progress.last == frames - 3000, "progress ends at the content length")

@@ -39,6 +39,26 @@ import Testing
         #expect(!transcript.segments.contains { $0.start > 5 && $0.end < 38.5 }, "nothing inside the silence")
     }
 
+    /// Word times come back onto the original audio with their segments (faster-whisper's
+    /// restore_speech_timestamps): jfk's words follow the 35 s of silence, inside their segments.
+    @Test func wordTimesFollowTheOriginalAudio() throws {
+        guard let (pipeline, vad) = try Self.load() else { return }
+        let arctic = try Self.decode("Samples/audio/arctic_a0007.wav"), jfk = try Self.decode("Samples/audio/jfk.wav")
+        let long = AudioBuffer(sampleRate: 16_000, samples: arctic.samples + [Float](repeating: 0, count: 16_000 * 35) + jfk.samples)
+        var options = WhisperTranscribeOptions()
+        options.temperatures = [0]
+        options.wordTimestamps = true
+        let transcript = try pipeline.transcribe(long, vad: vad, options: options)
+        let words = transcript.segments.flatMap { $0.words ?? [] }
+        let fellow = try #require(words.first { $0.word.contains("fellow") })
+        #expect(fellow.start >= 39 && fellow.start <= 41, "'fellow' at \(fellow.start)")
+        #expect(!words.contains { $0.start > 5 && $0.end < 38.5 }, "no word inside the silence")
+        #expect(zip(words, words.dropFirst()).allSatisfy { $0.start <= $1.start } && words.allSatisfy { $0.start <= $0.end })
+        for segment in transcript.segments where !(segment.words ?? []).isEmpty {
+            #expect(segment.start == segment.words!.first!.start && segment.end == segment.words!.last!.end)
+        }
+    }
+
     @Test(arguments: ["Tests/Fixtures/audio/silence_2s.flac", "Tests/Fixtures/audio/pink_noise_2s.flac"])
     func silenceAndNoiseGiveNoText(path: String) throws {
         guard let (pipeline, vad) = try Self.load() else { return }

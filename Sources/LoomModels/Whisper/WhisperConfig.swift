@@ -68,5 +68,9 @@ public struct WhisperConfig: Sendable, Equatable {
         for (name, heads) in [("encoder", encoderHeads), ("decoder", decoderHeads)] where width % heads != 0 {
             throw WhisperError.invalidConfig(file: file, reason: "d_model \(width) is not divisible by the \(name)'s \(heads) heads")
         }
+        for pair in alignmentHeads where pair.count != 2 || !(0..<decoderLayers).contains(pair[0]) || !(0..<decoderHeads).contains(pair[1]) {
+            throw WhisperError.invalidConfig(
+                file: file, reason: "alignment head \(pair) is not a [layer, head] pair of the decoder's \(decoderLayers) layers x \(decoderHeads) heads")
+        }
     }
 }

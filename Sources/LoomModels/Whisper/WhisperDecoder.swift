@@ -31,6 +31,13 @@ extension WhisperModel {
     /// - Throws: `WhisperError.tokenBatch` (wrong batch, empty or ragged lists), `.tokenOutOfRange`,
     ///   `.sequenceTooLong` past the text context. The state is unchanged when it throws.
     public func decode(_ tokens: [[Int]], state: inout WhisperDecoderState, allPositions: Bool = false) throws -> Tensor {
+        try forward(tokens, state: &state, allPositions: allPositions, recorder: nil)
+    }
+
+    /// `decode`, and with a `recorder` the raw cross-attention scores of its heads (word alignment).
+    func forward(
+        _ tokens: [[Int]], state: inout WhisperDecoderState, allPositions: Bool, recorder: WhisperCrossAttentionRecorder?
+    ) throws -> Tensor {
         let c = config, w = weights
         let batch = state.batchSize
         guard tokens.count == batch else {
@@ -54,7 +61,7 @@ extension WhisperModel {
         state.reserve(offset + steps)
         for (index, layer) in w.decoderLayers.enumerated() {
             selfAttention(&x, layer.selfAttention, layer: index, state: &state, steps: steps)
-            crossAttention(&x, layer.crossAttention, keyValues: state.crossKeyValues[index])
+            crossAttention(&x, layer.crossAttention, keyValues: state.crossKeyValues[index], layer: index, recorder: recorder)
             Self.mlp(&x, layer.mlp)
         }
         state.length = offset + steps
@@ -140,10 +147,14 @@ extension WhisperModel {
     /// x += out(attention of LN(x) over the window's encoder output). All sequences share the
     /// encoder output, so each head scores the whole batch's queries against its packed keys at once
     /// (`Kernels.attendPackedKeys`); heads run in parallel.
-    private func crossAttention(_ x: inout Tensor, _ w: WhisperCrossAttentionWeights, keyValues: WhisperCrossKeyValues) {
+    private func crossAttention(
+        _ x: inout Tensor, _ w: WhisperCrossAttentionWeights, keyValues: WhisperCrossKeyValues,
+        layer: Int, recorder: WhisperCrossAttentionRecorder?
+    ) {
         let width = config.width, heads = keyValues.heads, headDim = keyValues.headDim
         let queries = x.shape[0], keys = keyValues.count
         let q = w.query(w.norm(x))  // (batch x steps, width)
+        recorder?.record(queries: q, keyValues: keyValues, layer: layer)
         var attended = Tensor(zeros: [queries, width])
         let scoresPerHead = queries * Kernels.packedKeysCount(keys: keys, dim: 1)
         var scores = [Float](repeating: 0, count: heads * scoresPerHead)

@@ -3,16 +3,17 @@ import Foundation
 /// The files a transcript can be written as; one writer function per format, as whisper.cpp and
 /// openai-whisper's utils.py have (https://github.com/openai/whisper/blob/main/whisper/utils.py).
 public enum TranscriptFormat: String, CaseIterable, Sendable {
-    case txt, srt, vtt, tsv, json
+    case txt, srt, vtt, tsv, json, lrc
 
-    /// The file's content for `transcript`.
-    public func render(_ transcript: Transcript) throws -> String {
+    /// The file's content for `transcript`; `subtitles` cuts srt and vtt cues from word timestamps.
+    public func render(_ transcript: Transcript, subtitles: SubtitleOptions = SubtitleOptions()) throws -> String {
         switch self {
         case .txt: return Self.txt(transcript)
-        case .srt: return Self.srt(transcript)
-        case .vtt: return Self.vtt(transcript)
+        case .srt: return Self.srt(transcript, options: subtitles)
+        case .vtt: return Self.vtt(transcript, options: subtitles)
         case .tsv: return Self.tsv(transcript)
         case .json: return try Self.json(transcript)
+        case .lrc: return Self.lrc(transcript)
         }
     }
 
@@ -22,18 +23,31 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
     }
 
     /// Numbered cues, `HH:MM:SS,mmm` (hours always shown).
-    static func srt(_ transcript: Transcript) -> String {
-        transcript.segments.enumerated().map { index, segment in
-            "\(index + 1)\n\(timestamp(segment.start, alwaysHours: true, marker: ",")) --> "
-                + "\(timestamp(segment.end, alwaysHours: true, marker: ","))\n\(cueText(segment))\n\n"
+    static func srt(_ transcript: Transcript, options: SubtitleOptions = SubtitleOptions()) -> String {
+        SubtitleCues.cues(transcript, options: options).enumerated().map { index, cue in
+            "\(index + 1)\n\(timestamp(cue.start, alwaysHours: true, marker: ",")) --> "
+                + "\(timestamp(cue.end, alwaysHours: true, marker: ","))\n\(cue.text)\n\n"
         }.joined()
     }
 
     /// WebVTT: a header, then cues with `MM:SS.mmm` (hours only past the first hour).
-    static func vtt(_ transcript: Transcript) -> String {
-        "WEBVTT\n\n" + transcript.segments.map { segment in
-            "\(timestamp(segment.start, alwaysHours: false, marker: ".")) --> "
-                + "\(timestamp(segment.end, alwaysHours: false, marker: "."))\n\(cueText(segment))\n\n"
+    static func vtt(_ transcript: Transcript, options: SubtitleOptions = SubtitleOptions()) -> String {
+        "WEBVTT\n\n" + SubtitleCues.cues(transcript, options: options).map { cue in
+            "\(timestamp(cue.start, alwaysHours: false, marker: ".")) --> "
+                + "\(timestamp(cue.end, alwaysHours: false, marker: "."))\n\(cue.text)\n\n"
+        }.joined()
+    }
+
+    /// Lyrics: a `[by:loom]` header, then `[mm:ss.xx]text` per segment at its start, as whisper.cpp's
+    /// `output_lrc` (examples/cli/cli.cpp) writes them: centiseconds truncated, minutes past 59 kept,
+    /// the segment text as decoded (newlines made spaces, since a line is an entry).
+    static func lrc(_ transcript: Transcript) -> String {
+        "[by:loom]\n" + transcript.segments.map { segment in
+            var ms = milliseconds(segment.start)
+            let minutes = ms / 60_000
+            ms -= minutes * 60_000
+            let stamp = String(format: "%02d:%02d.%02d", minutes, ms / 1000, ms % 1000 / 10)
+            return "[\(stamp)]" + segment.text.replacingOccurrences(of: "\n", with: " ") + "\n"
         }.joined()
     }
 
@@ -49,11 +63,6 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(transcript), as: UTF8.self) + "\n"
-    }
-
-    /// A cue's text may not contain the cue arrow.
-    private static func cueText(_ segment: TranscriptSegment) -> String {
-        segment.text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "-->", with: "->")
     }
 
     /// Python's round(): halves go to the even neighbour, so times match the reference to the millisecond.

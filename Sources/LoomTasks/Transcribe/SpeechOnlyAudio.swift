@@ -47,16 +47,19 @@ public struct SpeechOnlyAudio: Sendable {
     /// time that falls exactly on a cut belongs to the segment before it.
     public func originalTime(_ seconds: Double, isEnd: Bool = false) -> Double {
         guard !cutEnds.isEmpty else { return seconds }
-        let rate = Double(audio.sampleRate)
-        let sample = Int(seconds * rate)
-        var index: Int
-        if isEnd, let exact = cutEnds.firstIndex(of: sample) {
-            index = exact
-        } else {
-            index = cutEnds.firstIndex { $0 > sample } ?? cutEnds.count   // bisect_right
-            index = min(index, cutEnds.count - 1)
-        }
-        return ((Double(silenceBefore[index]) / rate + seconds) * 100).rounded(.toNearestOrEven) / 100
+        return originalTime(seconds, chunk: chunkIndex(seconds, isEnd: isEnd))
+    }
+
+    /// The kept segment `seconds` of the cut audio falls in (`SpeechTimestampsMap.get_chunk_index`).
+    func chunkIndex(_ seconds: Double, isEnd: Bool = false) -> Int {
+        let sample = Int(seconds * Double(audio.sampleRate))
+        if isEnd, let exact = cutEnds.firstIndex(of: sample) { return exact }
+        return min(cutEnds.firstIndex { $0 > sample } ?? cutEnds.count, cutEnds.count - 1)  // bisect_right
+    }
+
+    /// `seconds` moved past the silence removed before kept segment `chunk`.
+    func originalTime(_ seconds: Double, chunk: Int) -> Double {
+        ((Double(silenceBefore[chunk]) / Double(audio.sampleRate) + seconds) * 100).rounded(.toNearestOrEven) / 100
     }
 
     /// `transcript` with its segment times moved back onto the original audio. Whisper may put a last
@@ -71,6 +74,20 @@ public struct SpeechOnlyAudio: Sendable {
     public func restoringTimes(_ segments: [TranscriptSegment]) -> [TranscriptSegment] {
         segments.map { segment in
             var restored = segment
+            if let words = segment.words, !words.isEmpty, !cutEnds.isEmpty {
+                // faster-whisper's restore_speech_timestamps: both ends of a word move with the
+                // segment its middle falls in, and the segment spans its words.
+                restored.words = words.map { word in
+                    let chunk = chunkIndex((word.start + word.end) / 2)
+                    var moved = word
+                    moved.start = originalTime(word.start, chunk: chunk)
+                    moved.end = min(originalTime(word.end, chunk: chunk), originalDuration)
+                    return moved
+                }
+                restored.start = restored.words![0].start
+                restored.end = restored.words![words.count - 1].end
+                return restored
+            }
             restored.start = originalTime(segment.start)
             restored.end = min(originalTime(segment.end, isEnd: true), originalDuration)
             return restored

@@ -28,9 +28,13 @@ public struct TranscriptSegment: Codable, Sendable, Equatable {
     public var avgLogprob: Double
     public var compressionRatio: Double
     public var noSpeechProb: Double
+    /// The segment's words with their times, when word timestamps were asked for (else nil, and the
+    /// JSON has no `words` key, as openai-whisper without `word_timestamps`).
+    public var words: [TranscriptWord]?
 
     public init(id: Int, seek: Int, start: Double, end: Double, text: String, tokens: [Int],
-                temperature: Double, avgLogprob: Double, compressionRatio: Double, noSpeechProb: Double) {
+                temperature: Double, avgLogprob: Double, compressionRatio: Double, noSpeechProb: Double,
+                words: [TranscriptWord]? = nil) {
         self.id = id
         self.seek = seek
         self.start = start
@@ -41,12 +45,29 @@ public struct TranscriptSegment: Codable, Sendable, Equatable {
         self.avgLogprob = avgLogprob
         self.compressionRatio = compressionRatio
         self.noSpeechProb = noSpeechProb
+        self.words = words
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, seek, start, end, text, tokens, temperature
+        case id, seek, start, end, text, tokens, temperature, words
         case avgLogprob = "avg_logprob"
         case compressionRatio = "compression_ratio"
         case noSpeechProb = "no_speech_prob"
+    }
+}
+
+/// One word of a segment (openai-whisper's `words` entries): its text as decoded, with its leading
+/// space and merged punctuation; times in seconds; the mean probability of its tokens.
+public struct TranscriptWord: Codable, Sendable, Equatable {
+    public var word: String
+    public var start: Double
+    public var end: Double
+    public var probability: Double
+
+    public init(word: String, start: Double, end: Double, probability: Double) {
+        self.word = word
+        self.start = start
+        self.end = end
+        self.probability = probability
     }
 }

@@ -1,3 +1,4 @@
+import LoomModels
 import LoomTokenizers
 import LoomTensor
 
@@ -95,6 +96,16 @@ public protocol WhisperModelRunning {
     func encode(mel window: Tensor) throws -> EncodedAudio
     /// A decoder session over `audio` with `batch` sequences (beam size or best-of, else 1).
     func startDecoding(_ audio: EncodedAudio, batch: Int) throws -> Session
+    /// One decoder pass over `tokens` keeping the alignment heads' cross-attention scores over the
+    /// first `frames` encoder positions, for word timestamps.
+    func alignmentPass(_ audio: EncodedAudio, tokens: [Int], frames: Int) throws -> WhisperAlignmentPass
+}
+
+extension WhisperModelRunning {
+    /// A model that shows no cross-attention cannot time words.
+    public func alignmentPass(_ audio: EncodedAudio, tokens: [Int], frames: Int) throws -> WhisperAlignmentPass {
+        throw WhisperDecodingError.invalidOptions("word timestamps need a model whose decoder exposes its cross-attention")
+    }
 }
 
 extension WhisperDecoderSession {

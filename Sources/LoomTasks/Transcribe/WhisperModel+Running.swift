@@ -9,6 +9,10 @@ extension WhisperModel: WhisperModelRunning {
     public func startDecoding(_ audio: Tensor, batch: Int) throws -> WhisperModelSession {
         WhisperModelSession(model: self, state: try makeDecoderState(encoderOutput: audio, batchSize: batch))
     }
+
+    public func alignmentPass(_ audio: Tensor, tokens: [Int], frames: Int) throws -> WhisperAlignmentPass {
+        try alignmentPass(encoderOutput: audio, tokens: tokens, frames: frames)
+    }
 }
 
 /// A decoder run over one window: the model plus its KV caches.

@@ -4,6 +4,8 @@ extension WhisperTranscriptionLoop {
         var start: Double
         var end: Double
         var tokens: [Int]
+        /// Filled in by `WordTimestamps` when word timestamps are asked for.
+        var words: [TranscriptWord]? = nil
     }
 
     /// The per-window segment logic of whisper's `transcribe()`

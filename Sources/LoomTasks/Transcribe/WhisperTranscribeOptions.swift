@@ -1,9 +1,8 @@
 /// openai-whisper's `transcribe()` keyword arguments that Loom supports
 /// (https://github.com/openai/whisper/blob/main/whisper/transcribe.py).
 ///
-/// Not supported: `clip_timestamps` (the whole file is transcribed), `word_timestamps` (and with it
-/// `prepend/append_punctuations` and `hallucination_silence_threshold`, which need word timings), and
-/// `carry_initial_prompt`.
+/// Not supported: `clip_timestamps` (the whole file is transcribed), `hallucination_silence_threshold`
+/// and `carry_initial_prompt`.
 public struct WhisperTranscribeOptions: Sendable, Equatable {
     /// Tried in order until a result passes the thresholds below.
     public var temperatures: [Double] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
@@ -20,6 +19,12 @@ public struct WhisperTranscribeOptions: Sendable, Equatable {
     public var conditionOnPreviousText = true
     /// Text that prompts the first window (vocabulary, spelling, style).
     public var initialPrompt: String?
+    /// Time every word from the alignment heads' cross-attention (`word_timestamps`): segments get
+    /// `words`, their bounds follow the words, and a window seeks to its last word's end.
+    public var wordTimestamps = false
+    /// With word timestamps: marks joined to the following word, and to the preceding one.
+    public var prependPunctuations = "\"'“¿([{-"
+    public var appendPunctuations = "\"'.。,，!！?？:：”)]}、"
     /// Per-window decoding options; `prompt` and `temperature` are set by the loop, `language` when
     /// nil is detected once from the first 30 seconds on multilingual models ("en" otherwise).
     public var decoding = WhisperDecodingOptions()

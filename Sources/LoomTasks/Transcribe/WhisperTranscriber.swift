@@ -46,6 +46,7 @@ public struct WhisperTranscriber<Model: WhisperModelRunning> {
             encode: { try decoding.model.encode(mel: $0) },
             decode: { try decoding.decode($0, options: $1) },
             detectLanguage: decoding.specials.multilingual ? { try decoding.detectLanguage($0) } : nil,
-            progress: progress, segments: segments)
+            progress: progress, segments: segments,
+            align: options.wordTimestamps ? { try decoding.model.alignmentPass($0, tokens: $1, frames: $2) } : nil)
     }
 }

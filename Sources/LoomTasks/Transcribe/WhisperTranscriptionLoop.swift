@@ -1,5 +1,6 @@
 import Foundation
 import LoomFeatures
+import LoomModels
 import LoomTensor
 
 /// openai-whisper's long-form `transcribe()` loop over a padded log-mel spectrogram
@@ -34,6 +35,8 @@ public struct WhisperTranscriptionLoop {
     ///   - progress: (frames done, content frames) after each window; an error it throws ends the run.
     ///   - segments: each window's new segments as soon as the window is decoded (a server streams
     ///     them); an error it throws ends the run.
+    ///   - align: the decoder's alignment pass over an encoded window (tokens, content frames / 2),
+    ///     needed when `options.wordTimestamps` is set.
     /// Run from a task, it checks for cancellation before each window and throws `CancellationError`.
     public func run<Encoded>(
         mel: Tensor,
@@ -41,7 +44,8 @@ public struct WhisperTranscriptionLoop {
         decode: (Encoded, WhisperDecodingOptions) throws -> WhisperDecodingResult,
         detectLanguage: ((Encoded) throws -> (language: String, probabilities: [String: Double]))?,
         progress: ((Int, Int) throws -> Void)? = nil,
-        segments newSegments: (([TranscriptSegment]) throws -> Void)? = nil
+        segments newSegments: (([TranscriptSegment]) throws -> Void)? = nil,
+        align: ((Encoded, _ tokens: [Int], _ frames: Int) throws -> WhisperAlignmentPass)? = nil
     ) throws -> Transcript {
         guard mel.rank == 2 else { throw WhisperDecodingError.melShape(mel.shape) }
         let windowFrames = LogMelSpectrogram.framesPerWindow
@@ -56,7 +60,14 @@ public struct WhisperTranscriptionLoop {
             }
         }
         let language = decodeOptions.language ?? "en"
-        _ = try specials.sotSequence(language: language, task: decodeOptions.task)  // unknown language: fail before decoding
+        let sotSequence = try specials.sotSequence(language: language, task: decodeOptions.task)  // unknown language: fail before decoding
+        if options.wordTimestamps && align == nil {
+            throw WhisperDecodingError.invalidOptions("word timestamps need the decoder's alignment pass (align)")
+        }
+        let wordTimer = WordTimestamps(
+            specials: specials, text: text, prependPunctuations: options.prependPunctuations,
+            appendPunctuations: options.appendPunctuations)
+        var lastSpeechTimestamp = 0.0
 
         var allTokens: [Int] = []
         var allSegments: [TranscriptSegment] = []
@@ -93,19 +104,38 @@ public struct WhisperTranscriptionLoop {
 
             let split = Self.splitSegments(result.tokens, timestampBegin: specials.timestampBegin, segmentDuration: segmentDuration)
             seek += split.seekAdvance ?? segmentSize
+            var pieces = split.pieces.map { piece in
+                SegmentPiece(start: timeOffset + piece.start, end: timeOffset + piece.end, tokens: piece.tokens)
+            }
+            if options.wordTimestamps, let align {
+                _ = try wordTimer.add(to: &pieces, timeOffset: timeOffset, lastSpeechTimestamp: lastSpeechTimestamp, language: language) {
+                    let tokens = wordTimer.alignmentTokens($0, sotSequence: sotSequence)
+                    return (try align(encoded, tokens, segmentSize / 2), sotSequence.count)
+                }
+                // As transcribe.py: unless the window ended on a lone timestamp, go on from its last word.
+                let n = result.tokens.count, begin = specials.timestampBegin
+                let singleTimestampEnding = n >= 2 && result.tokens[n - 2] < begin && result.tokens[n - 1] >= begin
+                let lastWordEnd = Self.lastEnd(pieces)
+                if !singleTimestampEnding, let lastWordEnd, lastWordEnd > timeOffset {
+                    seek = Int((lastWordEnd * Double(LogMelSpectrogram.sampleRate / LogMelSpectrogram.hopLength)).rounded(.toNearestOrEven))
+                }
+                if let lastWordEnd { lastSpeechTimestamp = lastWordEnd }
+            }
             let windowStart = allSegments.count
-            for piece in split.pieces {
-                let start = timeOffset + piece.start, end = timeOffset + piece.end
+            for piece in pieces {
+                let start = piece.start, end = piece.end
                 var tokens = piece.tokens
+                var words = piece.words
                 var segmentText = text.decode(tokens.filter { $0 < specials.eot })
                 if start == end || segmentText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                     segmentText = ""  // an instantaneous or textless segment keeps its times only
                     tokens = []
+                    words = words.map { _ in [] }
                 }
                 allSegments.append(TranscriptSegment(
                     id: allSegments.count, seek: previousSeek, start: start, end: end, text: segmentText,
                     tokens: tokens, temperature: result.temperature, avgLogprob: result.avgLogprob,
-                    compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb))
+                    compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb, words: words))
                 allTokens += tokens
             }
             if !options.conditionOnPreviousText || result.temperature > 0.5 {
@@ -117,6 +147,11 @@ public struct WhisperTranscriptionLoop {
 
         let spoken = allTokens[initialPromptTokens.count...].filter { $0 < specials.timestampBegin }
         return Transcript(text: text.decode(Array(spoken)), segments: allSegments, language: language)
+    }
+
+    /// utils.py's `get_end`: the end of the last word, else of the last segment.
+    static func lastEnd(_ pieces: [SegmentPiece]) -> Double? {
+        pieces.reversed().lazy.compactMap { $0.words?.last?.end }.first ?? pieces.last?.end
     }
 
     /// whisper's `decode_with_fallback`: raise the temperature while the result is too repetitive or
