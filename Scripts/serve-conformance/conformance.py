@@ -188,16 +188,26 @@ def _():
             expect(getattr(segment, field) == reference[field], f"{field}: {getattr(segment, field)} != {reference[field]}")
 
 
-@check("transcriptions: word timestamps refused as BadRequestError")
+@check("transcriptions: word timestamps, the words and times of loom transcribe --word-timestamps")
 def _():
+    with open(config["audio"], "rb") as audio:
+        verbose = client.audio.transcriptions.create(model=config["asr_model"], file=audio, response_format="verbose_json",
+                                                     temperature=0, timestamp_granularities=["word", "segment"])
+    cli = [word for segment in expected["transcript_words_json"]["segments"] for word in segment["words"]]
+    words = verbose.words or []
+    expect(len(words) == len(cli) and len(words) > 10, f"{len(words)} words, the CLI {len(cli)}")
+    for word, reference in zip(words, cli):
+        expect(word.word == reference["word"], f"{word.word!r} != {reference['word']!r}")
+        expect(abs(word.start - reference["start"]) < 1e-6 and abs(word.end - reference["end"]) < 1e-6,
+               f"{word.word}: {word.start}-{word.end} != {reference['start']}-{reference['end']}")
+    expect(verbose.segments and len(verbose.segments) == len(expected["transcript_words_json"]["segments"]), "segments too")
     try:
         with open(config["audio"], "rb") as audio:
-            client.audio.transcriptions.create(model=config["asr_model"], file=audio, response_format="verbose_json",
-                                               timestamp_granularities=["word", "segment"])
+            client.audio.transcriptions.create(model=config["asr_model"], file=audio, response_format="json",
+                                               timestamp_granularities=["word"])
+        raise AssertionError("word timestamps in json were accepted")
     except openai.BadRequestError as error:
-        expect("word" in error.message, error.message)
-        return
-    raise AssertionError("no error")
+        expect("verbose_json" in error.message, error.message)
 
 
 @check("transcriptions: stream gives a text delta per segment, then the whole text")

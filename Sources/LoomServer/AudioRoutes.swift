@@ -12,7 +12,8 @@ extension LoomServer {
     }
 
     /// OpenAI's audio routes over `WhisperPipeline`, decoded as `loom transcribe --beam 1` decodes
-    /// (greedy, the temperature fallback from `temperature` up, Silero VAD over 30 s when installed),
+    /// (greedy, the temperature fallback from `temperature` up, Silero VAD when installed, word
+    /// timestamps for `timestamp_granularities[]=word`),
     /// and written by `TranscriptFormat`, the writer of the CLI's files.
     func transcribe(_ request: Request, task: WhisperTask) async throws -> Response {
         var request = request
@@ -28,8 +29,9 @@ extension LoomServer {
         if let unknown = granularities.first(where: { $0 != "segment" && $0 != "word" }) {
             throw APIError.badRequest("timestamp_granularities takes segment or word, not '\(unknown)'", param: "timestamp_granularities[]")
         }
-        if granularities.contains("word") {
-            throw APIError.badRequest("word timestamps are not supported; Loom's Whisper gives segment timestamps", param: "timestamp_granularities[]")
+        let words = granularities.contains("word")
+        if words, format != "verbose_json" {
+            throw APIError.badRequest("word timestamps come in response_format verbose_json, not '\(format)'", param: "timestamp_granularities[]")
         }
         let streams = form.field("stream") == "true"
         if streams, !["json", "text"].contains(format) {
@@ -45,6 +47,7 @@ extension LoomServer {
         options.temperatures = stride(from: temperature, through: 1.0 + 1e-9, by: 0.2).map { ($0 * 10).rounded() / 10 }
         options.initialPrompt = form.field("prompt").flatMap { $0.isEmpty ? nil : $0 }
         options.decoding.task = task
+        options.wordTimestamps = words
         if task == .transcribe, let language = form.field("language"), !language.isEmpty, language != "auto" {
             options.decoding.language = language
         }
@@ -53,7 +56,8 @@ extension LoomServer {
         let audio = try AudioDecoder().decodeWithReport(data: file.data, name: name, targetSampleRate: 16_000).audio
         let shared = models.shared
         let decoding = options
-        let vad = audio.duration > 30 ? models.voiceActivity() : nil
+        // As `loom transcribe` by default: silence and noise give no invented words.
+        let vad = models.voiceActivity()
         if streams {
             return try streamTranscript(audio, vad: vad, options: decoding, for: request, on: served)
         }
@@ -98,7 +102,8 @@ extension LoomServer {
     }
 
     /// OpenAI's `verbose_json`: the transcript's own JSON (segments with id, seek, start, end, text,
-    /// tokens, temperature, avg_logprob, compression_ratio, no_speech_prob) plus task and duration.
+    /// tokens, temperature, avg_logprob, compression_ratio, no_speech_prob) plus task and duration,
+    /// and with word timestamps OpenAI's top-level `words` (word, start, end).
     static func verboseJSON(_ transcript: Transcript, task: WhisperTask, duration: Double) throws -> Response {
         let encoded = try JSONEncoder().encode(transcript)
         guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
@@ -106,6 +111,10 @@ extension LoomServer {
         }
         object["task"] = task == .translate ? "translate" : "transcribe"
         object["duration"] = duration
+        let words = transcript.segments.compactMap(\.words)
+        if !words.isEmpty {
+            object["words"] = words.joined().map { ["word": $0.word, "start": $0.start, "end": $0.end] as [String: Any] }
+        }
         return JSON.response(object)
     }
 }

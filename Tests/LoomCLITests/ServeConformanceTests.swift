@@ -42,6 +42,10 @@ struct ServeConformanceTests {
         func transcript(_ ext: String) throws -> String {
             try String(contentsOf: transcripts.appendingPathComponent("jfk.\(ext)"), encoding: .utf8)
         }
+        let worded = folder.appendingPathComponent("words")
+        let wordTimes = try CLIRunner.run(["transcribe", audio, "--model", "whisper-tiny.en", "--beam", "1", "--word-timestamps",
+                                           "--format", "json", "--output-dir", worded.path])
+        #expect(wordTimes.status == 0, "\(wordTimes.stderr)")
 
         // A small index for the search routes and the page: two texts, an image, a speech file.
         let texts = folder.appendingPathComponent("media")
@@ -68,6 +72,7 @@ struct ServeConformanceTests {
             "ask_question": Self.question, "ask": String(ask.stdout.dropLast()), "max_tokens": Self.maxTokens,
             "transcript_txt": try transcript("txt"), "transcript_srt": try transcript("srt"), "transcript_vtt": try transcript("vtt"),
             "transcript_json": try JSONSerialization.jsonObject(with: Data(try transcript("json").utf8)),
+            "transcript_words_json": try JSONSerialization.jsonObject(with: Data(contentsOf: worded.appendingPathComponent("jfk.json"))),
             "clip_image_embedding": clipLine?["embedding"] ?? [],
         ]
         let config: [String: Any] = [
