@@ -243,6 +243,16 @@ public final class WorkQueue: @unchecked Sendable {
         }
     }
 
+    /// The input folders (or files) the enqueuing runs walked: a worker mirrors its outputs below
+    /// their common folder, as `loom run` over the same inputs does, whatever its own copy of the
+    /// pipeline file names as inputs.
+    public func inputRoots() throws -> [String] {
+        try run(oneStatement: true) { db in
+            let rows = try db.query("SELECT DISTINCT input_root FROM loom.work WHERE pipeline = $1 ORDER BY 1", [.text(pipeline)])
+            return (0..<rows.count).compactMap { rows.string($0, 0) }
+        }
+    }
+
     /// The dead items, oldest first.
     public func dead() throws -> [DeadWork] {
         try run { db in

@@ -72,7 +72,7 @@ import Testing
         try """
             name: faults
             inputs:
-              - path: media
+              - path: in
                 media: [audio]
             models:
               asr: whisper-tiny.en
@@ -157,7 +157,10 @@ import Testing
         #expect(clips.count == Self.clipCount)
         try Data("RIFF\u{0}\u{0}\u{0}\u{0}WAVEnot audio".utf8).write(to: media.appendingPathComponent("corrupt.wav"))
         let file = try Self.pipeline(in: folder, index: url)
-        let enqueued = try CLIRunner.run(["run", file.path, "--queue", url.absoluteString, "--enqueue", "--max-attempts", "2"])
+        // The file names another input folder: the items' own (--input) decide where outputs go.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("in"), withIntermediateDirectories: true)
+        let enqueued = try CLIRunner.run(["run", file.path, "--input", media.path, "--queue", url.absoluteString, "--enqueue",
+                                          "--max-attempts", "2"])
         #expect(enqueued.stdout.contains("31 of 31 inputs added"), "\(enqueued.stdout)\(enqueued.stderr)")
 
         let workers = try (0..<3).map { try WorkerProcess(pipeline: file, queue: url, folder: folder, number: $0) }

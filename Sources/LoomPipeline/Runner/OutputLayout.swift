@@ -27,7 +27,10 @@ public struct OutputLayout: Sendable {
         let name = naming == .stem ? input.deletingPathExtension().lastPathComponent : input.lastPathComponent
         var directory = input.deletingLastPathComponent().standardizedFileURL
         if let folder {
-            let relative = directory.path.dropFirst(base.path.count).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            // An input outside the shared folder (none of the run's inputs) goes to the top of the
+            // output folder rather than to a path cut from the wrong prefix.
+            let inside = directory.path == base.path || directory.path.hasPrefix(base.path.hasSuffix("/") ? base.path : base.path + "/")
+            let relative = inside ? directory.path.dropFirst(base.path.count).trimmingCharacters(in: CharacterSet(charactersIn: "/")) : ""
             directory = relative.isEmpty ? folder : folder.appendingPathComponent(relative, isDirectory: true)
         }
         return directory.appendingPathComponent("\(name)\(suffix).\(ext)")
