@@ -184,26 +184,28 @@ import Testing
         try cluster.restart()
         try db.reconnect(within: 30)
 
-        // SIGSTOP of a worker holding an item, past its lease; SIGCONT once another worker took it.
-        // Stopped inside a transaction (its commit), it would hold the row: then let it go on and
-        // stop it at its next item.
-        var stopped: Int64?
+        // SIGSTOP of a worker holding an item (whichever of the two claims first), past its lease;
+        // SIGCONT once another worker took it. Stopped inside a transaction (its commit), it would
+        // hold the row: then let it go on and stop it at its next item.
+        var stopped: (item: Int64, worker: WorkerProcess)?
         for _ in 0..<5 where stopped == nil {
-            guard let item = try Self.waitFor(60, { try freshClaim(of: workers[1]) }) else { break }
-            kill(workers[1].pid, SIGSTOP)
+            guard let (item, worker) = try Self.waitFor(60, {
+                try freshClaim(of: workers[1]).map { ($0, workers[1]) } ?? freshClaim(of: workers[2]).map { ($0, workers[2]) }
+            }) else { break }
+            kill(worker.pid, SIGSTOP)
             Thread.sleep(forTimeInterval: 0.3)
             let midTransaction = try db.query("""
                 SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND now() - state_change > interval '0.2 seconds'
                 """).int(0, 0) ?? 0
-            if midTransaction > 0 { kill(workers[1].pid, SIGCONT); continue }
-            stopped = item
+            if midTransaction > 0 { kill(worker.pid, SIGCONT); continue }
+            stopped = (item, worker)
         }
-        let stalled = try #require(stopped, "worker 1 was stopped holding an item")
+        let (stalled, stalledWorker) = try #require(stopped, "a worker was stopped holding an item: \(workers.map(\.printed))")
         let reclaimed = try Self.waitFor(60) {
             try db.query("SELECT 1 FROM loom.work WHERE id = $1 AND attempts = 2", [.int(stalled)]).int(0, 0)
         }
         #expect(reclaimed != nil, "another worker claimed the stalled item after its lease")
-        kill(workers[1].pid, SIGCONT)
+        kill(stalledWorker.pid, SIGCONT)
 
         for worker in workers.dropFirst() {
             _ = Self.waitFor(300) { worker.process.isRunning ? nil : true }
@@ -211,7 +213,7 @@ import Testing
         }
         let summaries = workers.dropFirst().compactMap(\.summary)
         #expect(summaries.count == 2, "\(workers.map(\.printed))")
-        #expect(summaries.first?[3] == 1, "the stalled worker's late commit was rejected: \(workers[1].printed)")
+        #expect(stalledWorker.summary?[3] == 1, "the stalled worker's late commit was rejected: \(stalledWorker.printed)")
         #expect(summaries.map { $0[2] }.reduce(0, +) == 1, "the corrupt file ended dead, once: \(summaries)")
 
         // The queue: 30 done once, the killed and the stalled items on their second attempt, the

@@ -104,6 +104,9 @@ import Testing
 
     /// The Swift entry points (threads split the outputs) give the same values as one C call.
     @Test func smallRowProductEqualsOneCall() {
+        // Held, so a test forcing the portable bodies meanwhile cannot change them between the calls.
+        let bodies = FastKernels.choose(portable: false)
+        defer { bodies.end() }
         var values = Values(state: 3)
         let rows = 5, k = 515, n = 4099
         let x = values.array(rows * k), w = values.array(n * k)
