@@ -59,19 +59,13 @@ struct Worker: ParsableCommand {
         compute.apply()
         let progress = RunProgress()
         do {
-            let overrides = PipelineOverrides(input: nil, output: output.map { URL(fileURLWithPath: $0, isDirectory: true) }, settings: settings)
-            var spec = try overrides.apply(to: try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline)))
-            let workQueue = try WorkQueue(url: try queueURL(queue), pipeline: spec.name)
+            let parsed = try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline))
+            let workQueue = try WorkQueue(url: try queueURL(queue), pipeline: parsed.name)
             // The items' own input folders (an enqueuing `loom run --input DIR` may have named other
             // ones than the file): outputs are mirrored below them, as `loom run` would place them.
-            let roots = try workQueue.inputRoots()
-            if !roots.isEmpty, let first = spec.inputs.first {
-                spec.inputs = roots.map { root in
-                    var input = first
-                    input.path = URL(fileURLWithPath: root)
-                    return input
-                }
-            }
+            let overrides = PipelineOverrides(inputs: try workQueue.inputRoots().map { URL(fileURLWithPath: $0) }, inputOrigin: "queued input",
+                                              output: output.map { URL(fileURLWithPath: $0, isDirectory: true) }, settings: settings)
+            let spec = try overrides.apply(to: parsed)
             let plan = try PipelineValidator.validate(spec)
             let models = PipelineModels(shared: Loom.models) { name, seconds in
                 progress.note(String(format: "loaded model %@ in %.1f s", name, seconds))

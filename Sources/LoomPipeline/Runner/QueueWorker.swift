@@ -43,8 +43,9 @@ public func enqueueInputs(of pipeline: PreparedPipeline, into queue: WorkQueue, 
 /// threads. Each claim is kept by a heartbeat every third of the lease; a failed item goes back with
 /// backoff or, at its last attempt, to the dead letter; a finished one is marked done only while its
 /// claim holds. When the pipeline's index is in the queue's database, the index step's transaction
-/// marks the item done with its rows (`PipelineItem.finishing`): results and done commit together. With `drain` the worker exits once nothing is left to claim or running elsewhere;
-/// `stop()` (SIGTERM) lets each thread finish its item and claim no more.
+/// marks the item done with its rows (`PipelineItem.finishing`): results and done commit together.
+/// With `drain` the worker exits once nothing is left to claim or running elsewhere; `stop()`
+/// (SIGTERM) lets each thread finish its item and claim no more.
 public final class QueueWorker: @unchecked Sendable {
     let pipeline: PreparedPipeline
     let queue: WorkQueue

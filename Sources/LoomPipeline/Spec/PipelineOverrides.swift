@@ -4,13 +4,21 @@ import LoomMedia
 /// Command-line changes to a pipeline file (`loom run --input --output --set`), applied before
 /// validation so a bad override is reported like a bad line, located at the option.
 public struct PipelineOverrides: Sendable {
-    public var input: URL?
+    /// Folders (or files) read instead of the file's inputs, each with the first input's filters.
+    public var inputs: [URL]
+    /// Where `inputs` came from, as errors about them say: `--input`, or a worker's queue.
+    public var inputOrigin: String
     public var output: URL?
     /// `STEP.PARAM=VALUE` (a `with:` parameter, `model` included) or `models.NAME=CATALOG-NAME-OR-PATH`.
     public var settings: [String]
 
     public init(input: URL? = nil, output: URL? = nil, settings: [String] = []) {
-        self.input = input
+        self.init(inputs: input.map { [$0] } ?? [], inputOrigin: "--input", output: output, settings: settings)
+    }
+
+    public init(inputs: [URL], inputOrigin: String, output: URL? = nil, settings: [String] = []) {
+        self.inputs = inputs
+        self.inputOrigin = inputOrigin
         self.output = output
         self.settings = settings
     }
@@ -18,14 +26,15 @@ public struct PipelineOverrides: Sendable {
     public func apply(to spec: PipelineSpec) throws -> PipelineSpec {
         var spec = spec
         var errors: [PipelineError] = []
-        if let input {
-            // One input: the given folder, read with the first input's filters.
-            let location = PipelineLocation(file: "--input \(input.path)", line: 0, column: 0)
-            var first = spec.inputs.first ?? InputSpec(path: input, include: [], exclude: [], recursive: true,
-                                                       media: MediaKind.decodable, location: location)
-            first.path = input.standardizedFileURL
-            first.location = location
-            spec.inputs = [first]
+        if !inputs.isEmpty {
+            let first = spec.inputs.first
+            spec.inputs = inputs.map { input in
+                let location = PipelineLocation(file: "\(inputOrigin) \(input.path)", line: 0, column: 0)
+                var read = first ?? InputSpec(path: input, include: [], exclude: [], recursive: true, media: MediaKind.decodable, location: location)
+                read.path = input.standardizedFileURL
+                read.location = location
+                return read
+            }
         }
         if let output { spec.outputs.folder = output.standardizedFileURL }
         for setting in settings {
