@@ -161,7 +161,7 @@ var networkTargets: [Target] {
             dependencies: [
                 "LoomCheck", "LoomTensor", "LoomWeights", "LoomMedia", "LoomFeatures", "LoomModelStore", "LoomHub",
                 "LoomTokenizers", "LoomModels", "LoomGeneration", "LoomTasks", "LoomIndex", "LoomPipeline", "LoomServer",
-                "LoomQueue", "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LoomQueue", "LoomPostgres", "CLoomBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // A Hub-shaped HTTP server on 127.0.0.1 for the pull tests.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomPipeline
+import LoomPostgres
 import LoomQueue
 
 /// `loom worker`: runs a pipeline's items from its PostgreSQL work queue (filled by
@@ -60,6 +61,8 @@ struct Worker: ParsableCommand {
         let progress = RunProgress()
         do {
             let parsed = try PipelineParser.parse(contentsOf: URL(fileURLWithPath: pipeline))
+            // Started with its database, or while it restarts: wait for it as for a lost connection.
+            PostgresConnection.serverWaitSeconds = WorkQueue.reconnectSeconds
             let workQueue = try WorkQueue(url: try queueURL(queue), pipeline: parsed.name)
             // The items' own input folders (an enqueuing `loom run --input DIR` may have named other
             // ones than the file): outputs are mirrored below them, as `loom run` would place them.

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// One connection to a PostgreSQL server through libpq (https://www.postgresql.org/docs/15/libpq.html).
 /// Statements take their values only as parameters (`$1`, `$2`, ... sent apart from the SQL text), so
@@ -11,28 +12,64 @@ public final class PostgresConnection {
     public let location: String
     private var connection: OpaquePointer
 
+    /// How long a new connection waits for a server that does not answer or is not accepting yet
+    /// (starting up, restarting, in recovery) before it fails; 0 (the default) fails at once, as an
+    /// interactive command should. `loom worker` sets it: a worker started with, or during a restart
+    /// of, its database (a Kubernetes Job, a Slurm array) waits for it instead of exiting.
+    public static var serverWaitSeconds: Double {
+        get { serverWait.withLock { $0 } }
+        set { serverWait.withLock { $0 = newValue } }
+    }
+    private static let serverWait = Mutex(0.0)
+
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?OPTIONS]`, libpq's URI
-    /// form; the environment's PGPASSWORD, PGPASSFILE and the like apply as for psql).
-    public init(url: URL) throws(PostgresError) {
+    /// form; the environment's PGPASSWORD, PGPASSFILE and the like apply as for psql), waiting up to
+    /// `waitingForServer` seconds, with backoff, for a server that is not there or not accepting yet.
+    public init(url: URL, waitingForServer: Double = PostgresConnection.serverWaitSeconds) throws(PostgresError) {
         self.url = url
         location = Self.location(of: url)
         // Later entries override earlier ones: the URL may set its own timeout and application name.
         let settings = [("connect_timeout", "10"), ("fallback_application_name", "loom"), ("dbname", url.absoluteString),
                         ("client_encoding", "UTF8")]
-        connection = try Self.connect(settings, location: location)
+        let deadline = Date().addingTimeInterval(waitingForServer)
+        var pause = 0.2
+        while true {
+            do {
+                connection = try Self.connect(settings, location: location)
+                return
+            } catch {
+                // A server that answers and refuses (a password, a missing database) is not waited for.
+                let answer = Self.ping(settings)
+                guard answer != PQPING_OK, answer != PQPING_NO_ATTEMPT, Date().addingTimeInterval(pause) < deadline else { throw error }
+                if pause == 0.2 {
+                    FileHandle.standardError.write(Data(String(format: "waiting up to %.0f s for the server: %@\n",
+                                                               deadline.timeIntervalSinceNow, error.message).utf8))
+                }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 5)
+            }
+        }
     }
 
     deinit { PQfinish(connection) }
 
-    private static func connect(_ settings: [(String, String)], location: String) throws(PostgresError) -> OpaquePointer {
+    private static func withParameters<T>(_ settings: [(String, String)],
+                                          _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<UnsafePointer<CChar>?>?) -> T) -> T {
         let keywords = settings.map { strdup($0.0) } + [nil]
         let values = settings.map { strdup($0.1) } + [nil]
         defer { (keywords + values).forEach { free($0) } }
-        let opened = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keys in
-            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { vals in
-                PQconnectdbParams(keys.baseAddress, vals.baseAddress, 1)
-            }
+        return keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keys in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { vals in body(keys.baseAddress, vals.baseAddress) }
         }
+    }
+
+    /// libpq's check of whether a server is there and accepting connections, without logging in.
+    private static func ping(_ settings: [(String, String)]) -> PGPing {
+        withParameters(settings) { PQpingParams($0, $1, 1) }
+    }
+
+    private static func connect(_ settings: [(String, String)], location: String) throws(PostgresError) -> OpaquePointer {
+        let opened = withParameters(settings) { PQconnectdbParams($0, $1, 1) }
         guard let opened else { throw PostgresError(message: "\(location): out of memory", connectionLost: true) }
         guard PQstatus(opened) == CONNECTION_OK else {
             let reason = String(cString: PQerrorMessage(opened)).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -123,6 +123,26 @@ import Testing
         #expect(rows.count == 1 && rows.string(0, 0) == "done" && attempts == 1 && count == 4, "each item done once, on its first attempt")
     }
 
+    /// A worker started while its database is down (a Job started with it, or during a restart)
+    /// waits for it, says so, and then works, instead of exiting.
+    @Test func aWorkerStartedBeforeItsServerWaitsForIt() throws {
+        guard InstalledModels.file("whisper-tiny.en", "model.bin") != nil, PostgresTestCluster.shared() != nil else { return }
+        let cluster = try PostgresTestCluster.startPrivate()
+        defer { cluster.stopAndRemove() }
+        let url = try cluster.createDatabase("cli_wait")
+        let folder = try Fixtures.temporaryDirectory("loom-queue-wait")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.pipeline(in: folder, clips: ["jfk.wav"])
+        _ = try CLIRunner.run(["run", file.path, "--queue", url.absoluteString, "--enqueue"])
+        try cluster.stop()
+        let started = Thread { Thread.sleep(forTimeInterval: 2); try? cluster.start() }
+        started.start()
+        let worker = try CLIRunner.run(["worker", file.path, "--queue", url.absoluteString, "--drain", "--threads", "1"])
+        #expect(worker.status == 0 && worker.stderr.contains("1 done, 0 failed"), "\(worker.stderr)")
+        #expect(worker.stderr.contains("waiting up to"), "\(worker.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/jfk.txt").path))
+    }
+
     /// SIGTERM while an item runs: the worker finishes it, claims nothing more and exits cleanly;
     /// the rest stay ready with no attempt counted.
     @Test func sigtermFinishesTheItemAndClaimsNoMore() throws {

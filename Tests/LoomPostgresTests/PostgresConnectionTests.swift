@@ -87,6 +87,29 @@ struct PostgresConnectionTests {
         #expect(error?.connectionLost == true)
     }
 
+    /// A new connection may wait for a server that is down (a worker started with its database)
+    /// and connects once it is up; a server that answers and refuses (no such database) fails at
+    /// once, however long it may wait.
+    @Test func aNewConnectionWaitsForAServerThatIsNotUpYet() throws {
+        guard PostgresTestCluster.shared() != nil else { return }
+        let cluster = try PostgresTestCluster.startPrivate()
+        defer { cluster.stopAndRemove() }
+        let url = try cluster.createDatabase("waiting")
+        try cluster.stop()
+        #expect(throws: PostgresError.self, "down, and no time to wait") { try PostgresConnection(url: url, waitingForServer: 0) }
+        let started = Thread { Thread.sleep(forTimeInterval: 1.5); try? cluster.start() }
+        started.start()
+        let db = try PostgresConnection(url: url, waitingForServer: 30)
+        #expect(try db.query("SELECT 1").int(0, 0) == 1)
+
+        var missing = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false))
+        missing.path = "/no_such_database"
+        let began = Date()
+        let refused = #expect(throws: PostgresError.self) { try PostgresConnection(url: missing.url!, waitingForServer: 30) }
+        #expect(Date().timeIntervalSince(began) < 5, "a refusal is not waited out")
+        #expect(refused?.message.contains("no_such_database") == true, "\(String(describing: refused))")
+    }
+
     /// A server restart cuts the connection: the next statement says so, and `reconnect` resumes.
     @Test func aRestartedServerIsReconnectedTo() throws {
         guard PostgresTestCluster.shared() != nil else { return }
